@@ -1,0 +1,52 @@
+"""Giving new borrowers a barcode, by the school's configured scheme."""
+from __future__ import annotations
+
+import re
+
+from engine.config import BarcodeSettings
+
+
+class BarcodeError(ValueError):
+    """No barcode can be given; the message says why."""
+
+
+class BarcodeAllocator:
+    """Hands out barcodes that clash neither with the library nor with each other.
+
+    ``sequence``: prefix + zero-padded number, after the highest already used;
+    ``mis_id`` / ``admission_no``: prefix + that number from the MIS.
+    """
+
+    def __init__(self, settings: BarcodeSettings, existing: set[str]):
+        self.settings = settings
+        self.taken = set(existing)
+        pattern = re.compile(rf"^{re.escape(settings.prefix)}(\d+)$")
+        numbers = [int(m.group(1)) for b in existing if (m := pattern.match(b))]
+        self.next_number = max(numbers, default=0) + 1
+
+    def allocate(self, *, mis_id: str | None = None, admission_no: str | None = None, label: str = "") -> str:
+        scheme = self.settings.scheme
+        if scheme == "sequence":
+            while True:
+                barcode = f"{self.settings.prefix}{self.next_number:0{self.settings.digits}d}"
+                self.next_number += 1
+                if barcode not in self.taken:
+                    break
+        else:
+            source = mis_id if scheme == "mis_id" else admission_no
+            if not source:
+                raise BarcodeError(f"{label}: has no {scheme.replace('_', ' ')} to make a barcode from")
+            barcode = f"{self.settings.prefix}{source}"
+            if barcode in self.taken:
+                raise BarcodeError(f"{label}: barcode {barcode} (from the {scheme.replace('_', ' ')}) "
+                                   "already belongs to another borrower")
+        if len(barcode) > 64:
+            raise BarcodeError(f"{label}: barcode {barcode[:20]}… is longer than 64 characters")
+        self.taken.add(barcode)
+        return barcode
+
+    def claim(self, barcode: str, label: str = "") -> None:
+        """Reserve a barcode given by hand; a clash is refused."""
+        if barcode in self.taken:
+            raise BarcodeError(f"{label}: barcode {barcode} already belongs to another borrower")
+        self.taken.add(barcode)

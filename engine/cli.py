@@ -1,0 +1,105 @@
+"""The ``mislink`` command line.
+
+stdout carries only the report (text, or JSON with ``--json``); diagnostics go
+to stderr. Exit codes are ``ExitCode``. Heavy imports are deferred so that a
+headless command never loads the terminal UI.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from enum import IntEnum
+from pathlib import Path
+
+from engine.config import Config, ConfigError, load_config, mask_url
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    GUARD = 3
+    LOCKED = 4
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mislink", description="Keep the library's borrowers in step with the school's MIS.")
+    parser.add_argument("--config", type=Path, default=Path("config.toml"), help="configuration file")
+    parser.add_argument("--sync", action="store_true", help="run a sync now, without the terminal UI")
+    parser.add_argument("--dry-run", action="store_true", help="with --sync: show the plan, write nothing")
+    parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    parser.add_argument("--force", action="store_true", help="with --sync: override the safety guards")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    borrowers = commands.add_parser("borrowers", help="the library's borrower list")
+    borrower_commands = borrowers.add_subparsers(dest="action", required=True, metavar="ACTION")
+    importer = borrower_commands.add_parser("import", help="load existing borrowers from an MLS-style CSV")
+    importer.add_argument("file", type=Path)
+    importer.add_argument("--skip-invalid", action="store_true", help="import the good rows, skip bad ones")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return ExitCode.OK if exc.code == 0 else ExitCode.USAGE
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"mislink: configuration error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    if args.command == "borrowers":
+        return _import_borrowers(config, args)
+    if args.sync:
+        return _sync(config, args)
+    if args.dry_run or args.force:
+        print("mislink: --dry-run and --force go with --sync", file=sys.stderr)
+        return ExitCode.USAGE
+    parser.print_help(sys.stderr)
+    return ExitCode.USAGE
+
+
+def _sync(config: Config, args: argparse.Namespace) -> int:
+    from engine.sync import run_sync
+
+    report = run_sync(config, dry_run=args.dry_run, force=args.force)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(report.to_text())
+    return {"ok": ExitCode.OK, "dry-run": ExitCode.OK, "refused": ExitCode.GUARD,
+            "locked": ExitCode.LOCKED}.get(report.outcome, ExitCode.FAILED)
+
+
+def _import_borrowers(config: Config, args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import Session
+
+    from engine.borrower_import import ImportFileError, import_borrowers
+    from engine.db import connect
+
+    try:
+        engine = connect(config.library_url)
+        with Session(engine) as session, session.begin():
+            result = import_borrowers(session, args.file, config.barcodes, skip_invalid=args.skip_invalid)
+            if not result.written:
+                session.rollback()
+    except ImportFileError as exc:
+        print(f"mislink: {exc}", file=sys.stderr)
+        return ExitCode.FAILED
+    except SQLAlchemyError as exc:
+        print(f"mislink: library database {mask_url(config.library_url)}: {exc.orig or exc}", file=sys.stderr)
+        return ExitCode.FAILED
+    if args.json:
+        print(json.dumps({"imported": result.imported, "already_present": result.already_present,
+                          "written": result.written, "problems": [vars(p) for p in result.problems]}, indent=2))
+    else:
+        for problem in result.problems:
+            print(f"  {args.file.name} {problem}", file=sys.stderr)
+        verdict = "imported" if result.written else "NOT imported (fix the rows above, or use --skip-invalid)"
+        print(f"{args.file.name}: {result.imported} borrowers {verdict}; {result.already_present} already in the "
+              f"library; {len(result.problems)} bad rows{' skipped' if result.written and result.problems else ''}")
+    return ExitCode.OK if result.written else ExitCode.FAILED

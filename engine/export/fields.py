@@ -1,0 +1,113 @@
+"""Field access and value parsing that tolerate Xporter's quirks.
+
+Key casing differs between Groupcall's docs and its data (``DateofBirth`` /
+``DateOfBirth``), keys go missing when a consent scope is not granted, values
+arrive padded, and JSON gives ints where XML gives text. A ``FieldMap`` resolves
+each wanted field to the spelling a file actually uses, once per file.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from engine.text import clean
+
+
+class FieldProblem(ValueError):
+    """One field of one record is unusable; the record is rejected."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class FieldMap:
+    """Maps canonical field names to the keys present in one file's records."""
+
+    def __init__(self, records: list[dict]):
+        present: set[str] = set()
+        for record in records:
+            present.update(record)
+        self._by_folded = {}
+        for key in sorted(present):
+            self._by_folded.setdefault(key.casefold(), key)
+
+    def key(self, name: str) -> str | None:
+        return self._by_folded.get(name.casefold())
+
+    def getter(self, name: str):
+        """A fast accessor for one field: record -> raw value or None."""
+        key = self.key(name)
+        if key is None:
+            return lambda record: None
+        return lambda record: record.get(key)
+
+
+# Column widths in the library; a longer value is rejected, never truncated.
+MAX_LENGTHS = {"name": 100, "id": 64, "group": 64, "email": 254, "phone": 200, "address": 500,
+               "postcode": 16, "gender": 16}
+
+
+def text(record_value: object, field: str, kind: str = "name") -> str | None:
+    value = clean(record_value)
+    if value is not None and len(value) > MAX_LENGTHS[kind]:
+        raise FieldProblem(field, f"longer than {MAX_LENGTHS[kind]} characters ({len(value)})")
+    return value
+
+
+def identifier(record_value: object, field: str) -> str | None:
+    if isinstance(record_value, float) and record_value.is_integer():
+        record_value = int(record_value)
+    return text(record_value, field, "id")
+
+
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
+_UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def parse_date(record_value: object, field: str, *, today: date | None = None,
+               allow_future: bool = True) -> date | None:
+    """An ISO date (time part ignored) or a DD/MM/YYYY date; anything else,
+    and an impossible date such as 31 February, is a FieldProblem."""
+    value = clean(record_value)
+    if value is None:
+        return None
+    iso = _ISO_DATE.match(value)
+    uk = None if iso else _UK_DATE.match(value)
+    if iso:
+        year, month, day = (int(g) for g in iso.groups())
+    elif uk:
+        day, month, year = (int(g) for g in uk.groups())
+    else:
+        raise FieldProblem(field, "not a date (expected YYYY-MM-DD)")
+    try:
+        parsed = date(year, month, day)
+    except ValueError:
+        raise FieldProblem(field, "not a real calendar date") from None
+    if parsed.year < 1900:
+        raise FieldProblem(field, "before 1900")
+    if not allow_future and parsed > (today or date.today()):
+        raise FieldProblem(field, "in the future")
+    return parsed
+
+
+def flag(record_value: object) -> bool:
+    value = clean(record_value)
+    return value is not None and value.casefold() in ("1", "true", "yes", "y")
+
+
+def number(record_value: object) -> int | None:
+    value = clean(record_value)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def timestamp_date(record_value: object) -> date | None:
+    value = clean(record_value)
+    try:
+        return datetime.fromisoformat(value).date() if value else None
+    except ValueError:
+        return None

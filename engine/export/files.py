@@ -1,0 +1,209 @@
+"""Reading one Xporter endpoint file (JSON or XML) into plain record dicts.
+
+An export folder holds one file per endpoint, named after it: ``Students.json``
+or ``Students.xml``. A JSON file is one Xporter response or a list of its pages;
+an XML file is the same response rendered as elements (see README). Anything
+that makes a whole file unusable raises ``ExportError`` naming the file, so the
+run stops before a single row is written.
+"""
+from __future__ import annotations
+
+import codecs
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import xmltodict
+
+# Endpoint file name -> the result-set key inside its response.
+RESULT_SETS = {
+    "Students": "Students",
+    "Staff": "Staff",
+    "Contacts": "Contacts",
+    "StudentContacts": "StudentContacts",
+    "PersonComms": "PersonComms",
+    "Photos": "Photos",
+    "Groups": "Group",
+    "SchoolInfo": "SchoolInfo",
+}
+# Groups responses carry their memberships as sibling result sets.
+EXTRA_SETS = {"Groups": ("StaffMembers", "StudentMembers")}
+
+MAX_FILE_BYTES = 2 * 1024**3
+
+
+class ExportError(Exception):
+    """A whole export file cannot be used; the message names it."""
+
+
+@dataclass
+class EndpointData:
+    name: str
+    path: Path
+    records: list[dict]
+    extra: dict[str, list[dict]] = field(default_factory=dict)
+    deleted_ids: list[str] = field(default_factory=list)
+    is_delta: bool = False
+    pages_seen: int = 1
+    page_count: int = 1
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.pages_seen >= self.page_count
+
+
+def endpoint_path(folder: Path, name: str) -> Path | None:
+    """The endpoint's file in the folder (JSON preferred), or None."""
+    for suffix in (".json", ".xml"):
+        candidate = folder / f"{name}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_endpoint(folder: Path, name: str) -> EndpointData | None:
+    path = endpoint_path(folder, name)
+    if path is None:
+        return None
+    text, warnings = _decode(path)
+    if path.suffix == ".json":
+        pages = _json_pages(path, text)
+    else:
+        pages = [_xml_response(path, text, RESULT_SETS[name], EXTRA_SETS.get(name, ()))]
+    data = _combine(name, path, pages)
+    data.warnings[:0] = warnings
+    return data
+
+
+def _decode(path: Path) -> tuple[str, list[str]]:
+    """Text of the file. Xporter runs on Windows, so a UTF-16 or UTF-8 BOM and
+    Windows-1252 text are accepted; the latter is reported."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ExportError(f"{path.name}: larger than {MAX_FILE_BYTES // 1024**2} MB; refusing to read it")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ExportError(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16"), []
+        except UnicodeDecodeError as exc:
+            raise ExportError(f"{path.name}: not valid UTF-16 text ({exc.reason} at byte {exc.start})") from exc
+    try:
+        return raw.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), [f"{path.name}: not UTF-8; read as Windows-1252"]
+    except UnicodeDecodeError as exc:
+        raise ExportError(f"{path.name}: neither UTF-8 nor Windows-1252 text (byte {exc.start})") from exc
+
+
+def _json_pages(path: Path, text: str) -> list[dict]:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ExportError(f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
+    pages = document if isinstance(document, list) else [document]
+    for number, page in enumerate(pages, start=1):
+        if not isinstance(page, dict):
+            raise ExportError(f"{path.name}: page {number} is not an Xporter response object")
+    return pages
+
+
+def _xml_response(path: Path, text: str, result_set: str, extras: tuple[str, ...]) -> dict:
+    try:
+        # Entities are refused outright: no expansion bombs, no external fetches.
+        document = xmltodict.parse(text, disable_entities=True)
+    except ValueError as exc:
+        raise ExportError(f"{path.name}: XML with entity declarations is refused ({exc})") from exc
+    except Exception as exc:  # expat's ExpatError carries line and column
+        raise ExportError(f"{path.name}: not valid XML ({exc})") from exc
+    (root_tag, root), = document.items()
+    if root_tag == result_set:
+        root = {result_set: root}
+    if not isinstance(root, dict):
+        root = {}
+    response: dict = {}
+    for key, value in root.items():
+        if key.startswith("@"):
+            continue
+        if key in (result_set, *extras) or key.endswith("_deleted"):
+            response[key] = _xml_records(value)
+        elif key == "ExceptionMessage":
+            response[key] = _xml_value(value)
+        elif key in ("__pagination__", "__changedRows__"):
+            response[key] = _xml_records(value)
+    return response
+
+
+def _xml_records(container: object) -> list[dict]:
+    """All record elements under a result-set element, as flat dicts. A single
+    record must still come back as a one-item list."""
+    if not isinstance(container, dict):
+        return []
+    records = []
+    for tag, value in container.items():
+        if tag.startswith("@"):
+            continue
+        for element in value if isinstance(value, list) else [value]:
+            if isinstance(element, dict):
+                records.append({k: _xml_value(v) for k, v in element.items() if not k.startswith("@")})
+            else:
+                records.append({})
+    return records
+
+
+def _xml_value(value: object) -> str | None:
+    if isinstance(value, dict):  # an element with only attributes, e.g. xsi:nil
+        return value.get("#text")
+    if isinstance(value, list):
+        return ",".join(v for v in map(_xml_value, value) if v)
+    return value
+
+
+def _combine(name: str, path: Path, pages: list[dict]) -> EndpointData:
+    result_set = RESULT_SETS[name]
+    data = EndpointData(name=name, path=path, records=[], pages_seen=len(pages))
+    page_numbers: set[int] = set()
+    for number, page in enumerate(pages, start=1):
+        error = page.get("ExceptionMessage")
+        if error:
+            raise ExportError(f"{path.name}: Xporter returned an error instead of data: {error}")
+        records = page.get(result_set)
+        if records is None:
+            records = _case_insensitive_get(page, result_set)
+        if records is None:
+            raise ExportError(f"{path.name}: page {number} has no '{result_set}' result set")
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise ExportError(f"{path.name}: '{result_set}' on page {number} is not a list of records")
+        data.records.extend(records)
+        for extra in EXTRA_SETS.get(name, ()):
+            data.extra.setdefault(extra, []).extend(r for r in page.get(extra) or [] if isinstance(r, dict))
+        for deleted in page.get(f"{result_set}_deleted") or []:
+            if isinstance(deleted, dict) and deleted.get("Id") not in (None, ""):
+                data.deleted_ids.append(str(deleted["Id"]).strip())
+        if "__changedRows__" in page:
+            data.is_delta = True
+        pagination = (page.get("__pagination__") or [None])[0]
+        if isinstance(pagination, dict):
+            page_numbers.add(_int(pagination.get("PageNumber"), number))
+            data.page_count = max(data.page_count, _int(pagination.get("PageCount"), 1))
+    if page_numbers:
+        data.pages_seen = len(page_numbers)
+    if not data.complete:
+        data.warnings.append(f"{path.name}: holds {data.pages_seen} of {data.page_count} pages; treated as partial")
+    return data
+
+
+def _case_insensitive_get(page: dict, key: str):
+    folded = key.casefold()
+    return next((v for k, v in page.items() if k.casefold() == folded), None)
+
+
+def _int(value: object, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default

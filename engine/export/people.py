@@ -1,0 +1,100 @@
+"""Turning Students and Staff records into ``Person`` objects, one at a time.
+
+Each builder raises ``FieldProblem`` for a record that cannot be used, so the
+caller can reject that record (file, id, field, reason) and carry on.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from engine.export.fields import FieldMap, FieldProblem, identifier, parse_date, text
+from engine.person import Person, PersonType, Presence
+from engine.text import clean, year_label
+
+_STUDENT_PRESENCE = {"onroll": Presence.ON_ROLL, "leaver": Presence.LEFT, "preadmission": Presence.ARRIVING}
+_STAFF_PRESENCE = {"current": Presence.ON_ROLL, "previous": Presence.LEFT, "future": Presence.ARRIVING}
+_GENDERS = {"m": "M", "male": "M", "f": "F", "female": "F"}
+
+
+class PersonReader:
+    """Reads one endpoint's records; field spellings are resolved once."""
+
+    def __init__(self, person_type: PersonType, records: list[dict], today: date):
+        self.person_type = person_type
+        self.today = today
+        fields = FieldMap(records)
+        self.get = {name: fields.getter(name) for name in (
+            "Id", "IdaasId", "ExternalId", "UPN", "FormerUPN", "AdmissionNo",
+            "Forename", "Surname", "LegalForename", "LegalSurname", "MiddleName",
+            "Gender", "DateOfBirth", "YearGroup", "RegGroup", "HouseGroup",
+            "StudentStatus", "StaffStatus", "LeavingDate", "EmploymentEnd", "StaffCode")}
+
+    def record_id(self, record: dict) -> str | None:
+        try:
+            return identifier(self.get["Id"](record), "Id")
+        except FieldProblem:
+            return None
+
+    def person(self, record: dict) -> Person:
+        g = self.get
+        mis_id = identifier(g["Id"](record), "Id")
+        if mis_id is None:
+            raise FieldProblem("Id", "missing")
+        forename = text(g["Forename"](record), "Forename")
+        surname = text(g["Surname"](record), "Surname")
+        legal_forename = text(g["LegalForename"](record), "LegalForename")
+        legal_surname = text(g["LegalSurname"](record), "LegalSurname")
+        if not (forename or legal_forename):
+            raise FieldProblem("Forename", "missing")
+        if not (surname or legal_surname):
+            raise FieldProblem("Surname", "missing")
+        dob_field = "DateofBirth" if self.person_type is PersonType.STUDENT else "DateOfBirth"
+        is_student = self.person_type is PersonType.STUDENT
+        status_field = "StudentStatus" if is_student else "StaffStatus"
+        leaving_field = "LeavingDate" if is_student else "EmploymentEnd"
+        leaving_date = parse_date(g[leaving_field](record), leaving_field)
+        return Person(
+            person_type=self.person_type,
+            mis_id=mis_id,
+            preferred_forename=forename or legal_forename,
+            preferred_surname=surname or legal_surname,
+            legal_forename=legal_forename or forename,
+            legal_surname=legal_surname or surname,
+            middle_name=text(g["MiddleName"](record), "MiddleName"),
+            idaas_id=identifier(g["IdaasId"](record), "IdaasId"),
+            external_id=identifier(g["ExternalId"](record), "ExternalId"),
+            upn=_upn(g["UPN"](record), "UPN"),
+            former_upn=_upn(g["FormerUPN"](record), "FormerUPN"),
+            admission_no=identifier(g["AdmissionNo"](record), "AdmissionNo"),
+            date_of_birth=parse_date(g["DateOfBirth"](record), dob_field, today=self.today, allow_future=False),
+            gender=_gender(g["Gender"](record)),
+            year_group=year_label(text(g["YearGroup"](record), "YearGroup", "group")) if is_student else None,
+            tutor_group=text(g["RegGroup"](record), "RegGroup", "group"),
+            house=text(g["HouseGroup"](record), "HouseGroup", "group"),
+            presence=self._presence(g[status_field](record), leaving_date),
+            leaving_date=leaving_date,
+            staff_code=None if is_student else identifier(g["StaffCode"](record), "StaffCode"),
+        )
+
+    def _presence(self, status: object, leaving_date: date | None) -> Presence:
+        table = _STUDENT_PRESENCE if self.person_type is PersonType.STUDENT else _STAFF_PRESENCE
+        value = clean(status)
+        if value is not None:
+            presence = table.get(value.replace(" ", "").casefold())
+            if presence is not None:
+                return presence
+        if leaving_date is not None and leaving_date <= self.today:
+            return Presence.LEFT
+        return Presence.ON_ROLL
+
+
+def _upn(value: object, field: str) -> str | None:
+    upn = identifier(value, field)
+    return upn.replace(" ", "").upper() if upn else None
+
+
+def _gender(value: object) -> str | None:
+    cleaned = clean(value)
+    if cleaned is None:
+        return None
+    return _GENDERS.get(cleaned.casefold(), text(cleaned, "Gender", "gender"))

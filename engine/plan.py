@@ -1,0 +1,319 @@
+"""Planning a sync: what would change in the library, without changing it.
+
+``plan_sync(export, snapshot, config)`` is pure: it reads the parsed export and
+a snapshot of the library and returns a ``SyncPlan``. ``--dry-run`` prints the
+plan; ``apply_plan`` carries it out in one transaction. Applying a plan and then
+planning again against the same export gives an empty plan.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from engine.config import Config, DataSettings
+from engine.export import Export, Rejection
+from engine.matching import REASON_TEXT, IntakeReason, LibraryIndex, Match, Tier, Unmatched, linked_key, match_people
+from engine.person import Person, PersonKey, PersonType, Presence, guardians_digest, person_to_record
+
+# Optional borrower columns and the [data] setting that lets each one in.
+OPTIONAL_COLUMNS = {"email": "email", "phone": "phones", "address": "address", "postcode": "address",
+                    "photo_digest": "photos", "guardians_digest": "guardians"}
+# Keys of an Intake record that hold optional data, by setting.
+OPTIONAL_RECORD_KEYS = {"email": "email", "phone": "phones", "address": "address", "postcode": "address",
+                        "photo": "photos", "guardians": "guardians"}
+OPEN_INTAKE = ("pending", "new")
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old: object
+    new: object
+    # A purge: the old value must not be copied into the audit trail.
+    hidden: bool = False
+
+
+@dataclass
+class BorrowerUpdate:
+    borrower_id: int
+    barcode: str
+    changes: list[Change]
+    person: Person | None = None
+    tier: Tier | None = None
+    restore: bool = False
+
+
+@dataclass
+class Recycle:
+    borrower_id: int
+    barcode: str
+    label: str
+    reason: str
+    old_group: str | None
+    new_group: str
+    loans_out: int
+    changes: list[Change] = field(default_factory=list)
+
+
+@dataclass
+class IntakeAdd:
+    person: Person
+    reason: IntakeReason
+    detail: str
+
+
+@dataclass
+class IntakeRefresh:
+    entry_id: int
+    person: Person | None
+    reason: IntakeReason | None
+    detail: str
+    changes: list[Change]
+    reopen: bool = False
+    record: dict | None = None
+
+
+@dataclass
+class IntakeClose:
+    entry_id: int
+    status: str  # matched | withdrawn
+    borrower_id: int | None
+    label: str
+
+
+@dataclass
+class Snapshot:
+    """What the planner needs to know of the library."""
+    borrowers: list[dict]
+    intake: dict[PersonKey, dict]
+    loans_out: dict[int, int]
+    last_estab: str | None = None
+    last_seen: int | None = None
+
+
+@dataclass
+class SyncPlan:
+    source: str
+    estab: str | None
+    today: date
+    updates: list[BorrowerUpdate] = field(default_factory=list)
+    recycles: list[Recycle] = field(default_factory=list)
+    intake_adds: list[IntakeAdd] = field(default_factory=list)
+    intake_refreshes: list[IntakeRefresh] = field(default_factory=list)
+    intake_closes: list[IntakeClose] = field(default_factory=list)
+    matched: Counter = field(default_factory=Counter)
+    unchanged: int = 0
+    skipped_rejected: int = 0
+    purged: Counter = field(default_factory=Counter)
+    rejections: list[Rejection] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seen: Counter = field(default_factory=Counter)
+    active_borrowers: int = 0
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.updates or self.recycles or self.intake_adds or self.intake_refreshes or self.intake_closes)
+
+    def counts(self) -> dict:
+        restored = sum(1 for u in self.updates if u.restore)
+        return {
+            "students_seen": self.seen[PersonType.STUDENT],
+            "staff_seen": self.seen[PersonType.STAFF],
+            "matched_by_link": self.matched[Tier.LINK],
+            "matched_by_upn": self.matched[Tier.UPN],
+            "matched_by_name_dob": self.matched[Tier.NAME_DOB],
+            "updated": sum(1 for u in self.updates if u.person is not None and u.changes),
+            "unchanged": self.unchanged,
+            "intake_added": len(self.intake_adds),
+            "intake_refreshed": len(self.intake_refreshes),
+            "intake_closed": len(self.intake_closes),
+            "recycled": len(self.recycles),
+            "restored": restored,
+            "leavers_with_loans": sum(1 for r in self.recycles if r.loans_out),
+            "skipped_rejected": self.skipped_rejected,
+            "fields_purged": dict(self.purged),
+            "rejected": len(self.rejections),
+        }
+
+
+def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | None = None) -> SyncPlan:
+    today = today or date.today()
+    data = config.data
+    plan = SyncPlan(source=str(export.folder), estab=export.estab, today=today,
+                    rejections=list(export.rejections), warnings=list(export.warnings), seen=export.seen)
+    plan.active_borrowers = sum(1 for b in snapshot.borrowers if b["status"] == "active")
+    rejected = {k for k, e in snapshot.intake.items() if e["status"] == "rejected"}
+    people = [p for p in export.persons if p.key not in rejected]
+    plan.skipped_rejected = len(export.persons) - len(people)
+    index = LibraryIndex(snapshot.borrowers)
+    results = match_people(people, index)
+    touched: set[int] = set()
+    for person in people:
+        result = results[person.key]
+        entry = snapshot.intake.get(person.key)
+        if isinstance(result, Match):
+            row = index.rows[result.borrower_id]
+            touched.add(result.borrower_id)
+            plan.matched[result.tier] += 1
+            _plan_match(plan, person, row, result.tier, snapshot, config)
+            if entry and entry["status"] in OPEN_INTAKE:
+                plan.intake_closes.append(IntakeClose(entry["id"], "matched", row["id"], person.label))
+        elif person.presence is Presence.LEFT:
+            if entry and entry["status"] in OPEN_INTAKE:
+                plan.intake_closes.append(IntakeClose(entry["id"], "withdrawn", None, person.label))
+        else:
+            _plan_intake(plan, person, result, entry, data)
+    _plan_absent_leavers(plan, export, index, touched, snapshot, config)
+    _plan_withdrawn_intake(plan, export, snapshot)
+    _plan_purges(plan, snapshot, data, touched)
+    return plan
+
+
+def desired_values(person: Person, data: DataSettings) -> dict[str, object]:
+    """The borrower columns as the MIS says they should be. None means the MIS
+    has no value, which never blanks a stored one."""
+    forename = person.legal_forename if data.forename == "legal" else person.preferred_forename
+    surname = person.legal_surname if data.surname == "legal" else person.preferred_surname
+    values = {
+        "borrower_type": person.person_type.value,
+        "mis_person_type": person.person_type.value,
+        "mis_id": person.mis_id,
+        "idaas_id": person.idaas_id,
+        "external_id": person.external_id,
+        "upn": person.upn,
+        "admission_no": person.admission_no,
+        "forename": forename or person.preferred_forename,
+        "surname": surname or person.preferred_surname,
+        "preferred_forename": person.preferred_forename,
+        "preferred_surname": person.preferred_surname,
+        "legal_forename": person.legal_forename,
+        "legal_surname": person.legal_surname,
+        "middle_name": person.middle_name,
+        "date_of_birth": person.date_of_birth,
+        "gender": person.gender,
+        "year_group": person.year_group,
+        "tutor_group": person.tutor_group,
+        "house": person.house,
+    }
+    optional = {"email": person.email, "phone": person.phone, "address": person.address,
+                "postcode": person.postcode, "photo_digest": person.photo.digest if person.photo else None,
+                "guardians_digest": guardians_digest(person.guardians)}
+    for column, setting in OPTIONAL_COLUMNS.items():
+        values[column] = optional[column] if getattr(data, setting) else None
+    return values
+
+
+def field_changes(row: dict, values: dict[str, object]) -> list[Change]:
+    return [Change(name, row[name], new) for name, new in values.items()
+            if new is not None and row[name] != new]
+
+
+def _plan_match(plan: SyncPlan, person: Person, row: dict, tier: Tier, snapshot: Snapshot, config: Config) -> None:
+    if person.presence is Presence.LEFT:
+        if row["status"] == "active":
+            link = {k: v for k, v in desired_values(person, config.data).items()
+                    if k in ("mis_person_type", "mis_id", "idaas_id", "external_id")}
+            plan.recycles.append(_recycle(row, "marked as a leaver in the MIS", person.leaving_date or plan.today,
+                                          snapshot, config, field_changes(row, link)))
+        else:
+            plan.unchanged += 1
+        return
+    changes = field_changes(row, desired_values(person, config.data))
+    restore = row["status"] != "active"
+    if restore and person.tutor_group is None and row["group_before_recycle"]:
+        changes.append(Change("tutor_group", row["tutor_group"], row["group_before_recycle"]))
+    if changes or restore:
+        plan.updates.append(BorrowerUpdate(row["id"], row["barcode"], changes, person, tier, restore))
+    else:
+        plan.unchanged += 1
+
+
+def _recycle(row: dict, reason: str, when: date, snapshot: Snapshot, config: Config,
+             changes: list[Change] | None = None) -> Recycle:
+    old_group = row["tutor_group"]
+    new_group = config.sync.leaver_group.format(year=when.year, group=old_group or "none")[:64]
+    name = " ".join(str(n) for n in (row["forename"], row["surname"]) if n)
+    return Recycle(row["id"], row["barcode"], f"{row['barcode']} ({name})", reason, old_group, new_group,
+                   snapshot.loans_out.get(row["id"], 0), changes or [])
+
+
+def _plan_absent_leavers(plan: SyncPlan, export: Export, index: LibraryIndex, touched: set[int],
+                         snapshot: Snapshot, config: Config) -> None:
+    for row in index.rows.values():
+        key = linked_key(row)
+        if row["status"] != "active" or key is None or row["id"] in touched:
+            continue
+        person_type = PersonType(key[0])
+        typed_key = (person_type, key[1])
+        if typed_key in export.deleted:
+            plan.recycles.append(_recycle(row, "deleted in the MIS", plan.today, snapshot, config))
+        elif export.complete.get(person_type) and typed_key not in export.present:
+            plan.recycles.append(_recycle(row, "no longer in the MIS export", plan.today, snapshot, config))
+
+
+def _plan_intake(plan: SyncPlan, person: Person, result: Unmatched, entry: dict | None, data: DataSettings) -> None:
+    detail = f"{REASON_TEXT[result.reason]}; {result.detail}" if result.detail else REASON_TEXT[result.reason]
+    if entry is None:
+        plan.intake_adds.append(IntakeAdd(person, result.reason, detail))
+        return
+    record = person_to_record(person)
+    stored = json.loads(entry["record"])
+    changes = [Change(k, _shown(stored.get(k)), _shown(v)) for k, v in record.items() if stored.get(k) != v]
+    if entry["reason"] != result.reason.value:
+        changes.append(Change("reason", entry["reason"], result.reason.value))
+    reopen = entry["status"] not in OPEN_INTAKE
+    if changes or reopen:
+        plan.intake_refreshes.append(IntakeRefresh(entry["id"], person, result.reason, detail, changes, reopen,
+                                                   record))
+
+
+def _shown(value: object) -> object:
+    """How an Intake record value appears in the audit trail."""
+    if isinstance(value, dict) and "digest" in value:
+        return "(photo)"
+    if isinstance(value, list):
+        return f"({len(value)} entries)"
+    return value
+
+
+def _plan_withdrawn_intake(plan: SyncPlan, export: Export, snapshot: Snapshot) -> None:
+    """Open Intake entries for people who are no longer in a full export."""
+    for key, entry in snapshot.intake.items():
+        person_type, _ = key
+        if entry["status"] in OPEN_INTAKE and export.complete.get(person_type) and key not in export.present:
+            plan.intake_closes.append(IntakeClose(entry["id"], "withdrawn", None, f"{key[0]} {key[1]}"))
+        elif entry["status"] in OPEN_INTAKE and key in export.deleted:
+            plan.intake_closes.append(IntakeClose(entry["id"], "withdrawn", None, f"{key[0]} {key[1]}"))
+
+
+def _plan_purges(plan: SyncPlan, snapshot: Snapshot, data: DataSettings, touched: set[int]) -> None:
+    """Data the school has switched off is removed from every borrower and
+    every Intake record; the audit trail says which field, never the value."""
+    off_columns = [c for c, setting in OPTIONAL_COLUMNS.items() if not getattr(data, setting)]
+    off_keys = [k for k, setting in OPTIONAL_RECORD_KEYS.items() if not getattr(data, setting)]
+    updates = {u.borrower_id: u for u in plan.updates}
+    for row in snapshot.borrowers:
+        purges = [Change(c, None, None, hidden=True) for c in off_columns if row[c] is not None]
+        if not purges:
+            continue
+        plan.purged.update(c.field for c in purges)
+        if row["id"] in updates:
+            updates[row["id"]].changes.extend(purges)
+        else:
+            update = BorrowerUpdate(row["id"], row["barcode"], purges)
+            plan.updates.append(update)
+            if row["id"] in touched:
+                plan.unchanged -= 1
+    refreshed = {r.entry_id for r in plan.intake_refreshes}
+    for entry in snapshot.intake.values():
+        if entry["id"] in refreshed or not off_keys:
+            continue
+        record = json.loads(entry["record"])
+        stale = [k for k in off_keys if record.get(k) is not None]
+        if stale:
+            plan.purged.update(f"intake.{k}" for k in stale)
+            plan.intake_refreshes.append(IntakeRefresh(
+                entry["id"], None, None, "", [Change(k, None, None, hidden=True) for k in stale],
+                record={**record, **{k: None for k in stale}}))

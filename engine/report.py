@@ -1,0 +1,80 @@
+"""The outcome of a run, as JSON for scripts and as a short text for people."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine.plan import SyncPlan
+
+TIER_NAMES = {"matched_by_link": "by MIS link", "matched_by_upn": "by UPN",
+              "matched_by_name_dob": "by name and date of birth"}
+PLAN_LINES = 40
+
+
+@dataclass
+class SyncReport:
+    outcome: str  # ok | dry-run | failed | refused
+    source: str
+    counts: dict = field(default_factory=dict)
+    message: str = ""
+    run_id: int | None = None
+    forced: bool = False
+    plan: SyncPlan | None = None
+
+    def to_json(self) -> dict:
+        plan = self.plan
+        return {
+            "outcome": self.outcome,
+            "source": self.source,
+            "run_id": self.run_id,
+            "message": self.message,
+            "forced": self.forced,
+            **self.counts,
+            "rejections": [vars(r) for r in plan.rejections] if plan else [],
+            "warnings": plan.warnings if plan else [],
+            "leavers_with_loans_list": [{"barcode": r.barcode, "loans_out": r.loans_out}
+                                        for r in plan.recycles if r.loans_out] if plan else [],
+        }
+
+    def to_text(self) -> str:
+        c = self.counts
+        title = {"ok": "done", "dry-run": "dry run, nothing written", "failed": "FAILED, nothing written",
+                 "refused": "REFUSED, nothing written"}[self.outcome]
+        lines = [f"mislink sync of {self.source}: {title}"]
+        if self.message:
+            lines.append(f"  {self.message}")
+        if c:
+            lines += [
+                f"  seen: {c['students_seen']} students, {c['staff_seen']} staff",
+                "  matched: " + ", ".join(f"{c[k]} {name}" for k, name in TIER_NAMES.items()),
+                f"  borrowers: {c['updated']} updated, {c['unchanged']} unchanged",
+                f"  Intake: {c['intake_added']} added, {c['intake_refreshed']} refreshed, "
+                f"{c['intake_closed']} closed, {c['skipped_rejected']} skipped as rejected",
+                f"  recycle bin: {c['recycled']} recycled, {c['restored']} restored, "
+                f"{c['leavers_with_loans']} leavers still have loans out",
+            ]
+            if c.get("fields_purged"):
+                lines.append("  removed (switched off): " + ", ".join(
+                    f"{field} from {n}" for field, n in sorted(c["fields_purged"].items())))
+            lines.append(f"  rejected records: {c['rejected']}")
+        if self.plan:
+            lines += _details(self.plan, full=self.outcome == "dry-run")
+        return "\n".join(lines)
+
+
+def _details(plan: SyncPlan, full: bool) -> list[str]:
+    lines = [f"  warning: {w}" for w in plan.warnings]
+    lines += [f"  rejected: {r}" for r in plan.rejections]
+    lines += [f"  leaver with {r.loans_out} loan(s) out: {r.label}" for r in plan.recycles if r.loans_out]
+    if full:
+        planned = [f"  update {u.barcode}: " + "; ".join(
+            f"{c.field} {'removed' if c.hidden else f'{c.old!s} -> {c.new!s}'}" for c in u.changes)
+            + (" (restore from recycle bin)" if u.restore else "") for u in plan.updates]
+        planned += [f"  recycle {r.label}: {r.reason}" for r in plan.recycles]
+        planned += [f"  to Intake: {a.person.label}: {a.reason.value}" for a in plan.intake_adds]
+        planned += [f"  Intake entry {r.entry_id} refreshed: " + ", ".join(c.field for c in r.changes)
+                    for r in plan.intake_refreshes]
+        planned += [f"  Intake entry {c.entry_id} {c.status}: {c.label}" for c in plan.intake_closes]
+        lines += planned[:PLAN_LINES]
+        if len(planned) > PLAN_LINES:
+            lines.append(f"  … and {len(planned) - PLAN_LINES} more planned changes (use --json for counts)")
+    return lines
