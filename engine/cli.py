@@ -23,7 +23,17 @@ class ExitCode(IntEnum):
     LOCKED = 4
 
 
+def _shared_options() -> argparse.ArgumentParser:
+    """--config and --json work before or after a subcommand. SUPPRESS keeps a
+    subcommand from resetting a value given before it."""
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="configuration file")
+    shared.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
+    return shared
+
+
 def build_parser() -> argparse.ArgumentParser:
+    shared = _shared_options()
     parser = argparse.ArgumentParser(
         prog="mislink", description="Keep the library's borrowers in step with the school's MIS.")
     parser.add_argument("--config", type=Path, default=Path("config.toml"), help="configuration file")
@@ -32,11 +42,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     parser.add_argument("--force", action="store_true", help="with --sync: override the safety guards")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    borrowers = commands.add_parser("borrowers", help="the library's borrower list")
+
+    def add(group, name: str, **options) -> argparse.ArgumentParser:
+        return group.add_parser(name, parents=[shared], **options)
+
+    borrowers = add(commands, "borrowers", help="the library's borrower list")
     borrower_commands = borrowers.add_subparsers(dest="action", required=True, metavar="ACTION")
-    importer = borrower_commands.add_parser("import", help="load existing borrowers from an MLS-style CSV")
+    importer = add(borrower_commands, "import", help="load existing borrowers from an MLS-style CSV")
     importer.add_argument("file", type=Path)
     importer.add_argument("--skip-invalid", action="store_true", help="import the good rows, skip bad ones")
+    bin_parser = add(commands, "recycle-bin", help="borrowers who have left")
+    bin_commands = bin_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add(bin_commands, "list", help="list recycled borrowers")
+    restorer = add(bin_commands, "restore", help="put a recycled borrower back")
+    restorer.add_argument("barcode")
+    purger = add(bin_commands, "purge", help="remove recycled borrowers for good (never with loans out)")
+    purger.add_argument("--older-than", type=int, required=True, metavar="DAYS")
+    purger.add_argument("--dry-run", action="store_true", help="show who would be removed")
     return parser
 
 
@@ -53,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.USAGE
     if args.command == "borrowers":
         return _import_borrowers(config, args)
+    if args.command == "recycle-bin":
+        return _recycle_bin(config, args)
     if args.sync:
         return _sync(config, args)
     if args.dry_run or args.force:
@@ -103,3 +127,51 @@ def _import_borrowers(config: Config, args: argparse.Namespace) -> int:
         print(f"{args.file.name}: {result.imported} borrowers {verdict}; {result.already_present} already in the "
               f"library; {len(result.problems)} bad rows{' skipped' if result.written and result.problems else ''}")
     return ExitCode.OK if result.written else ExitCode.FAILED
+
+
+def _recycle_bin(config: Config, args: argparse.Namespace) -> int:
+    from engine import recycle_bin
+    from engine.db import connect
+    from sqlalchemy.orm import Session
+
+    if args.action == "purge" and args.older_than < 0:
+        print("mislink: --older-than takes a number of days, 0 or more", file=sys.stderr)
+        return ExitCode.USAGE
+    engine = connect(config.library_url)
+    try:
+        with Session(engine) as session, session.begin():
+            if args.action == "list":
+                rows = recycle_bin.list_recycled(session)
+            elif args.action == "restore":
+                rows = [recycle_bin.restore(session, args.barcode, actor=_actor())]
+            elif args.dry_run:
+                rows = recycle_bin.purgeable(session, args.older_than)
+            else:
+                rows = recycle_bin.purge_recycled(session, args.older_than, actor=_actor())
+    except recycle_bin.RecycleBinError as exc:
+        print(f"mislink: {exc}", file=sys.stderr)
+        return ExitCode.FAILED
+    finally:
+        engine.dispose()
+    if args.json:
+        print(json.dumps([{**vars(r), "recycled_at": r.recycled_at.isoformat() if r.recycled_at else None}
+                          for r in rows], indent=2, ensure_ascii=False))
+        return ExitCode.OK
+    verb = {"list": "in the recycle bin", "restore": "restored",
+            "purge": "would be removed" if args.dry_run else "removed for good"}[args.action]
+    for row in rows:
+        when = row.recycled_at.date().isoformat() if row.recycled_at else ""
+        print(f"  {row.barcode:<12} {row.forename} {row.surname:<24} {row.tutor_group or '':<28} {when}"
+              f"{f'  {row.loans_out} loans out' if row.loans_out else ''}")
+    print(f"{len(rows)} borrower(s) {verb}")
+    return ExitCode.OK
+
+
+def _actor() -> str:
+    """Who made a decision, for the audit trail: the logged-in account."""
+    import getpass
+
+    try:
+        return getpass.getuser()[:64]
+    except (KeyError, OSError):
+        return "unknown"

@@ -12,7 +12,7 @@ PLAN_LINES = 40
 
 @dataclass
 class SyncReport:
-    outcome: str  # ok | dry-run | failed | refused
+    outcome: str  # ok | dry-run | failed | refused | locked
     source: str
     counts: dict = field(default_factory=dict)
     message: str = ""
@@ -38,7 +38,7 @@ class SyncReport:
     def to_text(self) -> str:
         c = self.counts
         title = {"ok": "done", "dry-run": "dry run, nothing written", "failed": "FAILED, nothing written",
-                 "refused": "REFUSED, nothing written"}[self.outcome]
+                 "refused": "REFUSED, nothing written", "locked": "NOT RUN, another sync is running"}[self.outcome]
         lines = [f"mislink sync of {self.source}: {title}"]
         if self.message:
             lines.append(f"  {self.message}")

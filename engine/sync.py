@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import nullcontext
 from datetime import date
 from typing import Callable
 
@@ -18,7 +19,9 @@ from engine.apply import apply_plan
 from engine.config import Config, mask_url
 from engine.db import connect
 from engine.export import ExportError, read_export
+from engine.guards import guard_failures
 from engine.library import load_snapshot
+from engine.lock import SyncLocked, sync_lock
 from engine.models import SyncRun, utcnow
 from engine.plan import plan_sync
 from engine.report import SyncReport
@@ -46,24 +49,32 @@ def run_sync(config: Config, *, dry_run: bool = False, force: bool = False,
         append_run_log(config.log_path, report)
         return report
     try:
-        with Session(engine) as session, session.begin():
+        with (nullcontext() if dry_run else sync_lock(engine)), Session(engine) as session, session.begin():
             progress("reading the library")
             snapshot = load_snapshot(session)
             progress("planning")
             plan = plan_sync(export, snapshot, config, today)
             report.plan, report.counts = plan, plan.counts()
-            if dry_run:
-                report.outcome = "dry-run"
+            stops = guard_failures(plan, snapshot, config.sync)
+            if stops:
+                verdict = ("a real run would stop: " if dry_run else
+                           "forced past the safety guards: " if force else "stopped before writing: ")
+                report.message = verdict + "; ".join(stops)
+            if dry_run or (stops and not force):
+                report.outcome = "dry-run" if dry_run else "refused"
                 session.rollback()
             else:
                 progress("writing")
-                run = SyncRun(kind="sync", source=source[:500], estab=plan.estab, started_at=utcnow())
+                run = SyncRun(kind="sync", source=source[:500], estab=plan.estab, started_at=utcnow(),
+                              message=report.message[:1000] or None)
                 session.add(run)
                 session.flush()
                 apply_plan(session, plan, run.id)
                 run.finished_at, run.outcome = utcnow(), "ok"
                 run.counts = json.dumps(report.counts)
                 report.run_id, report.outcome = run.id, "ok"
+    except SyncLocked as exc:
+        report.outcome, report.message = "locked", str(exc)
     except SQLAlchemyError as exc:
         report.outcome, report.run_id = "failed", None
         report.message = f"library database error, nothing written: {_reason(exc)}"

@@ -1,0 +1,98 @@
+"""One sync at a time, across processes, on every supported database.
+
+A second sync never waits and never interleaves: it fails at once with
+``SyncLocked``. Each lock is released by the operating system or the database
+server when its holder dies, so a killed run never blocks the next one.
+
+- SQLite: ``flock`` on a ``<database>.lock`` file beside the database.
+- PostgreSQL: a session-level advisory lock.
+- MariaDB/MySQL: ``GET_LOCK`` (a named lock owned by the connection).
+- SQL Server: ``sp_getapplock`` owned by the session.
+
+The server locks belong to a connection, so the lock is held on a connection of
+its own, outside the pool's reuse, and that connection is closed afterwards.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import Engine, text
+
+LOCK_NAME = "mislink-sync"
+# pg_try_advisory_lock takes a bigint; any fixed number unique to mislink will do.
+PG_LOCK_KEY = 0x6D69736C696E6B
+
+
+class SyncLocked(Exception):
+    """Another sync holds the lock."""
+
+
+@contextmanager
+def sync_lock(engine: Engine) -> Iterator[None]:
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        with _file_lock(engine.url.database):
+            yield
+        return
+    connection = engine.connect()
+    try:
+        acquired = _try_server_lock(connection, dialect)
+        if not acquired:
+            raise SyncLocked("another mislink sync is running on this library; try again when it has finished")
+        try:
+            yield
+        finally:
+            _release_server_lock(connection, dialect)
+    finally:
+        connection.invalidate()  # never hand a lock-holding connection back to the pool
+        connection.close()
+
+
+def _try_server_lock(connection, dialect: str) -> bool:
+    if dialect == "postgresql":
+        return bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": PG_LOCK_KEY}).scalar())
+    if dialect in ("mysql", "mariadb"):
+        return connection.execute(text("SELECT GET_LOCK(:name, 0)"), {"name": LOCK_NAME}).scalar() == 1
+    if dialect == "mssql":
+        result = connection.execute(text(
+            "DECLARE @r int; EXEC @r = sp_getapplock @Resource = :name, @LockMode = 'Exclusive', "
+            "@LockOwner = 'Session', @LockTimeout = 0; SELECT @r"), {"name": LOCK_NAME}).scalar()
+        return result is not None and result >= 0
+    raise SyncLocked(f"cannot lock a {dialect} library: unsupported database")
+
+
+def _release_server_lock(connection, dialect: str) -> None:
+    if dialect == "postgresql":
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PG_LOCK_KEY})
+    elif dialect in ("mysql", "mariadb"):
+        connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": LOCK_NAME})
+    elif dialect == "mssql":
+        connection.execute(text("EXEC sp_releaseapplock @Resource = :name, @LockOwner = 'Session'"),
+                           {"name": LOCK_NAME})
+
+
+@contextmanager
+def _file_lock(database: str | None) -> Iterator[None]:
+    if not database or database == ":memory:":
+        yield  # a private in-memory library cannot be shared
+        return
+    path = Path(f"{database}.lock")
+    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SyncLocked("another mislink sync is running on this library; "
+                             "try again when it has finished") from None
+        os.ftruncate(handle, 0)
+        os.write(handle, f"{os.getpid()}\n".encode())
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        os.close(handle)

@@ -1,0 +1,79 @@
+"""Recycle bin: list, restore, and purge after a retention period, never with loans out."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import recycle_bin
+from engine.cli import ExitCode, main
+from engine.db import connect
+from engine.models import Borrower, Loan, SyncEvent, utcnow
+
+
+def _bin(library_url):
+    engine = connect(library_url)
+    now = utcnow()
+    with Session(engine) as session, session.begin():
+        for barcode, days in (("OLD1", 400), ("OLD2", 400), ("NEW1", 5)):
+            session.add(Borrower(barcode=barcode, forename="A", surname=barcode, status="recycled",
+                                 recycled_at=now - timedelta(days=days), tutor_group="Leaver 2025 (Old Group 9X)",
+                                 group_before_recycle="9X"))
+        session.add(Borrower(barcode="LIVE", forename="B", surname="Live"))
+        session.flush()
+        old2 = session.scalar(select(Borrower.id).where(Borrower.barcode == "OLD2"))
+        session.add(Loan(borrower_id=old2, item="The Hobbit"))
+    return engine
+
+
+def _barcodes(engine) -> set[str]:
+    with Session(engine) as session:
+        return set(session.scalars(select(Borrower.barcode)))
+
+
+def test_purge_removes_only_old_recycled_borrowers_without_loans(library_url):
+    engine = _bin(library_url)
+    with Session(engine) as session, session.begin():
+        assert [b.barcode for b in recycle_bin.purgeable(session, 365)] == ["OLD1"]
+        removed = recycle_bin.purge_recycled(session, 365, actor="tech")
+    assert [b.barcode for b in removed] == ["OLD1"]
+    assert _barcodes(engine) == {"OLD2", "NEW1", "LIVE"}
+    with Session(engine) as session:
+        event = session.scalars(select(SyncEvent).where(SyncEvent.action == "purged_from_recycle_bin")).one()
+        assert (event.old_value, event.actor) == ("OLD1", "tech")
+
+
+def test_purge_dry_run_shows_who_and_removes_nobody(tmp_path, library_url, capsys):
+    engine = _bin(library_url)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[library]\nurl = "{library_url}"\n')
+    assert main(["--config", str(config), "recycle-bin", "purge", "--older-than", "30", "--dry-run"]) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert "OLD1" in out and "1 borrower(s) would be removed" in out
+    assert _barcodes(engine) == {"OLD1", "OLD2", "NEW1", "LIVE"}
+    assert main(["--config", str(config), "recycle-bin", "purge", "--older-than", "30"]) == ExitCode.OK
+    assert _barcodes(engine) == {"OLD2", "NEW1", "LIVE"}
+
+
+def test_restore_puts_the_old_group_back(library_url):
+    engine = _bin(library_url)
+    with Session(engine) as session, session.begin():
+        recycle_bin.restore(session, "NEW1", actor="librarian")
+    with Session(engine) as session:
+        borrower = session.scalars(select(Borrower).where(Borrower.barcode == "NEW1")).one()
+        assert (borrower.status, borrower.tutor_group, borrower.recycled_at) == ("active", "9X", None)
+        assert session.scalar(select(func.count()).select_from(SyncEvent)
+                              .where(SyncEvent.action == "restored")) == 1
+
+
+def test_restore_refuses_a_borrower_not_in_the_bin(library_url):
+    engine = _bin(library_url)
+    with Session(engine) as session, session.begin():
+        for barcode, reason in (("LIVE", "not in the recycle bin"), ("NOPE", "no borrower has barcode")):
+            try:
+                recycle_bin.restore(session, barcode, actor="x")
+            except recycle_bin.RecycleBinError as exc:
+                assert reason in str(exc)
+            else:
+                raise AssertionError(f"restoring {barcode} should be refused")
