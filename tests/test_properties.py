@@ -1,0 +1,105 @@
+"""Properties that hold for any export and any library (hypothesis):
+
+- a sync followed by the same sync changes nothing;
+- a plan computed after applying a plan is empty;
+- no borrower is ever deleted by a sync;
+- no two borrowers are ever linked to one MIS person.
+
+Names, dates and ids come from small pools so that twins, duplicates, shared
+UPNs and near-collisions turn up often.
+"""
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.db import connect
+from engine.library import load_snapshot
+from engine.export import read_export
+from engine.models import Borrower, SyncEvent
+from engine.plan import plan_sync
+from engine.sync import run_sync
+from tests.builders import make_config, student, write_export
+
+FORENAMES = ["Ava", "Ava-Mae", "Zoë", "Zoe", "Mohammed", "Mo", "Liam"]
+SURNAMES = ["Smith", "Smith-Jones", "Khan", "O'Brien"]
+DOBS = [date(2012, 3, 4), date(2012, 4, 3), date(2013, 1, 1), None]
+UPNS = ["A123456789012", "B123456789012", None]
+GROUPS = ["7A", "8B", None]
+
+incoming = st.fixed_dictionaries({
+    "Id": st.integers(1, 25).map(str),
+    "Forename": st.sampled_from(FORENAMES),
+    "Surname": st.sampled_from(SURNAMES),
+    "DateofBirth": st.sampled_from(DOBS).map(lambda d: d.isoformat() if d else None),
+    "UPN": st.sampled_from(UPNS),
+    "RegGroup": st.sampled_from(GROUPS),
+    "StudentStatus": st.sampled_from(["OnRoll", "OnRoll", "OnRoll", "Leaver"]),
+})
+stored = st.fixed_dictionaries({
+    "mis_id": st.one_of(st.none(), st.integers(1, 30).map(str)),
+    "forename": st.sampled_from(FORENAMES),
+    "surname": st.sampled_from(SURNAMES),
+    "date_of_birth": st.sampled_from(DOBS),
+    "upn": st.sampled_from(UPNS),
+    "tutor_group": st.sampled_from(GROUPS),
+    "status": st.sampled_from(["active", "active", "recycled"]),
+})
+exports = st.lists(incoming, max_size=12, unique_by=lambda s: s["Id"])
+libraries = st.lists(stored, max_size=12, unique_by=lambda b: b["mis_id"] or object())
+
+
+def _library(url: str, borrowers: list[dict]) -> None:
+    engine = connect(url)
+    with Session(engine) as session, session.begin():
+        for number, values in enumerate(borrowers):
+            session.add(Borrower(barcode=f"B{number}", borrower_type="student",
+                                 mis_person_type="student" if values["mis_id"] else None, **values))
+    engine.dispose()
+
+
+def _state(url: str) -> tuple[list[tuple], int]:
+    engine = connect(url)
+    with Session(engine) as session:
+        borrowers = [tuple(r) for r in session.execute(select(Borrower.__table__)).all()]
+        events = len(session.scalars(select(SyncEvent.id)).all())
+    engine.dispose()
+    return borrowers, events
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(exports, libraries)
+def test_sync_is_idempotent_keeps_every_borrower_and_links_one_to_one(pupils, borrowers):
+    with tempfile.TemporaryDirectory() as folder:
+        base = Path(folder)
+        url = f"sqlite:///{base / 'library.sqlite'}"
+        _library(url, borrowers)
+        write_export(base / "export", Students=[student(**{k: v for k, v in p.items()
+                                                            if k not in ("Forename", "Surname", "DateofBirth")},
+                                                         forename=p["Forename"], surname=p["Surname"],
+                                                         dob=p["DateofBirth"]) for p in pupils])
+        config = make_config(base, url)
+        before_ids = {row[0] for row in _state(url)[0]}
+
+        first = run_sync(config, force=True)
+        assert first.outcome == "ok", first.message
+        after_first, events_after_first = _state(url)
+        assert before_ids <= {row[0] for row in after_first}, "a sync deleted a borrower"
+        engine = connect(url)
+        with Session(engine) as session:
+            links = Counter((b.mis_person_type, b.mis_id) for b in session.scalars(select(Borrower)) if b.mis_id)
+            assert all(n == 1 for n in links.values()), "two borrowers linked to one MIS person"
+            replan = plan_sync(read_export(config.source_path, config.data), load_snapshot(session), config)
+        engine.dispose()
+        assert replan.is_empty, "planning after applying a plan found more to do"
+
+        second = run_sync(config, force=True)
+        assert second.outcome == "ok" and second.plan.is_empty
+        assert _state(url) == (after_first, events_after_first), "the same sync twice changed something"
