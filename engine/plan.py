@@ -11,6 +11,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from engine.config import Config, DataSettings
 from engine.export import Export, Rejection
@@ -26,8 +27,8 @@ OPTIONAL_RECORD_KEYS = {"email": "email", "phone": "phones", "address": "address
 OPEN_INTAKE = ("pending", "new")
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
+    """One field's change. A NamedTuple: a large sync makes hundreds of thousands."""
     field: str
     old: object
     new: object
@@ -148,7 +149,7 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
     people = [p for p in export.persons if p.key not in rejected]
     plan.skipped_rejected = len(export.persons) - len(people)
     index = LibraryIndex(snapshot.borrowers)
-    results = match_people(people, index)
+    results = _settled_matches(people, index, data)
     touched: set[int] = set()
     for person in people:
         result = results[person.key]
@@ -169,6 +170,36 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
     _plan_withdrawn_intake(plan, export, snapshot)
     _plan_purges(plan, snapshot, data, touched)
     return plan
+
+
+def _settled_matches(people: list[Person], index: LibraryIndex, data: DataSettings,
+                     rounds: int = 3) -> dict[PersonKey, Match | Unmatched]:
+    """Matches that still hold once this plan's own updates are made.
+
+    Linking and renaming borrowers changes what the next sync would see (a
+    borrower now linked is no longer free; a renamed one may now look like a
+    twin). Matching again against the library as this plan leaves it, until
+    nothing moves, makes the plan a fixed point: the next sync finds nothing
+    to do. An unchanged library needs only the one pass.
+    """
+    original = index.rows
+    results = match_people(people, index)
+    for _ in range(rounds):
+        rows = dict(original)
+        for person in people:
+            result = results[person.key]
+            if isinstance(result, Match):
+                row = original[result.borrower_id]
+                changed = {c.field: c.new for c in field_changes(row, desired_values(person, data))}
+                if changed:
+                    rows[result.borrower_id] = {**row, **changed}
+        if all(rows[b] is original[b] for b in rows):
+            return results
+        again = match_people(people, LibraryIndex(rows.values()))
+        if again == results:
+            return results
+        results = again
+    return results
 
 
 def desired_values(person: Person, data: DataSettings) -> dict[str, object]:

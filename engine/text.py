@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
-_SPACES = re.compile(r"\s+")
 # Letters that do not decompose into a base letter plus an accent under NFKD.
 _UNDECOMPOSABLE = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D",
                                  "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
@@ -22,7 +22,7 @@ def clean(value: object) -> str | None:
     """Trim and collapse whitespace; an empty value becomes None."""
     if value is None:
         return None
-    text = _SPACES.sub(" ", str(value)).strip()
+    text = " ".join((value if type(value) is str else str(value)).split())
     return text or None
 
 
@@ -31,9 +31,11 @@ def fold_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@lru_cache(maxsize=1 << 18)
 def name_key(value: str | None) -> str:
     """The form in which two names are compared: case, accents, spacing,
-    hyphens and apostrophes do not count ("O'Brien-Smith" == "obrien smith")."""
+    hyphens and apostrophes do not count ("O'Brien-Smith" == "obrien smith").
+    Cached: a school has far fewer distinct names than records."""
     if not value:
         return ""
     text = fold_accents(value).casefold()
