@@ -1,16 +1,23 @@
 """The school's settings: ``config.toml``, read and validated as a whole.
 
-Every section is a dataclass and every key a field, so the file's schema, its
-defaults and the README's table of keys come from one place. ``load_config``
-refuses a file with an unknown key, a wrong type or an impossible value, naming
-the key, before anything runs. ``save_config`` writes atomically (temporary
-file, then rename) and keeps a password-bearing file readable by its owner only.
+Every section is a dataclass and every key a field with its help text, so the
+file's schema, its defaults and the README's table of keys come from one place
+(``configuration_table``). ``load_config`` checks the whole file before anything
+runs and refuses it with every problem found (unknown section or key, wrong
+type, impossible value), each naming its key. ``save_config`` writes atomically
+(temporary file, then rename) and keeps a password-bearing file readable by its
+owner only. ``mask_url`` is the only way a library URL may be shown.
+
+    python -m engine.config README.md    # rewrite the README's table of keys
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import re
 import stat
+import sys
 import tempfile
 import tomllib
 import typing
@@ -19,68 +26,121 @@ from pathlib import Path
 from typing import Literal
 
 import tomli_w
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One thing wrong with the configuration, and the key it is about."""
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}" if self.key else self.message
+
+
 class ConfigError(Exception):
-    """The configuration cannot be used; the message names the key."""
+    """The configuration cannot be used. ``problems`` lists every key at fault
+    (the settings pane marks each one); the message names them all."""
+
+    def __init__(self, problems: list[ConfigProblem] | str):
+        if isinstance(problems, str):
+            problems = [ConfigProblem("", problems)]
+        self.problems = list(problems)
+        super().__init__("; ".join(map(str, self.problems)))
+
+    @property
+    def keys(self) -> list[str]:
+        return [p.key for p in self.problems]
 
 
-def _choice(*allowed):
-    return {"choices": allowed}
+def setting(default, meaning: str, *, limits: tuple | None = None):
+    """A configuration key: its default, the README's one-line explanation and,
+    for numbers, the inclusive range of sensible values."""
+    metadata = {"help": meaning} | ({"range": limits} if limits else {})
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
 class SourceSettings:
     """Where the Xporter export comes from."""
-    kind: Literal["xporter-folder"] = "xporter-folder"
-    path: str = "export"
+    kind: Literal["xporter-folder"] = setting(
+        "xporter-folder", "How the export arrives: a folder of Xporter endpoint files "
+        "(`Students.json` or `.xml`, `Staff`, `Contacts`, `StudentContacts`, `PersonComms`, `Photos`, `Groups`).")
+    path: str = setting("export", "The export folder.")
 
 
 @dataclass(frozen=True)
 class LibrarySettings:
     """The library database: an SQLAlchemy URL."""
-    url: str = "sqlite:///library.sqlite"
+    url: str = setting(
+        "sqlite:///library.sqlite",
+        "The library database as an SQLAlchemy URL: `sqlite:///file`, `postgresql+psycopg://user:password@host/db` "
+        "or `mysql+pyodbc://user:password@host/db?driver=MariaDB+Unicode&port=3306&charset=utf8mb4`. "
+        "Never printed with its password; a file holding one is kept readable by its owner only.")
 
 
 @dataclass(frozen=True)
 class SyncSettings:
     """How the nightly sync behaves."""
-    log_file: str = "mislink.log"
-    leaver_group: str = "Leaver {year} (Old Group {group})"
-    max_recycle_share: float = field(default=0.10, metadata={"range": (0.0, 1.0)})
-    min_export_share: float = field(default=0.50, metadata={"range": (0.0, 1.0)})
+    log_file: str = setting("mislink.log", "The run log: one block per run, appended; no personal data in it.")
+    leaver_group: str = setting(
+        "Leaver {year} (Old Group {group})",
+        "The tutor group a leaver gets in the recycle bin; `{year}` and `{group}` are filled in. "
+        "Restoring the borrower puts the old group back.")
+    max_recycle_share: float = setting(
+        0.10, "A sync that would recycle more than this share of active borrowers stops unless `--force`.",
+        limits=(0.0, 1.0))
+    min_export_share: float = setting(
+        0.50, "A sync whose export holds fewer than this share of the people in the last good sync "
+        "stops unless `--force` (a partial or broken feed).", limits=(0.0, 1.0))
 
 
 @dataclass(frozen=True)
 class DataSettings:
-    """Which personal data reaches the library. Off means never written."""
-    forename: Literal["preferred", "legal"] = "preferred"
-    surname: Literal["preferred", "legal"] = "preferred"
-    address: bool = False
-    phones: bool = False
-    photos: bool = False
-    email: bool = False
-    guardians: bool = False
-    staff: bool = False
-    staff_year_group: int = field(default=0, metadata={"range": (0, 99)})
-    photo_max_kb: int = field(default=512, metadata={"range": (1, 20_000)})
+    """Which personal data reaches the library. Off means never written, and
+    switching a key off removes what was stored on the next sync."""
+    forename: Literal["preferred", "legal"] = setting(
+        "preferred", "The borrower's shown forename; the other is still kept for matching.")
+    surname: Literal["preferred", "legal"] = setting(
+        "preferred", "The borrower's shown surname; the other is still kept for matching.")
+    address: bool = setting(False, "Copy the postal address and postcode.")
+    phones: bool = setting(
+        False, "Copy phone numbers: those in `PersonComms` (the default first, then by priority), "
+        "then the person's mobile, work and home numbers.")
+    photos: bool = setting(False, "Copy photographs (JPEG or PNG, checked as images) into the library.")
+    email: bool = setting(False, "Copy the email address: `PersonComms` first, then work, Idaas and home email.")
+    guardians: bool = setting(
+        False, "Copy students' guardian contacts from `Contacts` + `StudentContacts`: name, relationship, "
+        "priority order, parental responsibility, their phones and emails.")
+    staff: bool = setting(False, "Import staff as borrowers too (each needs a numerical year group).")
+    staff_year_group: int = setting(
+        0, "Year group for staff who tutor no registration group with a known year; "
+        "0 = none, and such staff are reported and skipped.", limits=(0, 99))
+    # MariaDB keeps an Intake record (photo included, as base64) in a 16 MB
+    # MEDIUMTEXT: 4 MB of photo stays well inside it.
+    photo_max_kb: int = setting(512, "Largest photo accepted, in KB; a larger one is rejected with a reason.",
+                                limits=(1, 4096))
 
 
 @dataclass(frozen=True)
 class BarcodeSettings:
     """How transferred borrowers get their barcode."""
-    scheme: Literal["sequence", "mis_id", "admission_no"] = "sequence"
-    prefix: str = ""
-    digits: int = field(default=6, metadata={"range": (1, 20)})
+    scheme: Literal["sequence", "mis_id", "admission_no"] = setting(
+        "sequence", "A new borrower's barcode: the next number in sequence, the MIS id or the admission number.")
+    prefix: str = setting("", "Text put before every new barcode.")
+    digits: int = setting(6, "With `sequence`: numbers are zero-padded to this many digits.", limits=(1, 20))
 
 
 @dataclass(frozen=True)
 class IntakeSettings:
     """Intake suggestions and the optional fuzzy auto-accept (0 = off)."""
-    auto_accept_score: int = field(default=0, metadata={"range": (0, 100)})
-    auto_accept_margin: int = field(default=15, metadata={"range": (0, 100)})
+    auto_accept_score: int = setting(
+        0, "Intake suggestions scoring at least this (out of 100) are accepted without a person; "
+        "0 = never.", limits=(0, 100))
+    auto_accept_margin: int = setting(
+        15, "…and only when the best suggestion beats the next one by this many points.", limits=(0, 100))
 
 
 @dataclass(frozen=True)
@@ -125,6 +185,8 @@ HEADER = """\
 """
 
 
+# --- Reading and validating ------------------------------------------------------
+
 def load_config(path: Path | str) -> Config:
     path = Path(path)
     try:
@@ -139,76 +201,163 @@ def load_config(path: Path | str) -> Config:
 
 
 def config_from_dict(raw: dict, base_dir: Path = Path(".")) -> Config:
-    unknown = sorted(set(raw) - set(SECTIONS))
-    if unknown:
-        raise ConfigError(f"unknown section [{unknown[0]}]; known sections: {', '.join(SECTIONS)}")
+    """The settings in ``raw`` (a parsed config.toml), checked as a whole: every
+    problem is collected before ``ConfigError`` is raised."""
+    problems = [ConfigProblem(name, f"unknown section [{name}]; known sections: {', '.join(SECTIONS)}")
+                for name in sorted(set(raw) - set(SECTIONS))]
     sections = {}
     for name, cls in SECTIONS.items():
         values = raw.get(name, {})
         if not isinstance(values, dict):
-            raise ConfigError(f"{name}: must be a [{name}] table")
-        sections[name] = _section(name, cls, values)
-    config = Config(**sections, base_dir=base_dir)
-    _check_library_url(config.library.url)
-    return config
+            problems.append(ConfigProblem(name, f"must be a [{name}] table"))
+            continue
+        section_problems = _section_problems(name, cls, values)
+        if not section_problems:
+            sections[name] = cls(**values)
+            section_problems = [ConfigProblem(f"{name}.{key}", message)
+                                for key, message in _SECTION_CHECKS.get(name, _no_checks)(sections[name])]
+        problems += section_problems
+    if problems:
+        raise ConfigError(problems)
+    return Config(**sections, base_dir=base_dir)
 
 
-def _section(name: str, cls: type, values: dict):
+def _section_problems(name: str, cls: type, values: dict) -> list[ConfigProblem]:
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - set(fields))
-    if unknown:
-        raise ConfigError(f"{name}.{unknown[0]}: unknown key; known keys: {', '.join(fields)}")
-    hints = _HINTS[name]
+    problems = [ConfigProblem(f"{name}.{key}", f"unknown key; known keys in [{name}]: {', '.join(fields)}")
+                for key in sorted(set(values) - set(fields))]
     for key, value in values.items():
-        _check_value(f"{name}.{key}", hints[key], fields[key], value)
-    return cls(**values)
+        if key in fields:
+            message = _value_problem(_HINTS[name][key], fields[key], value)
+            if message:
+                problems.append(ConfigProblem(f"{name}.{key}", message))
+    return problems
 
 
-def _check_value(key: str, hint, spec: dataclasses.Field, value) -> None:
+def _value_problem(hint, spec: dataclasses.Field, value) -> str | None:
+    """Why ``value`` cannot be this key's value, or None if it can."""
     if typing.get_origin(hint) is Literal:
         allowed = typing.get_args(hint)
         if value not in allowed:
-            raise ConfigError(f"{key}: must be one of {', '.join(map(repr, allowed))}, not {value!r}")
-        return
+            return f"must be one of {', '.join(map(_toml, allowed))}, not {_toml(value)}"
+        return None
     expected = {float: (int, float)}.get(hint, hint)
     # bool is an int in Python but never a valid number of anything here.
     if isinstance(value, bool) and hint is not bool or not isinstance(value, expected):
-        raise ConfigError(f"{key}: must be {_type_name(hint)}, not {_type_name(type(value))} {value!r}")
+        return f"must be {_type_name(hint)}, not {_type_name(type(value))} {_toml(value)}"
     low_high = spec.metadata.get("range")
-    if low_high and not low_high[0] <= value <= low_high[1]:
-        raise ConfigError(f"{key}: must be between {low_high[0]} and {low_high[1]}, not {value!r}")
-    if hint is str and key.endswith(("path", "log_file")) and not value.strip():
-        raise ConfigError(f"{key}: must not be empty")
+    if low_high and not (low_high[0] <= value <= low_high[1]):  # NaN fails this too
+        return f"must be between {low_high[0]} and {low_high[1]}, not {_toml(value)}"
+    if hint is str and spec.name in ("path", "log_file", "url") and not value.strip():
+        return "must not be empty"
+    return None
 
 
 def _type_name(hint) -> str:
-    return {str: "text", bool: "true or false", int: "a whole number", float: "a number"}.get(hint, hint.__name__)
+    return {str: "text", bool: "true or false", int: "a whole number", float: "a number",
+            dict: "a table", list: "a list"}.get(hint, getattr(hint, "__name__", str(hint)))
 
 
-def _check_library_url(url: str) -> None:
+def _toml(value) -> str:
+    """A value as it would be written in config.toml."""
+    if isinstance(value, float) and not math.isfinite(value) or isinstance(value, (dict, list)):
+        return str(value)  # tomli-w would write a table or a multi-line array
     try:
-        parsed = make_url(url)
+        return tomli_w.dumps({"v": value}).partition("=")[2].strip()
+    except TypeError:
+        return repr(value)
+
+
+def _no_checks(_section) -> list[tuple[str, str]]:
+    return []
+
+
+def _check_library(library: LibrarySettings) -> list[tuple[str, str]]:
+    """The URL must name a database and a driver mislink can use. The URL itself
+    is never echoed: it may hold a password."""
+    try:
+        parsed = make_url(library.url)
     except ArgumentError:
-        raise ConfigError("library.url: not a database URL (expected e.g. sqlite:///library.sqlite)") from None
-    if parsed.get_backend_name() not in ("sqlite", "postgresql", "mysql", "mariadb", "mssql"):
-        raise ConfigError(f"library.url: unsupported database {parsed.get_backend_name()!r}; "
-                          "use sqlite, postgresql, mysql/mariadb or mssql")
+        return [("url", "not a database URL (expected e.g. sqlite:///library.sqlite)")]
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql", "mysql", "mariadb", "mssql"):
+        return [("url", f"unsupported database {backend!r}; use sqlite, postgresql, mysql/mariadb or mssql")]
+    try:
+        parsed.get_dialect()
+    except ArgumentError:  # NoSuchModuleError: a misspelt driver such as postgresql+psycopg3
+        return [("url", f"unknown database driver {parsed.drivername!r} "
+                        "(e.g. postgresql+psycopg, mysql+pyodbc, sqlite)")]
+    return []
+
+
+def _check_sync(sync: SyncSettings) -> list[tuple[str, str]]:
+    # A bad template would otherwise fail only when the first leaver is recycled.
+    try:
+        sample = sync.leaver_group.format(year=2024, group="7A")
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return [("leaver_group", "may use only {year} and {group} as placeholders "
+                                 "(write {{ and }} for literal braces)")]
+    if not sample.strip():
+        return [("leaver_group", "must not be empty")]
+    return []
+
+
+def _check_barcodes(barcodes: BarcodeSettings) -> list[tuple[str, str]]:
+    if len(barcodes.prefix) + barcodes.digits > 64:
+        return [("prefix", f"with {barcodes.digits} digits, longer than a barcode may be (64 characters)")]
+    return []
+
+
+_SECTION_CHECKS = {"library": _check_library, "sync": _check_sync, "barcodes": _check_barcodes}
+
+
+# --- Passwords in URLs ---------------------------------------------------------------
+
+# Query-string keys that carry a password (pyodbc's odbc_connect holds a whole
+# ODBC connection string, with PWD=...).
+_SECRET_QUERY_KEYS = {"password", "pwd", "passwd"}
+_ODBC_SECRET = re.compile(r"(?i)\b(pwd|password)\s*=\s*(\{[^}]*\}|[^;]*)")
 
 
 def mask_url(url: str) -> str:
-    """A database URL safe to print: the password replaced by ***."""
+    """A database URL safe to print: every password replaced by ***."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except ArgumentError:
         return "<unparseable URL>"
+    query = {key: _mask_query_value(key, value) for key, value in parsed.query.items()}
+    return parsed.set(query=query).render_as_string(hide_password=True)
+
+
+def _mask_query_value(key: str, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
+    if isinstance(value, tuple):
+        return tuple(_mask_query_value(key, v) for v in value)
+    if key.casefold() in _SECRET_QUERY_KEYS:
+        return "***"
+    if key.casefold() == "odbc_connect":
+        return _ODBC_SECRET.sub(r"\1=***", value)
+    return value
 
 
 def has_password(config: Config) -> bool:
     try:
-        return bool(make_url(config.library.url).password)
+        parsed = make_url(config.library.url)
     except ArgumentError:
         return False
+    return bool(parsed.password) or _query_has_secret(parsed)
 
+
+def _query_has_secret(parsed: URL) -> bool:
+    for key, value in parsed.query.items():
+        values = value if isinstance(value, tuple) else (value,)
+        if key.casefold() in _SECRET_QUERY_KEYS and any(values):
+            return True
+        if key.casefold() == "odbc_connect" and any(_ODBC_SECRET.search(v) for v in values):
+            return True
+    return False
+
+
+# --- Saving ------------------------------------------------------------------------
 
 def config_to_dict(config: Config) -> dict:
     return {name: dataclasses.asdict(getattr(config, name)) for name in SECTIONS}
@@ -216,23 +365,51 @@ def config_to_dict(config: Config) -> dict:
 
 def save_config(config: Config, path: Path | str) -> None:
     """Validate, then replace the file atomically: a crash mid-write leaves the
-    old file whole. A file holding a password is made readable by its owner only."""
+    old file whole and no temporary file behind. A file holding a password is
+    made readable by its owner only; otherwise the file keeps its mode."""
     path = Path(path)
+    if path.is_symlink():
+        path = path.resolve()  # replace the file the link points to, not the link
     document = config_to_dict(config)
     config_from_dict(document, base_dir=config.base_dir)
     text = HEADER + "\n" + tomli_w.dumps(document)
+    mode = _saved_mode(config, path)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temp, 0o600 if has_password(config) else 0o644)
+        os.chmod(temp, mode)
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):
             os.unlink(temp)
         raise
+    _sync_directory(path.parent)
+
+
+def _saved_mode(config: Config, path: Path) -> int:
+    if has_password(config):
+        return 0o600
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return 0o644
+
+
+def _sync_directory(folder: Path) -> None:
+    """Make the rename itself durable (a power cut after it keeps the new file)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # not possible on every platform; the data itself is already synced
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def readable_by_others(path: Path) -> bool:
@@ -241,7 +418,51 @@ def readable_by_others(path: Path) -> bool:
 
 def replace_section(config: Config, section: str, **changes) -> Config:
     """A copy of the config with some keys of one section changed, validated."""
-    current = getattr(config, section)
+    if section not in SECTIONS:
+        raise ConfigError([ConfigProblem(section, f"unknown section [{section}]; "
+                                                  f"known sections: {', '.join(SECTIONS)}")])
     document = config_to_dict(config)
-    document[section] = {**dataclasses.asdict(current), **changes}
+    document[section] = {**document[section], **changes}
     return config_from_dict(document, base_dir=config.base_dir)
+
+
+# --- The README's table of keys --------------------------------------------------------
+
+TABLE_START = "<!-- configuration-table:start -->"
+TABLE_END = "<!-- configuration-table:end -->"
+
+
+def configuration_table() -> str:
+    """Every key as a Markdown table row: key, type, default, meaning."""
+    lines = ["| Key | Type | Default | Meaning |", "| --- | --- | --- | --- |"]
+    for name, cls in SECTIONS.items():
+        for spec in dataclasses.fields(cls):
+            cells = (f"`{name}.{spec.name}`", _type_text(_HINTS[name][spec.name], spec),
+                     f"`{_toml(spec.default)}`", spec.metadata["help"])
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def _type_text(hint, spec: dataclasses.Field) -> str:
+    if typing.get_origin(hint) is Literal:
+        return " or ".join(f"`{_toml(v)}`" for v in typing.get_args(hint))
+    low_high = spec.metadata.get("range")
+    described = {str: "text", bool: "`true` or `false`", int: "whole number", float: "number"}[hint]
+    return f"{described}, {low_high[0]} to {low_high[1]}" if low_high else described
+
+
+def readme_with_table(readme: str) -> str:
+    """The README text with the part between the markers replaced by the table."""
+    before, start, rest = readme.partition(TABLE_START)
+    _, end, after = rest.partition(TABLE_END)
+    if not (start and end):
+        raise ValueError(f"the README has no {TABLE_START} … {TABLE_END} markers")
+    return f"{before}{TABLE_START}\n{configuration_table()}\n{TABLE_END}{after}"
+
+
+def _rewrite_readme(path: Path) -> None:
+    path.write_text(readme_with_table(path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    _rewrite_readme(Path(sys.argv[1] if len(sys.argv) > 1 else "README.md"))

@@ -14,12 +14,13 @@ from datetime import date
 from pathlib import Path
 
 from engine.config import DataSettings
-from engine.export.fields import FieldMap, FieldProblem, text
+from engine.export.fields import FieldMap, FieldProblem
 from engine.export.files import EndpointData, ExportError, endpoint_path, load_endpoint
-from engine.export.optional import (address_of, comms_by_person, decode_photo, guardians_by_student,
+from engine.export.optional import (GuardianReader, address_of, comms_by_person, decode_photo, first_email,
                                     join_phones, photo_records, staff_year, tutor_group_years, tutored_groups)
 from engine.export.people import PersonReader
-from engine.person import Person, PersonKey, PersonType, Presence
+from engine.person import Guardian, Person, PersonKey, PersonType, Presence
+from engine.text import year_label
 
 __all__ = ["Export", "ExportError", "Rejection", "read_export"]
 
@@ -51,6 +52,20 @@ class Export:
     seen: Counter = field(default_factory=Counter)
 
 
+_PEOPLE_FILES = {PersonType.STUDENT: "Students", PersonType.STAFF: "Staff"}
+# Optional endpoints: the [data] settings that need each, and what a missing
+# file means. A missing optional file is a warning, never a failed run: the
+# data it would bring is simply left as it was.
+OPTIONAL_ENDPOINTS = {
+    "PersonComms": (("phones", "email", "guardians"),
+                    "phones and emails come only from the people's own records"),
+    "Photos": (("photos",), "photos come only from a Photo column in Students or Staff"),
+    "Contacts": (("guardians",), "guardian contacts are left as they were"),
+    "StudentContacts": (("guardians",), "guardian contacts are left as they were"),
+    "Groups": (("staff",), "a staff member's year comes from their own RegGroup or data.staff_year_group"),
+}
+
+
 def read_export(folder: Path, data: DataSettings, today: date | None = None) -> Export:
     folder = Path(folder)
     if not folder.is_dir():
@@ -58,24 +73,21 @@ def read_export(folder: Path, data: DataSettings, today: date | None = None) -> 
     today = today or date.today()
     export = Export(folder=folder)
     wanted = [PersonType.STUDENT] + ([PersonType.STAFF] if data.staff else [])
-    endpoints = {"Students": _required(folder, "Students")}
-    if data.staff:
-        endpoints["Staff"] = _required(folder, "Staff")
-    for name, needed in (("PersonComms", data.phones or data.email), ("Photos", data.photos),
-                         ("Contacts", data.guardians), ("StudentContacts", data.guardians),
-                         ("Groups", data.staff), ("SchoolInfo", True)):
-        if needed:
+    endpoints = {_PEOPLE_FILES[t]: _required(folder, _PEOPLE_FILES[t]) for t in wanted}
+    for name, (settings, consequence) in OPTIONAL_ENDPOINTS.items():
+        if any(getattr(data, s) for s in settings):
             endpoints[name] = load_endpoint(folder, name)
-            if endpoints[name] is None and name in ("Contacts", "StudentContacts"):
-                raise ExportError(f"{name}.json: missing from {folder}, but guardian contacts are switched on")
+            if endpoints[name] is None:
+                export.warnings.append(f"{name}.json (or .xml): not in the export, so {consequence}")
+    endpoints["SchoolInfo"] = load_endpoint(folder, "SchoolInfo")
     for endpoint in endpoints.values():
         if endpoint is not None:
             export.warnings.extend(endpoint.warnings)
     export.estab = _estab(endpoints.get("SchoolInfo"))
 
-    by_type: dict[PersonType, list[Person]] = {}
+    by_type: dict[PersonType, list[tuple[Person, dict]]] = {}
     for person_type in wanted:
-        endpoint = endpoints["Students" if person_type is PersonType.STUDENT else "Staff"]
+        endpoint = endpoints[_PEOPLE_FILES[person_type]]
         by_type[person_type] = _people(export, endpoint, person_type, today)
         export.complete[person_type] = endpoint.complete and not endpoint.is_delta
         if not export.complete[person_type]:
@@ -83,10 +95,13 @@ def read_export(folder: Path, data: DataSettings, today: date | None = None) -> 
         export.deleted.update((person_type, i) for i in endpoint.deleted_ids)
 
     extras = _Extras(export, endpoints, data)
+    if PersonType.STAFF in by_type:
+        extras.learn_tutor_group_years([person for person, _ in by_type[PersonType.STUDENT]])
     for person_type, people in by_type.items():
-        staff_years = extras.staff_years(by_type[PersonType.STUDENT]) if person_type is PersonType.STAFF else None
-        for person in people:
-            person = extras.add(person, staff_years)
+        endpoint = endpoints[_PEOPLE_FILES[person_type]]
+        fields = FieldMap(endpoint.records)
+        for person, record in people:
+            person = extras.add(person, _Source(endpoint.path.name, record, fields))
             if person is not None:
                 export.persons.append(person)
     return export
@@ -107,7 +122,9 @@ def _estab(endpoint: EndpointData | None) -> str | None:
     return str(value).strip() if value not in (None, "") else None
 
 
-def _people(export: Export, endpoint: EndpointData, person_type: PersonType, today: date) -> list[Person]:
+def _people(export: Export, endpoint: EndpointData, person_type: PersonType,
+            today: date) -> list[tuple[Person, dict]]:
+    """Each usable person with the record it came from."""
     reader = PersonReader(person_type, endpoint.records, today)
     file_name = endpoint.path.name
     ids = Counter(reader.record_id(r) for r in endpoint.records)
@@ -123,86 +140,116 @@ def _people(export: Export, endpoint: EndpointData, person_type: PersonType, tod
                     file_name, label, "Id", f"appears {ids[record_id]} times in this export; none of them is used"))
                 continue
         try:
-            people.append(reader.person(record))
+            people.append((reader.person(record), record))
         except FieldProblem as problem:
             export.rejections.append(Rejection(file_name, label, problem.field, problem.reason))
     return people
 
 
-class _Extras:
-    """Attaches the optional data the school has switched on to each person."""
+@dataclass(frozen=True)
+class _Source:
+    """The Students or Staff record a person was read from."""
+    file: str
+    record: dict
+    fields: FieldMap
 
-    def __init__(self, export: Export, endpoints: dict, data: DataSettings):
+    def get(self, name: str) -> object:
+        key = self.fields.key(name)
+        return self.record.get(key) if key else None
+
+
+class _Extras:
+    """Attaches the optional data the school has switched on to each person.
+    A piece of optional data that cannot be used is rejected on its own (file,
+    record, field, reason) and the rest of the record goes on; only a staff
+    member without a year group is skipped whole."""
+
+    def __init__(self, export: Export, endpoints: dict[str, EndpointData | None], data: DataSettings):
         self.export, self.data = export, data
-        self.records = {}
-        for name in ("Students", "Staff"):
-            if name in endpoints:
-                fields = FieldMap(endpoints[name].records)
-                id_key = fields.key("Id")
-                self.records[name] = (fields, {str(r.get(id_key)).strip(): r for r in endpoints[name].records})
+        # Endpoint -> its file's name in this export (.json or .xml), for rejections.
+        self.files = {name: e.path.name for name, e in endpoints.items() if e is not None}
         comms = endpoints.get("PersonComms")
         self.comms = comms_by_person(comms.records) if comms else {}
         photos = endpoints.get("Photos")
         self.photos = photo_records(photos.records) if photos else {}
-        self.guardians = {}
-        if data.guardians:
-            self.guardians = guardians_by_student(endpoints["Contacts"].records,
-                                                  endpoints["StudentContacts"].records, self.comms)
+        self.guardians = self._guardians(endpoints) if data.guardians else {}
         groups = endpoints.get("Groups")
         self.tutored = tutored_groups(groups.records, groups.extra.get("StaffMembers", [])) if groups else {}
+        self.group_years: dict[str, int] = {}
 
-    def staff_years(self, students: list[Person]) -> dict[str, int]:
-        return tutor_group_years(students)
+    def _guardians(self, endpoints: dict[str, EndpointData | None]) -> dict[str, tuple[Guardian, ...]]:
+        contacts, links = endpoints.get("Contacts"), endpoints.get("StudentContacts")
+        if contacts is None or links is None:
+            return {}
+        reader = GuardianReader(contacts.records, self.comms, self.files)
+        guardians = reader.by_student(links.records)
+        self.export.rejections.extend(Rejection(p.file, p.record, p.problem.field, p.problem.reason)
+                                      for p in reader.problems)
+        return guardians
 
-    def add(self, person: Person, staff_years: dict[str, int] | None) -> Person | None:
-        name = "Students" if person.person_type is PersonType.STUDENT else "Staff"
-        fields, by_id = self.records[name]
-        record = by_id[person.mis_id]
-        changes = {}
-        try:
-            if staff_years is not None:
-                year = staff_year(person, self.tutored.get(person.mis_id, []), staff_years,
-                                  self.data.staff_year_group)
-                if year is None and person.presence is not Presence.LEFT:
-                    raise FieldProblem("YearGroup", "no numerical year group: not a tutor, and "
-                                                    "data.staff_year_group is 0, so this staff member is skipped")
-                changes["year_group"] = f"Year {year}" if year is not None else None
-            self._contact_data(person, record, fields, changes)
-        except FieldProblem as problem:
-            self.export.rejections.append(Rejection(f"{name}.json", person.label, problem.field, problem.reason))
-            return None
-        self._photo(person, record, fields, changes)
+    def learn_tutor_group_years(self, students: list[Person]) -> None:
+        self.group_years = tutor_group_years(students)
+
+    def add(self, person: Person, source: _Source) -> Person | None:
+        changes: dict[str, object] = {}
+        if person.person_type is PersonType.STAFF:
+            year = staff_year(person, self.tutored.get(person.mis_id, []), self.group_years,
+                              self.data.staff_year_group)
+            # A leaver needs no year: they are only ever recycled.
+            if year is None and person.presence is not Presence.LEFT:
+                self._reject(source.file, person, FieldProblem(
+                    "YearGroup", "no numerical year group: tutors no registration group with a known year, and "
+                                 "data.staff_year_group is 0; this staff member is skipped"))
+                return None
+            changes["year_group"] = year_label(str(year)) if year is not None else None
+        self._contact_data(person, source, changes)
+        self._photo(person, source, changes)
         if self.data.guardians and person.person_type is PersonType.STUDENT:
             changes["guardians"] = self.guardians.get(person.mis_id, ())
         return dataclasses.replace(person, **changes) if changes else person
 
-    def _contact_data(self, person: Person, record: dict, fields: FieldMap, changes: dict) -> None:
-        get = lambda n: record.get(fields.key(n)) if fields.key(n) else None  # noqa: E731
-        phones, emails = self.comms.get((person.person_type.value, person.mis_id), ([], []))
-        if self.data.phones:
-            changes["phone"] = join_phones([*phones, *(text(get(n), n, "phone") for n in
-                                                       ("MobilePhone", "WorkPhone", "HomePhone"))])
-        if self.data.email:
-            candidates = [*emails, *(get(n) for n in ("WorkEmail", "IdaasEmail", "HomeEmail"))]
-            first = next((c for c in candidates if c and str(c).strip()), None)
-            changes["email"] = text(first, "Email", "email")
-        if self.data.address:
-            changes["address"], changes["postcode"] = address_of(record, fields)
-            if changes["postcode"] and len(changes["postcode"]) > 16:
-                raise FieldProblem("PostCode", "longer than 16 characters")
+    def _reject(self, file_name: str, person: Person, problem: FieldProblem) -> None:
+        self.export.rejections.append(Rejection(file_name, person.label, problem.field, problem.reason))
 
-    def _photo(self, person: Person, record: dict, fields: FieldMap, changes: dict) -> None:
+    def _contact_data(self, person: Person, source: _Source, changes: dict) -> None:
+        readers = {"phones": self._phones, "email": self._email, "address": self._address}
+        for setting, read in readers.items():
+            if not getattr(self.data, setting):
+                continue
+            try:
+                changes.update(read(person, source))
+            except FieldProblem as problem:
+                # "Value" is PersonComms' field; every other field is the person's own.
+                from_comms = problem.field == "Value"
+                self._reject(self.files.get("PersonComms", "PersonComms") if from_comms else source.file,
+                             person, problem)
+
+    def _comms(self, person: Person) -> tuple[list[str], list[str]]:
+        return self.comms.get((person.person_type.value, person.mis_id), ([], []))
+
+    def _phones(self, person: Person, source: _Source) -> dict:
+        own = ((source.get(n), n) for n in ("MobilePhone", "WorkPhone", "HomePhone"))
+        return {"phone": join_phones([*((p, "Value") for p in self._comms(person)[0]), *own])}
+
+    def _email(self, person: Person, source: _Source) -> dict:
+        own = ((source.get(n), n) for n in ("WorkEmail", "IdaasEmail", "HomeEmail"))
+        return {"email": first_email([*((e, "Value") for e in self._comms(person)[1]), *own])}
+
+    def _address(self, person: Person, source: _Source) -> dict:
+        address, postcode = address_of(source.record, source.fields)
+        return {"address": address, "postcode": postcode}
+
+    def _photo(self, person: Person, source: _Source, changes: dict) -> None:
         if not self.data.photos:
             return
-        inline_key = fields.key("Photo")
-        raw = self.photos.get(person.key) or (record.get(inline_key) if inline_key else None)
+        from_endpoint = self.photos.get(person.key)
+        raw = from_endpoint or source.get("Photo")
         if not raw:
             return
         try:
             changes["photo"] = decode_photo(raw, self.data.photo_max_kb)
         except FieldProblem as problem:
-            source = "Photos.json" if person.key in self.photos else f"{person.person_type.title()}s.json"
-            self.export.rejections.append(Rejection(source, person.label, problem.field, problem.reason))
+            self._reject(self.files["Photos"] if from_endpoint else source.file, person, problem)
 
 
 def export_files(folder: Path) -> list[Path]:

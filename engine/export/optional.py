@@ -1,7 +1,9 @@
 """Optional data: phones, emails, addresses, photos, guardians, staff years.
 
 Each function here is called only when the school has switched that data on,
-so data that is off is never even decoded.
+so data that is off is never even decoded. A value that cannot be used raises
+``FieldProblem`` (or is returned as a problem) naming the Xporter field; the
+caller rejects that piece of data and the rest of the record goes on.
 """
 from __future__ import annotations
 
@@ -9,27 +11,48 @@ import base64
 import binascii
 import hashlib
 import io
+import re
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
-from engine.export.fields import FieldMap, FieldProblem, flag, identifier, number
-from engine.person import Guardian, Person, PersonType, Photo
+from engine.export.fields import FieldMap, FieldProblem, flag, number, text
+from engine.person import Guardian, Person, PersonType, Photo, Presence
 from engine.text import clean, year_number
 
-PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
+# MPO is the multi-picture JPEG some cameras write; its first picture is a JPEG.
+PHOTO_TYPES = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png"}
+# Far beyond any school photo; stops a small file that decodes to gigabytes.
+MAX_PHOTO_PIXELS = 40_000_000
+_DATA_URI = re.compile(r"^data:image/[\w.+-]+;base64,", re.IGNORECASE)
 _PERSON_TYPES = {"student": PersonType.STUDENT, "staff": PersonType.STAFF}
+# Ids sometimes arrive in IdaasId form where a MIS id is meant: PL- students,
+# PWT- staff, PC- contacts, GC-/GY-… groups. Only these prefixes are taken off,
+# so a MIS whose own ids contain a dash is left alone.
+_IDAAS_FORM = re.compile(r"^(?:PL|PWT|PC|G[A-Z])-(\d+)$", re.IGNORECASE)
 MAX_PHONES_TEXT = 200
 
+Comms = dict[tuple[str, str], tuple[list[str], list[str]]]
 
-def comms_by_person(records: list[dict]) -> dict[tuple[str, str], tuple[list[str], list[str]]]:
+
+def plain_id(value: object) -> str | None:
+    """A MIS id, whether given plain ("25") or in IdaasId form ("PWT-25")."""
+    cleaned = clean(value)
+    if cleaned is None:
+        return None
+    match = _IDAAS_FORM.match(cleaned)
+    return match.group(1) if match else cleaned
+
+
+def comms_by_person(records: list[dict]) -> Comms:
     """PersonComms grouped by (person type, id): (phones, emails), each in the
     MIS's order of preference: the default first, then by priority."""
     fields = FieldMap(records)
     g = {n: fields.getter(n) for n in ("PersonId", "PersonType", "CommsType", "Priority", "IsDefault", "Value")}
     ranked = defaultdict(list)
     for order, record in enumerate(records):
-        person_id, value = clean(g["PersonId"](record)), clean(g["Value"](record))
+        person_id, value = plain_id(g["PersonId"](record)), clean(g["Value"](record))
         person_type = (clean(g["PersonType"](record)) or "").casefold()
         if not person_id or not value:
             continue
@@ -44,8 +67,10 @@ def comms_by_person(records: list[dict]) -> dict[tuple[str, str], tuple[list[str
     return result
 
 
-def join_phones(numbers: list[str | None]) -> str | None:
-    """Distinct numbers in order, as many as fit the library's column."""
+def join_phones(candidates: list[tuple[object, str]]) -> str | None:
+    """Distinct numbers from (value, field) candidates, in order, as many as
+    fit the library's column; each is checked like any other text."""
+    numbers = (text(value, field_name, "phone") for value, field_name in candidates)
     kept: list[str] = []
     for phone in dict.fromkeys(p for p in numbers if p):
         if len("; ".join([*kept, phone])) > MAX_PHONES_TEXT:
@@ -54,43 +79,78 @@ def join_phones(numbers: list[str | None]) -> str | None:
     return "; ".join(kept) or None
 
 
+def first_email(candidates: list[tuple[object, str]]) -> str | None:
+    """The first non-empty (value, field) candidate, checked for length."""
+    for value, field_name in candidates:
+        email = text(value, field_name, "email")
+        if email:
+            return email
+    return None
+
+
+ADDRESS_PARTS = ("Apartment", "HouseName", "HouseNo", "Street", "District", "TownOrCity", "County")
+
+
 def address_of(record: dict, fields: FieldMap) -> tuple[str | None, str | None]:
-    """(one-line address, postcode) from the address fields or AddressBlock."""
-    get = lambda name: clean(record.get(fields.key(name))) if fields.key(name) else None  # noqa: E731
-    postcode = get("PostCode")
-    block = record.get(fields.key("AddressBlock")) if fields.key("AddressBlock") else None
+    """(one-line address, postcode) from AddressBlock or the address fields."""
+    get = lambda name: record.get(fields.key(name)) if fields.key(name) else None  # noqa: E731
+    postcode = text(get("PostCode"), "PostCode", "postcode")
+    block = get("AddressBlock")
     if block:
-        lines = [clean(line) for line in str(block).splitlines()]
+        lines = [text(line, "AddressBlock", "address") for line in str(block).splitlines()]
     else:
-        lines = [" ".join(p for p in (get("Apartment"), get("HouseName")) if p),
-                 " ".join(p for p in (get("HouseNo"), get("Street")) if p),
-                 get("District"), get("TownOrCity"), get("County"), postcode]
+        part = {name: text(get(name), name, "address") for name in ADDRESS_PARTS}
+        lines = [" ".join(p for p in (part["Apartment"], part["HouseName"]) if p),
+                 " ".join(p for p in (part["HouseNo"], part["Street"]) if p),
+                 part["District"], part["TownOrCity"], part["County"], postcode]
     address = ", ".join(line for line in lines if line) or None
     if address and len(address) > 500:
-        raise FieldProblem("AddressBlock", "longer than 500 characters")
+        raise FieldProblem("AddressBlock" if block else "Street", "the address is longer than 500 characters")
     return address, (postcode.upper() if postcode else None)
 
 
 def decode_photo(value: object, max_kb: int) -> Photo:
     """A base64 photo checked as a real JPEG or PNG within the size limit."""
-    raw_text = clean(value)
-    if raw_text is None:
+    # Line breaks every 76 characters (MIME style) are common in XML exports.
+    encoded = _DATA_URI.sub("", "".join(str(value).split()) if value is not None else "")
+    if not encoded:
         raise FieldProblem("Photo", "empty")
+    limit = max_kb * 1024
+    # Refuse a huge value before decoding it (3 bytes per 4 characters).
+    if len(encoded) // 4 * 3 > limit + 2:
+        raise FieldProblem("Photo", f"larger than data.photo_max_kb ({max_kb} KB)")
     try:
-        data = base64.b64decode(raw_text, validate=True)
+        data = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         raise FieldProblem("Photo", "not valid base64") from None
-    if len(data) > max_kb * 1024:
-        raise FieldProblem("Photo", f"larger than {max_kb} KB ({len(data) // 1024} KB)")
+    if len(data) > limit:
+        raise FieldProblem("Photo", f"larger than data.photo_max_kb ({max_kb} KB): {len(data) // 1024} KB")
+    kind = _image_type(data)
+    return Photo(content_type=PHOTO_TYPES[kind], data=data, digest=hashlib.sha256(data).hexdigest())
+
+
+def _image_type(data: bytes) -> str:
+    """The image format, once the whole image has been checked: its structure
+    (verify: PNG checksums, a missing end) and its pixels (load: truncated or
+    corrupt JPEG data)."""
     try:
         with Image.open(io.BytesIO(data)) as image:
-            kind = image.format
+            kind, pixels = image.format, image.width * image.height
             image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise FieldProblem("Photo", "not a readable image") from None
-    if kind not in PHOTO_TYPES:
-        raise FieldProblem("Photo", f"a {kind} image; only JPEG and PNG are accepted")
-    return Photo(content_type=PHOTO_TYPES[kind], data=data, digest=hashlib.sha256(data).hexdigest())
+        if kind not in PHOTO_TYPES:
+            raise FieldProblem("Photo", f"a {kind} image; only JPEG and PNG are accepted")
+        if pixels > MAX_PHOTO_PIXELS:
+            raise FieldProblem("Photo", f"{pixels:,} pixels; at most {MAX_PHOTO_PIXELS:,} are accepted")
+        with Image.open(io.BytesIO(data)) as image:
+            image.draft("RGB", (64, 64))  # JPEG decodes at 1/8 scale: every byte read, a fraction of the work
+            image.load()
+    except FieldProblem:
+        raise
+    except Image.DecompressionBombError:
+        raise FieldProblem("Photo", f"too many pixels; at most {MAX_PHOTO_PIXELS:,} are accepted") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise FieldProblem("Photo", "not a readable image (corrupt, truncated or not an image at all)") from None
+    return kind
 
 
 def photo_records(records: list[dict]) -> dict[tuple[PersonType, str], object]:
@@ -100,90 +160,132 @@ def photo_records(records: list[dict]) -> dict[tuple[PersonType, str], object]:
     photos = {}
     for record in records:
         person_type = _PERSON_TYPES.get((clean(g["PersonType"](record)) or "").casefold())
-        person_id = clean(g["PersonId"](record))
+        person_id = plain_id(g["PersonId"](record))
         if person_type and person_id:
             photos[(person_type, person_id)] = g["Photo"](record)
     return photos
 
 
-def guardians_by_student(contacts: list[dict], links: list[dict],
-                         comms: dict[tuple[str, str], tuple[list[str], list[str]]]) -> dict[str, tuple[Guardian, ...]]:
-    cf = FieldMap(contacts)
-    cg = {n: cf.getter(n) for n in ("Id", "Title", "Forename", "Surname", "DisplayName", "MobilePhone",
-                                    "HomePhone", "WorkPhone", "HomeEmail", "WorkEmail")}
-    by_id = {}
-    for record in contacts:
-        contact_id = clean(cg["Id"](record))
-        if contact_id:
-            by_id[contact_id] = record
-    lf = FieldMap(links)
-    lg = {n: lf.getter(n) for n in ("StudentId", "ContactId", "Relationship", "Priority", "ParResp")}
-    result = defaultdict(list)
-    for link in links:
-        student_id, contact_id = clean(lg["StudentId"](link)), clean(lg["ContactId"](link))
-        contact = by_id.get(contact_id)
-        if not student_id or contact is None:
-            continue
-        phones, emails = comms.get(("contact", contact_id), ([], []))
-        name = clean(cg["DisplayName"](contact)) or " ".join(
-            p for p in (clean(cg["Title"](contact)), clean(cg["Forename"](contact)), clean(cg["Surname"](contact))) if p)
-        result[student_id].append(Guardian(
-            contact_id=contact_id,
-            name=name[:100],
-            relationship=clean(lg["Relationship"](link)),
-            priority=number(lg["Priority"](link)),
-            parental_responsibility=flag(lg["ParResp"](link)),
-            phone=join_phones([*phones, clean(cg["MobilePhone"](contact)), clean(cg["HomePhone"](contact)),
-                               clean(cg["WorkPhone"](contact))]),
-            email=next(iter([*emails, clean(cg["HomeEmail"](contact)), clean(cg["WorkEmail"](contact))]), None),
-        ))
-    return {sid: tuple(sorted(items, key=lambda g: (g.priority is None, g.priority or 0, g.contact_id)))
-            for sid, items in result.items()}
+@dataclass(frozen=True)
+class GuardianProblem:
+    """A student-contact link that could not be used."""
+    file: str
+    record: str
+    problem: FieldProblem
+
+
+class GuardianReader:
+    """Students' guardians from Contacts + StudentContacts, with each contact's
+    PersonComms phones and emails. A link that cannot be used becomes a
+    ``GuardianProblem``; the student's other guardians go on."""
+
+    def __init__(self, contacts: list[dict], comms: Comms, files: dict[str, str]):
+        fields = FieldMap(contacts)
+        self.get = {n: fields.getter(n) for n in ("Id", "Title", "Forename", "Surname", "DisplayName",
+                                                  "MobilePhone", "HomePhone", "WorkPhone", "HomeEmail", "WorkEmail")}
+        self.contacts = {}
+        for record in contacts:
+            contact_id = plain_id(self.get["Id"](record))
+            if contact_id:
+                self.contacts[contact_id] = record
+        # Endpoint -> its file's name in this export, for rejections.
+        self.comms, self.files = comms, files
+        self.problems: list[GuardianProblem] = []
+
+    def by_student(self, links: list[dict]) -> dict[str, tuple[Guardian, ...]]:
+        fields = FieldMap(links)
+        g = {n: fields.getter(n) for n in ("StudentId", "ContactId", "Relationship", "Priority", "ParResp")}
+        found: dict[str, dict[str, Guardian]] = defaultdict(dict)
+        for link in links:
+            student_id, contact_id = plain_id(g["StudentId"](link)), plain_id(g["ContactId"](link))
+            contact = self.contacts.get(contact_id)
+            if not student_id or contact is None:
+                continue
+            try:
+                guardian = self._guardian(contact_id, contact, link, g)
+            except FieldProblem as problem:
+                self.problems.append(GuardianProblem(self._file_of(problem.field),
+                                                     f"contact {contact_id} of student {student_id}", problem))
+                continue
+            # A link listed twice keeps its most important row: one guardian row per contact.
+            known = found[student_id].get(contact_id)
+            if known is None or _rank(guardian) < _rank(known):
+                found[student_id][contact_id] = guardian
+        return {sid: tuple(sorted(items.values(), key=_rank)) for sid, items in found.items()}
+
+    def _file_of(self, field_name: str) -> str:
+        endpoint = ("PersonComms" if field_name == "Value" else
+                    "Contacts" if field_name in self.get else "StudentContacts")
+        return self.files.get(endpoint, endpoint)
+
+    def _guardian(self, contact_id: str, contact: dict, link: dict, g: dict) -> Guardian:
+        c = self.get
+        phones, emails = self.comms.get(("contact", contact_id), ([], []))
+        name = text(c["DisplayName"](contact), "DisplayName") or text(" ".join(
+            p for p in (clean(c["Title"](contact)), clean(c["Forename"](contact)), clean(c["Surname"](contact)))
+            if p), "Surname")
+        return Guardian(
+            contact_id=text(contact_id, "ContactId", "id"),
+            name=name or f"contact {contact_id}",
+            relationship=text(g["Relationship"](link), "Relationship", "group"),
+            priority=number(g["Priority"](link)),
+            parental_responsibility=flag(g["ParResp"](link)),
+            phone=join_phones([*((p, "Value") for p in phones),
+                               *((c[n](contact), n) for n in ("MobilePhone", "HomePhone", "WorkPhone"))]),
+            email=first_email([*((e, "Value") for e in emails), (c["HomeEmail"](contact), "HomeEmail"),
+                               (c["WorkEmail"](contact), "WorkEmail")]),
+        )
+
+
+def _rank(guardian: Guardian) -> tuple:
+    """Lowest priority number first (Xporter: "lowest is higher priority"); no priority last."""
+    return (guardian.priority is None, guardian.priority or 0, guardian.contact_id)
 
 
 def tutor_group_years(students: list[Person]) -> dict[str, int]:
-    """The year of each registration group: the most common year among its pupils."""
+    """The year of each registration group: the most common year among its
+    pupils on roll (a leaver's group is last year's)."""
     counts: dict[str, Counter] = defaultdict(Counter)
     for person in students:
         year = year_number(person.year_group)
-        if person.tutor_group and year is not None:
+        if person.tutor_group and year is not None and person.presence is not Presence.LEFT:
             counts[person.tutor_group.casefold()][year] += 1
     return {group: tally.most_common(1)[0][0] for group, tally in counts.items()}
 
 
 def tutored_groups(groups: list[dict], staff_members: list[dict]) -> dict[str, list[str]]:
-    """Staff id -> the registration groups they tutor, from the Groups endpoint."""
+    """Staff id -> the registration groups they tutor (by code and by name),
+    from the Groups endpoint: each group's PrimaryStaffId, and its StaffMembers."""
     gf = FieldMap(groups)
     gg = {n: gf.getter(n) for n in ("Id", "Type", "Code", "Name", "PrimaryStaffId")}
-    reg_groups = {}
-    tutored = defaultdict(list)
+    reg_groups: dict[str, list[str]] = {}
+    tutored: dict[str, list[str]] = defaultdict(list)
     for group in groups:
         if (clean(gg["Type"](group)) or "").casefold() != "reggrp":
             continue
-        code = clean(gg["Code"](group)) or clean(gg["Name"](group))
-        group_id = clean(gg["Id"](group))
-        if code and group_id:
-            reg_groups[group_id] = code
-            tutor = clean(gg["PrimaryStaffId"](group))
+        group_id = plain_id(gg["Id"](group))
+        names = list(dict.fromkeys(n for n in (clean(gg["Code"](group)), clean(gg["Name"](group))) if n))
+        if group_id and names:
+            reg_groups[group_id] = names
+            tutor = plain_id(gg["PrimaryStaffId"](group))
             if tutor:
-                tutored[tutor].append(code)
+                tutored[tutor].extend(names)
     mf = FieldMap(staff_members)
     mg = {n: mf.getter(n) for n in ("GroupId", "StaffId")}
     for member in staff_members:
-        group_id = (clean(mg["GroupId"](member)) or "").split("-")[-1]
-        staff_id = (clean(mg["StaffId"](member)) or "").split("-")[-1]
-        if group_id in reg_groups and staff_id and reg_groups[group_id] not in tutored[staff_id]:
-            tutored[staff_id].append(reg_groups[group_id])
+        group_id, staff_id = plain_id(mg["GroupId"](member)), plain_id(mg["StaffId"](member))
+        if group_id in reg_groups and staff_id:
+            tutored[staff_id].extend(n for n in reg_groups[group_id] if n not in tutored[staff_id])
     return dict(tutored)
 
 
 def staff_year(person: Person, tutored: list[str], years: dict[str, int], fallback: int) -> int | None:
-    """A staff member's year group: that of a registration group they tutor,
-    else the configured number (0 means none)."""
+    """A staff member's year group: that of a registration group they tutor
+    (from Groups, then their own RegGroup field), else the configured number
+    (0 means none)."""
     own = [g.strip() for g in (person.tutor_group or "").split(",") if g.strip()]
     for group in [*tutored, *own]:
         year = years.get(group.casefold())
         if year is not None:
             return year
     return fallback or None
-
