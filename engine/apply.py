@@ -64,11 +64,33 @@ class EventLog:
 
 def apply_plan(session: Session, plan: SyncPlan, run_id: int | None, now: datetime | None = None) -> None:
     now = now or utcnow()
+    _forget_purged_values(session, plan)
     events = EventLog(run_id, "sync", now, session)
     _apply_updates(session, plan.updates, events, now)
     _apply_recycles(session, plan, events, now)
     _apply_intake(session, plan, events, now)
     events.flush(session)
+
+
+def _forget_purged_values(session: Session, plan: SyncPlan) -> None:
+    """A field switched off must leave no copy behind: the audit trail written
+    while it was on loses its values for that field too."""
+    targets: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for item in plan.updates:
+        for change in item.changes:
+            if change.hidden:
+                targets[("borrower_id", change.field)].add(item.borrower_id)
+    for item in plan.intake_refreshes:
+        for change in item.changes:
+            if change.hidden:
+                targets[("intake_id", change.field)].add(item.entry_id)
+    table = SyncEvent.__table__
+    for (column, field), ids in targets.items():
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 1000):
+            chunk = ordered[start:start + 1000]
+            session.execute(update(table).where(table.c.field == field, table.c[column].in_(chunk))
+                            .values(old_value=REMOVED, new_value=None))
 
 
 def bulk_update(session: Session, model, rows: list[dict]) -> None:

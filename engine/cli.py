@@ -130,14 +130,20 @@ def _import_borrowers(config: Config, args: argparse.Namespace) -> int:
 
 
 def _recycle_bin(config: Config, args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import Session
+
     from engine import recycle_bin
     from engine.db import connect
-    from sqlalchemy.orm import Session
 
     if args.action == "purge" and args.older_than < 0:
         print("mislink: --older-than takes a number of days, 0 or more", file=sys.stderr)
         return ExitCode.USAGE
-    engine = connect(config.library_url)
+    try:
+        engine = connect(config.library_url)
+    except SQLAlchemyError as exc:
+        print(f"mislink: library database {mask_url(config.library_url)}: {exc.orig or exc}", file=sys.stderr)
+        return ExitCode.FAILED
     try:
         with Session(engine) as session, session.begin():
             if args.action == "list":

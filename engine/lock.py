@@ -6,7 +6,8 @@ server when its holder dies, so a killed run never blocks the next one.
 
 - SQLite: ``flock`` on a ``<database>.lock`` file beside the database.
 - PostgreSQL: a session-level advisory lock.
-- MariaDB/MySQL: ``GET_LOCK`` (a named lock owned by the connection).
+- MariaDB/MySQL: ``GET_LOCK`` (a named lock owned by the connection), named
+  after the library's database.
 - SQL Server: ``sp_getapplock`` owned by the session.
 
 The server locks belong to a connection, so the lock is held on a connection of
@@ -56,7 +57,8 @@ def _try_server_lock(connection, dialect: str) -> bool:
     if dialect == "postgresql":
         return bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": PG_LOCK_KEY}).scalar())
     if dialect in ("mysql", "mariadb"):
-        return connection.execute(text("SELECT GET_LOCK(:name, 0)"), {"name": LOCK_NAME}).scalar() == 1
+        name = _server_lock_name(connection)
+        return connection.execute(text("SELECT GET_LOCK(:name, 0)"), {"name": name}).scalar() == 1
     if dialect == "mssql":
         result = connection.execute(text(
             "DECLARE @r int; EXEC @r = sp_getapplock @Resource = :name, @LockMode = 'Exclusive', "
@@ -65,11 +67,17 @@ def _try_server_lock(connection, dialect: str) -> bool:
     raise SyncLocked(f"cannot lock a {dialect} library: unsupported database")
 
 
+def _server_lock_name(connection) -> str:
+    """MariaDB's named locks are server-wide: name the library's own database
+    so that two libraries on one server do not block each other."""
+    return f"{LOCK_NAME}:{connection.engine.url.database}"[:64]
+
+
 def _release_server_lock(connection, dialect: str) -> None:
     if dialect == "postgresql":
         connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PG_LOCK_KEY})
     elif dialect in ("mysql", "mariadb"):
-        connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": LOCK_NAME})
+        connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _server_lock_name(connection)})
     elif dialect == "mssql":
         connection.execute(text("EXEC sp_releaseapplock @Resource = :name, @LockOwner = 'Session'"),
                            {"name": LOCK_NAME})

@@ -25,6 +25,7 @@ OPTIONAL_COLUMNS = {"email": "email", "phone": "phones", "address": "address", "
 OPTIONAL_RECORD_KEYS = {"email": "email", "phone": "phones", "address": "address", "postcode": "address",
                         "photo": "photos", "guardians": "guardians"}
 OPEN_INTAKE = ("pending", "new")
+LINK_COLUMNS = ("mis_person_type", "mis_id", "idaas_id", "external_id")
 
 
 class Change(NamedTuple):
@@ -190,16 +191,24 @@ def _settled_matches(people: list[Person], index: LibraryIndex, data: DataSettin
             result = results[person.key]
             if isinstance(result, Match):
                 row = original[result.borrower_id]
-                changed = {c.field: c.new for c in field_changes(row, desired_values(person, data))}
+                changed = {c.field: c.new for c in _match_changes(person, row, data)}
                 if changed:
                     rows[result.borrower_id] = {**row, **changed}
         if all(rows[b] is original[b] for b in rows):
             return results
         again = match_people(people, LibraryIndex(rows.values()))
-        if again == results:
+        # Against the updated rows, a borrower this plan links is found by its
+        # link: that is the same match, made by the tier that first found it.
+        settled = {key: results[key] if _same_borrower(results[key], result) else result
+                   for key, result in again.items()}
+        if settled == results:
             return results
-        results = again
+        results = settled
     return results
+
+
+def _same_borrower(first: Match | Unmatched, second: Match | Unmatched) -> bool:
+    return isinstance(first, Match) and isinstance(second, Match) and first.borrower_id == second.borrower_id
 
 
 def desired_values(person: Person, data: DataSettings) -> dict[str, object]:
@@ -242,16 +251,14 @@ def field_changes(row: dict, values: dict[str, object]) -> list[Change]:
 
 
 def _plan_match(plan: SyncPlan, person: Person, row: dict, tier: Tier, snapshot: Snapshot, config: Config) -> None:
+    changes = _match_changes(person, row, config.data)
     if person.presence is Presence.LEFT:
         if row["status"] == "active":
-            link = {k: v for k, v in desired_values(person, config.data).items()
-                    if k in ("mis_person_type", "mis_id", "idaas_id", "external_id")}
             plan.recycles.append(_recycle(row, "marked as a leaver in the MIS", person.leaving_date or plan.today,
-                                          snapshot, config, field_changes(row, link)))
+                                          snapshot, config, changes))
         else:
             plan.unchanged += 1
         return
-    changes = field_changes(row, desired_values(person, config.data))
     restore = row["status"] != "active"
     if restore and person.tutor_group is None and row["group_before_recycle"]:
         changes.append(Change("tutor_group", row["tutor_group"], row["group_before_recycle"]))
@@ -259,6 +266,17 @@ def _plan_match(plan: SyncPlan, person: Person, row: dict, tier: Tier, snapshot:
         plan.updates.append(BorrowerUpdate(row["id"], row["barcode"], changes, person, tier, restore))
     else:
         plan.unchanged += 1
+
+
+def _match_changes(person: Person, row: dict, data: DataSettings) -> list[Change]:
+    """What matching this person to this borrower changes: everything for
+    someone on roll; for a leaver only the link, and nothing once recycled."""
+    values = desired_values(person, data)
+    if person.presence is Presence.LEFT:
+        if row["status"] != "active":
+            return []
+        values = {k: values[k] for k in LINK_COLUMNS}
+    return field_changes(row, values)
 
 
 def _recycle(row: dict, reason: str, when: date, snapshot: Snapshot, config: Config,
@@ -291,13 +309,23 @@ def _plan_intake(plan: SyncPlan, person: Person, result: Unmatched, entry: dict 
         return
     record = person_to_record(person)
     stored = json.loads(entry["record"])
-    changes = [Change(k, _shown(stored.get(k)), _shown(v)) for k, v in record.items() if stored.get(k) != v]
+    changes = [_record_change(k, stored.get(k), v, data) for k, v in record.items() if stored.get(k) != v]
+    plan.purged.update(f"intake.{c.field}" for c in changes if c.hidden)
     if entry["reason"] != result.reason.value:
         changes.append(Change("reason", entry["reason"], result.reason.value))
     reopen = entry["status"] not in OPEN_INTAKE
     if changes or reopen:
         plan.intake_refreshes.append(IntakeRefresh(entry["id"], person, result.reason, detail, changes, reopen,
                                                    record))
+
+
+def _record_change(key: str, old: object, new: object, data: DataSettings) -> Change:
+    """A change to an Intake record; a switched-off field is a purge, whose old
+    value never reaches the audit trail."""
+    setting = OPTIONAL_RECORD_KEYS.get(key)
+    if setting is not None and not getattr(data, setting) and new is None:
+        return Change(key, None, None, hidden=True)
+    return Change(key, _shown(old), _shown(new))
 
 
 def _shown(value: object) -> object:

@@ -63,9 +63,6 @@ def test_switching_a_field_off_removes_it_from_every_borrower_and_logs_count_and
     assert leaked(audit_text(purge_events)) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine/apply.py: a purge blanks the borrower's column but the sync_events written while the field was "
-    "on still hold its values (updated: old/new value), so the data stays in the library"))
 @pytest.mark.parametrize("setting", ["address", "phones", "email"])
 def test_after_a_purge_the_removed_values_are_nowhere_in_the_library(tmp_path, library_url, setting):
     library = Library(library_url)
@@ -151,10 +148,6 @@ def test_a_withdrawn_intake_entry_is_purged_too(tmp_path, library_url):
     assert leaked(audit_text(library.events())) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine/plan.py _plan_intake: an Intake entry still in the export is refreshed with a plain Change "
-    "carrying the old value, so the purged value is copied into sync_events (intake_refreshed) and "
-    "the purge is not counted or logged"))
 @pytest.mark.parametrize("setting", list(RECORD_KEYS))
 @pytest.mark.parametrize("status", ["pending", "new"])
 def test_switching_off_purges_an_open_intake_record_without_copying_the_value(tmp_path, library_url, setting,
