@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -29,6 +30,7 @@ REQUIRED = ("ManagementSystemID", "Forename", "Surname", "DateOfBirth", "Gender"
 OPTIONAL = ("Barcode", "Type", "UPN", "AdmissionNo")
 GENDERS = {"m": "M", "male": "M", "f": "F", "female": "F"}
 TYPES = {"": "student", "student": "student", "pupil": "student", "staff": "staff"}
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 LIMITS = {"ManagementSystemID": 64, "Forename": 100, "Surname": 100, "TutorGroup": 64, "YearGroup": 64,
           "Barcode": 64, "UPN": 64, "AdmissionNo": 64}
 
@@ -74,10 +76,18 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     if missing:
         raise ImportFileError(f"{path}: missing column(s) {', '.join(missing)}")
     rows = []
-    for row in reader:
+    while True:
+        # A quoted cell can span lines: a row is reported at the line it starts on.
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise ImportFileError(f"{path}: line {line}: not readable as CSV ({exc})") from exc
         if not any(cell.strip() for cell in row):
             continue
-        rows.append((reader.line_num, {c: v for c, v in zip(columns, row) if c}))
+        rows.append((line, {c: v for c, v in zip(columns, row) if c}))
     return rows
 
 
@@ -88,8 +98,11 @@ def import_borrowers(session: Session, path: Path, barcodes: BarcodeSettings, *,
     rows = read_rows(path)
     result = ImportResult()
     existing = _existing(session)
-    allocator = BarcodeAllocator(barcodes, set(existing["barcode"]))
+    allocator = BarcodeAllocator(barcodes, {r.barcode for r in existing["barcode"].values()})
     seen_ids: set[tuple[str, str]] = set()
+    # Barcodes compare without regard to case: MariaDB's unique index does,
+    # so "b123" and "B123" must be one barcode on every database.
+    given_barcodes: dict[str, int] = {}
     new_rows = []
     for line, row in rows:
         try:
@@ -103,6 +116,9 @@ def import_borrowers(session: Session, path: Path, barcodes: BarcodeSettings, *,
                     raise ValueError(f"ManagementSystemID {values['mis_id']} appears twice in the file")
                 seen_ids.add(key)
             if values["barcode"]:
+                other_line = given_barcodes.setdefault(values["barcode"].casefold(), line)
+                if other_line != line:
+                    raise ValueError(f"Barcode {values['barcode']} is also given on line {other_line}")
                 allocator.claim(values["barcode"], "Barcode")
             new_rows.append((line, values))
         except (ValueError, BarcodeError) as problem:
@@ -133,6 +149,8 @@ def _borrower_values(row: dict[str, str], today: date) -> dict:
         value = clean(row.get(column))
         if value and len(value) > limit:
             raise ValueError(f"{column} is longer than {limit} characters")
+        if value and CONTROL_CHARACTERS.search(value):
+            raise ValueError(f"{column} contains a control character")
     forename, surname = clean(row.get("Forename")), clean(row.get("Surname"))
     if not forename:
         raise ValueError("Forename is empty")
@@ -173,7 +191,7 @@ def _existing(session: Session) -> dict:
                                   Borrower.mis_id, Borrower.forename, Borrower.surname,
                                   Borrower.date_of_birth)).all()
     return {
-        "barcode": {r.barcode: r for r in rows},
+        "barcode": {r.barcode.casefold(): r for r in rows},
         "mis": {(r.mis_person_type, r.mis_id) for r in rows if r.mis_id},
         "name_dob": {(r.borrower_type, name_key(r.forename), name_key(r.surname), r.date_of_birth) for r in rows},
     }
@@ -184,7 +202,7 @@ def _already_present(values: dict, existing: dict) -> bool:
     to somebody else is an error, not a match."""
     same_person = (values["borrower_type"], name_key(values["forename"]), name_key(values["surname"]),
                    values["date_of_birth"])
-    stored = existing["barcode"].get(values["barcode"]) if values["barcode"] else None
+    stored = existing["barcode"].get(values["barcode"].casefold()) if values["barcode"] else None
     if stored is not None:
         if (stored.borrower_type, name_key(stored.forename), name_key(stored.surname),
                 stored.date_of_birth) == same_person:

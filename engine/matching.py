@@ -73,6 +73,20 @@ def linked_key(row: Row) -> PersonKey | None:
     return None
 
 
+def linked_elsewhere(row: Row, person: Person) -> bool:
+    """Does the borrower carry an MIS identity that is not this person's? Any
+    of MIS id, IdaasId or ExternalId counts: a borrower known only by its
+    IdaasId is as much linked as one with an MIS id."""
+    key = linked_key(row)
+    if key is not None and key != person.key:
+        return True
+    for column, own in (("idaas_id", person.idaas_id), ("external_id", person.external_id)):
+        stored = row[column]
+        if stored and (not own or str(stored).casefold() != own.casefold()):
+            return True
+    return False
+
+
 class LibraryIndex:
     """Borrowers indexed by every key the automatic tiers look up."""
 
@@ -144,8 +158,7 @@ def _by_link(person: Person, index: LibraryIndex) -> Match | Unmatched | None:
 
 def _by_upn(person: Person, index: LibraryIndex) -> Match | Unmatched | None:
     upns = {u for u in (person.upn, person.former_upn) if u}
-    candidates = {b for u in upns for b in index.by_upn.get(u, ())
-                  if linked_key(index.rows[b]) in (None, person.key)}
+    candidates = {b for u in upns for b in index.by_upn.get(u, ()) if not linked_elsewhere(index.rows[b], person)}
     if not candidates:
         return None
     if len(candidates) > 1:
@@ -167,7 +180,7 @@ def _by_name_dob(person: Person, index: LibraryIndex, incoming_twins: Counter) -
     candidates = {b for s in surnames for f in forenames for b in index.by_name_dob.get((kind, f, s, dob), ())}
     if not candidates:
         return None
-    free = {b for b in candidates if linked_key(index.rows[b]) is None}
+    free = {b for b in candidates if not linked_elsewhere(index.rows[b], person)}
     if not free:
         barcodes = ", ".join(sorted(str(index.rows[b]["barcode"]) for b in candidates))
         return Unmatched(IntakeReason.LINKED_ELSEWHERE, f"borrowers {barcodes}")

@@ -29,19 +29,25 @@ class FieldMap:
         present: set[str] = set()
         for record in records:
             present.update(record)
-        self._by_folded = {}
+        self._by_folded: dict[str, list[str]] = {}
         for key in sorted(present):
-            self._by_folded.setdefault(key.casefold(), key)
+            self._by_folded.setdefault(key.casefold(), []).append(key)
 
     def key(self, name: str) -> str | None:
-        return self._by_folded.get(name.casefold())
+        spellings = self._by_folded.get(name.casefold())
+        return spellings[0] if spellings else None
 
     def getter(self, name: str):
-        """A fast accessor for one field: record -> raw value or None."""
-        key = self.key(name)
-        if key is None:
+        """A fast accessor for one field: record -> raw value or None. Pages
+        from different Xporter versions can spell a key differently within one
+        file, so every spelling present is tried."""
+        spellings = self._by_folded.get(name.casefold())
+        if not spellings:
             return lambda record: None
-        return lambda record: record.get(key)
+        if len(spellings) == 1:
+            key = spellings[0]
+            return lambda record: record.get(key)
+        return lambda record: next((record[k] for k in spellings if record.get(k) is not None), None)
 
 
 # Column widths in the library; a longer value is rejected, never truncated.
@@ -49,14 +55,25 @@ MAX_LENGTHS = {"name": 100, "id": 64, "group": 64, "email": 254, "phone": 200, "
                "postcode": 16, "gender": 16}
 
 
+# Control characters left after whitespace is collapsed: PostgreSQL refuses a
+# NUL outright, which would fail the whole run rather than this one record.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def text(record_value: object, field: str, kind: str = "name") -> str | None:
     value = clean(record_value)
-    if value is not None and len(value) > MAX_LENGTHS[kind]:
+    if value is None:
+        return None
+    if len(value) > MAX_LENGTHS[kind]:
         raise FieldProblem(field, f"longer than {MAX_LENGTHS[kind]} characters ({len(value)})")
+    if not value.isprintable() and _CONTROL.search(value):
+        raise FieldProblem(field, "contains a control character")
     return value
 
 
 def identifier(record_value: object, field: str) -> str | None:
+    if isinstance(record_value, (bool, dict, list)):
+        raise FieldProblem(field, f"not an identifier ({type(record_value).__name__})")
     if isinstance(record_value, float) and record_value.is_integer():
         record_value = int(record_value)
     return text(record_value, field, "id")

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import xmltodict
 
+from engine.export.fields import FieldProblem, identifier
+
 # Endpoint file name -> the result-set key inside its response.
 RESULT_SETS = {
     "Students": "Students",
@@ -121,7 +123,10 @@ def _xml_response(path: Path, text: str, result_set: str, extras: tuple[str, ...
     except Exception as exc:  # expat's ExpatError carries line and column
         raise ExportError(f"{path.name}: not valid XML ({exc})") from exc
     (root_tag, root), = document.items()
-    if root_tag == result_set:
+    # Element names are matched without regard to case, as JSON keys are.
+    canonical = {n.casefold(): n for n in (result_set, *extras, f"{result_set}_deleted",
+                                           "ExceptionMessage", "__pagination__", "__changedRows__")}
+    if root_tag.casefold() == result_set.casefold():
         root = {result_set: root}
     if not isinstance(root, dict):
         root = {}
@@ -129,11 +134,12 @@ def _xml_response(path: Path, text: str, result_set: str, extras: tuple[str, ...
     for key, value in root.items():
         if key.startswith("@"):
             continue
-        if key in (result_set, *extras) or key.endswith("_deleted"):
-            response[key] = _xml_records(value)
-        elif key == "ExceptionMessage":
-            response[key] = _xml_value(value)
-        elif key in ("__pagination__", "__changedRows__"):
+        name = canonical.get(key.casefold())
+        if name == "ExceptionMessage":
+            response[name] = _xml_value(value)
+        elif name is not None:
+            response[name] = _xml_records(value)
+        elif key.endswith("_deleted"):
             response[key] = _xml_records(value)
     return response
 
@@ -181,9 +187,10 @@ def _combine(name: str, path: Path, pages: list[dict]) -> EndpointData:
         data.records.extend(records)
         for extra in EXTRA_SETS.get(name, ()):
             data.extra.setdefault(extra, []).extend(r for r in page.get(extra) or [] if isinstance(r, dict))
-        for deleted in page.get(f"{result_set}_deleted") or []:
-            if isinstance(deleted, dict) and deleted.get("Id") not in (None, ""):
-                data.deleted_ids.append(str(deleted["Id"]).strip())
+        for deleted in _case_insensitive_get(page, f"{result_set}_deleted") or []:
+            deleted_id = _deleted_id(deleted)
+            if deleted_id is not None:
+                data.deleted_ids.append(deleted_id)
         if "__changedRows__" in page:
             data.is_delta = True
         pagination = (page.get("__pagination__") or [None])[0]
@@ -195,6 +202,16 @@ def _combine(name: str, path: Path, pages: list[dict]) -> EndpointData:
     if not data.complete:
         data.warnings.append(f"{path.name}: holds {data.pages_seen} of {data.page_count} pages; treated as partial")
     return data
+
+
+def _deleted_id(entry: object) -> str | None:
+    """The id in one ``*_deleted`` entry ({"Id": "3221"}, or a bare id), read
+    exactly as a record's Id is, so that it names the same person."""
+    value = _case_insensitive_get(entry, "Id") if isinstance(entry, dict) else entry
+    try:
+        return identifier(value, "Id")
+    except FieldProblem:
+        return None
 
 
 def _case_insensitive_get(page: dict, key: str):
