@@ -79,6 +79,11 @@ def run_sync(config: Config, *, dry_run: bool = False, force: bool = False,
         report.outcome, report.run_id = "failed", None
         report.message = f"library database error, nothing written: {_reason(exc)}"
         _record_failure(engine, source, report)
+    except Exception as exc:  # noqa: BLE001 - a nightly run must end with a report, not a traceback
+        log.exception("sync failed")
+        report.outcome, report.run_id = "failed", None
+        report.message = f"unexpected error, nothing written: {type(exc).__name__}: {exc}"[:1000]
+        _record_failure(engine, source, report)
     finally:
         engine.dispose()
     append_run_log(config.log_path, report)

@@ -33,15 +33,7 @@ def test_every_engine_module_is_found():
 
 
 def test_importing_every_engine_module_never_loads_textual_or_rich():
-    # A module meant to be run (``python -m engine.cli_main``) runs on import:
-    # give it --help, so it stops after its imports, and keep its output aside.
-    imports = "\n".join([
-        "import contextlib, io",
-        "sys.argv = ['mislink', '--help']",
-        "for name in %r:" % engine_modules(),
-        "    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):",
-        "        __import__(name)",
-    ])
+    imports = "\n".join(["for name in %r:" % engine_modules(), "    __import__(name)"])
     assert loaded_after(imports) == []
 
 

@@ -37,7 +37,7 @@ def _config_file(tmp_path: Path, library_url: str) -> Path:
 
 
 def _cli(config: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "engine.cli_main", "--config", str(config), "--sync"],
+    return subprocess.run([sys.executable, "-m", "engine", "--config", str(config), "--sync"],
                           capture_output=True, text=True, timeout=60)
 
 

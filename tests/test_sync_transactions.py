@@ -147,12 +147,10 @@ def test_a_bug_mid_apply_also_leaves_the_library_as_it_was(tmp_path, library_url
     before = library.snapshot()
     fail_after_borrowers_are_written(monkeypatch)
     monkeypatch.setattr(engine.apply, "_apply_intake", lambda *a, **k: 1 / 0)
-    try:
-        report = sync(tmp_path, library_url, later)
-    except ZeroDivisionError:
-        pass  # run_sync does not catch an unexpected error; the transaction still rolls back
-    else:
-        assert report.outcome == "failed"
+    report = sync(tmp_path, library_url, later)
+    assert report.outcome == "failed"
+    assert report.message.startswith("unexpected error, nothing written: ZeroDivisionError")
+    assert "sync failed" in (tmp_path / "mislink.log").read_text()
     assert without_failed_runs(library.snapshot()) == before
 
 
