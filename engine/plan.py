@@ -150,7 +150,7 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
     people = [p for p in export.persons if p.key not in rejected]
     plan.skipped_rejected = len(export.persons) - len(people)
     index = LibraryIndex(snapshot.borrowers)
-    results = _settled_matches(people, index, data)
+    results, changes = _settled_matches(people, index, data)
     touched: set[int] = set()
     for person in people:
         result = results[person.key]
@@ -159,7 +159,7 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
             row = index.rows[result.borrower_id]
             touched.add(result.borrower_id)
             plan.matched[result.tier] += 1
-            _plan_match(plan, person, row, result.tier, snapshot, config)
+            _plan_match(plan, person, row, result.tier, changes[person.key], snapshot, config)
             if entry and entry["status"] in OPEN_INTAKE:
                 plan.intake_closes.append(IntakeClose(entry["id"], "matched", row["id"], person.label))
         elif person.presence is Presence.LEFT:
@@ -173,9 +173,10 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
     return plan
 
 
-def _settled_matches(people: list[Person], index: LibraryIndex, data: DataSettings,
-                     rounds: int = 3) -> dict[PersonKey, Match | Unmatched]:
-    """Matches that still hold once this plan's own updates are made.
+def _settled_matches(people: list[Person], index: LibraryIndex, data: DataSettings, rounds: int = 3
+                     ) -> tuple[dict[PersonKey, Match | Unmatched], dict[PersonKey, list[Change]]]:
+    """Matches that still hold once this plan's own updates are made, with the
+    changes each match makes.
 
     Linking and renaming borrowers changes what the next sync would see (a
     borrower now linked is no longer free; a renamed one may now look like a
@@ -186,25 +187,29 @@ def _settled_matches(people: list[Person], index: LibraryIndex, data: DataSettin
     original = index.rows
     results = match_people(people, index)
     for _ in range(rounds):
+        changes = _changes_of(people, results, original, data)
+        if not any(changes.values()):
+            return results, changes
         rows = dict(original)
-        for person in people:
-            result = results[person.key]
-            if isinstance(result, Match):
-                row = original[result.borrower_id]
-                changed = {c.field: c.new for c in _match_changes(person, row, data)}
-                if changed:
-                    rows[result.borrower_id] = {**row, **changed}
-        if all(rows[b] is original[b] for b in rows):
-            return results
+        for key, changed in changes.items():
+            if changed:
+                borrower_id = results[key].borrower_id
+                rows[borrower_id] = {**original[borrower_id], **{c.field: c.new for c in changed}}
         again = match_people(people, LibraryIndex(rows.values()))
         # Against the updated rows, a borrower this plan links is found by its
         # link: that is the same match, made by the tier that first found it.
         settled = {key: results[key] if _same_borrower(results[key], result) else result
                    for key, result in again.items()}
         if settled == results:
-            return results
+            return results, changes
         results = settled
-    return results
+    return results, _changes_of(people, results, original, data)
+
+
+def _changes_of(people: list[Person], results: dict[PersonKey, Match | Unmatched], rows: dict[int, dict],
+                data: DataSettings) -> dict[PersonKey, list[Change]]:
+    return {p.key: _match_changes(p, rows[results[p.key].borrower_id], data)
+            for p in people if isinstance(results[p.key], Match)}
 
 
 def _same_borrower(first: Match | Unmatched, second: Match | Unmatched) -> bool:
@@ -250,8 +255,8 @@ def field_changes(row: dict, values: dict[str, object]) -> list[Change]:
             if new is not None and row[name] != new]
 
 
-def _plan_match(plan: SyncPlan, person: Person, row: dict, tier: Tier, snapshot: Snapshot, config: Config) -> None:
-    changes = _match_changes(person, row, config.data)
+def _plan_match(plan: SyncPlan, person: Person, row: dict, tier: Tier, changes: list[Change], snapshot: Snapshot,
+                config: Config) -> None:
     if person.presence is Presence.LEFT:
         if row["status"] == "active":
             plan.recycles.append(_recycle(row, "marked as a leaver in the MIS", person.leaving_date or plan.today,
@@ -261,7 +266,7 @@ def _plan_match(plan: SyncPlan, person: Person, row: dict, tier: Tier, snapshot:
         return
     restore = row["status"] != "active"
     if restore and person.tutor_group is None and row["group_before_recycle"]:
-        changes.append(Change("tutor_group", row["tutor_group"], row["group_before_recycle"]))
+        changes = [*changes, Change("tutor_group", row["tutor_group"], row["group_before_recycle"])]
     if changes or restore:
         plan.updates.append(BorrowerUpdate(row["id"], row["barcode"], changes, person, tier, restore))
     else:

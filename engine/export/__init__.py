@@ -127,11 +127,11 @@ def _people(export: Export, endpoint: EndpointData, person_type: PersonType,
     """Each usable person with the record it came from."""
     reader = PersonReader(person_type, endpoint.records, today)
     file_name = endpoint.path.name
-    ids = Counter(reader.record_id(r) for r in endpoint.records)
+    record_ids = [reader.record_id(r) for r in endpoint.records]
+    ids = Counter(record_ids)
     people = []
-    for position, record in enumerate(endpoint.records, start=1):
+    for position, (record, record_id) in enumerate(zip(endpoint.records, record_ids), start=1):
         export.seen[person_type] += 1
-        record_id = reader.record_id(record)
         label = f"{person_type} {record_id}" if record_id else f"record #{position}"
         if record_id is not None:
             export.present.add((person_type, record_id))
@@ -250,9 +250,3 @@ class _Extras:
             changes["photo"] = decode_photo(raw, self.data.photo_max_kb)
         except FieldProblem as problem:
             self._reject(self.files["Photos"] if from_endpoint else source.file, person, problem)
-
-
-def export_files(folder: Path) -> list[Path]:
-    """The endpoint files present in a folder, for the run record."""
-    names = ("Students", "Staff", "Contacts", "StudentContacts", "PersonComms", "Photos", "Groups", "SchoolInfo")
-    return [p for p in (endpoint_path(folder, n) for n in names) if p is not None]

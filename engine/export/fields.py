@@ -61,8 +61,12 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def text(record_value: object, field: str, kind: str = "name") -> str | None:
-    value = clean(record_value)
-    if value is None:
+    """A cleaned text value that fits its library column. (``clean`` inlined:
+    this runs for every field of every record.)"""
+    if record_value is None:
+        return None
+    value = " ".join((record_value if type(record_value) is str else str(record_value)).split())
+    if not value:
         return None
     if len(value) > MAX_LENGTHS[kind]:
         raise FieldProblem(field, f"longer than {MAX_LENGTHS[kind]} characters ({len(value)})")
