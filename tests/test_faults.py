@@ -17,8 +17,7 @@ from sqlalchemy import create_engine, text
 from engine.cli import ExitCode, main
 from engine.db import connect
 from engine.sync import run_sync
-from tests.builders import make_config, student, write_export
-from tests.db_state import table_contents
+from tests.builders import Library, make_config, student, write_export
 
 ROOT = Path(__file__).parents[1]
 
@@ -59,7 +58,7 @@ def test_sigkill_during_apply_leaves_library_as_before(tmp_path, library_url):
     # Everyone moves up a year and ten new pupils arrive: updates and Intake to write.
     write_export(tmp_path / "export", Students=[
         student(f"Pupil{i}", f"Family{i}", Id=str(100 + i), RegGroup="9A") for i in range(40)])
-    before = table_contents(library_url)
+    before = Library(library_url).snapshot()
     marker = tmp_path / "paused"
     child = subprocess.Popen([sys.executable, "-c", PAUSED_SYNC, str(config_path), str(marker)],
                              cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -74,7 +73,7 @@ def test_sigkill_during_apply_leaves_library_as_before(tmp_path, library_url):
         child.wait(timeout=30)
     assert child.returncode == -signal.SIGKILL
     time.sleep(0.5)  # let the server notice the dead connection and roll back
-    assert table_contents(library_url) == before
+    assert Library(library_url).snapshot() == before
     after = run_sync(make_config(tmp_path, library_url))
     assert after.outcome == "ok", after.message
     assert after.counts["intake_refreshed"] == 30 and after.counts["intake_added"] == 10
@@ -110,7 +109,7 @@ def test_connection_dropped_mid_run_writes_nothing(tmp_path, library_url, monkey
     config = make_config(tmp_path, library_url)
     assert run_sync(config).outcome == "ok"
     _school(tmp_path / "export", count=35, form="9A")
-    before = table_contents(library_url)
+    before = Library(library_url).snapshot()
     import engine.apply
 
     real = engine.apply._apply_intake
@@ -123,7 +122,7 @@ def test_connection_dropped_mid_run_writes_nothing(tmp_path, library_url, monkey
     report = run_sync(config)
     assert report.outcome == "failed"
     assert report.message.startswith("library database error, nothing written")
-    assert {k: v for k, v in table_contents(library_url).items() if k != "sync_runs"} == \
+    assert {k: v for k, v in Library(library_url).snapshot().items() if k != "sync_runs"} == \
         {k: v for k, v in before.items() if k != "sync_runs"}
     monkeypatch.undo()
     assert run_sync(config).counts["intake_refreshed"] == 30
