@@ -197,7 +197,11 @@ def load_config(path: Path | str) -> Config:
         raise ConfigError(f"{path}: cannot be read ({exc})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
-    return config_from_dict(raw, base_dir=path.resolve().parent)
+    config = config_from_dict(raw, base_dir=path.resolve().parent)
+    if has_password(config) and readable_by_others(path):
+        raise ConfigError(f"{path}: holds the library database's password but other users can read it; "
+                          f"make it private first: chmod 600 {path}")
+    return config
 
 
 def config_from_dict(raw: dict, base_dir: Path = Path(".")) -> Config:

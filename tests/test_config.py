@@ -159,6 +159,7 @@ def test_a_failing_sync_never_prints_or_logs_the_password(tmp_path, capsys, as_j
     write_export(tmp_path / "export", Students=[student("Ann", "Lee")])
     config = write_config(tmp_path, "").read_text().replace("sqlite:///library.sqlite", SECRET_URL)
     (tmp_path / "config.toml").write_text(config, encoding="utf-8")
+    (tmp_path / "config.toml").chmod(0o600)
     code = main(["--config", str(tmp_path / "config.toml"), "--sync", *(["--json"] if as_json else [])])
     captured = capsys.readouterr()
     log = (tmp_path / "mislink.log").read_text(encoding="utf-8")
@@ -168,6 +169,20 @@ def test_a_failing_sync_never_prints_or_logs_the_password(tmp_path, capsys, as_j
     assert "u:***@127.0.0.1:1/x" in log, "the log should still say which database failed"
     if as_json:
         assert json.loads(captured.out)["outcome"] == "failed"
+
+
+def test_a_password_in_a_config_others_can_read_is_refused(tmp_path, capsys):
+    path = tmp_path / "config.toml"
+    path.write_text(f'[library]\nurl = "{SECRET_URL}"\n', encoding="utf-8")
+    path.chmod(0o644)
+    assert main(["--config", str(path), "--sync"]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "other users can read it" in err and "chmod 600" in err and "s3cret" not in err
+    path.chmod(0o600)
+    assert load_config(path).library.url == SECRET_URL
+    path.write_text('[library]\nurl = "sqlite:///library.sqlite"\n', encoding="utf-8")
+    path.chmod(0o644)
+    assert load_config(path).library.url == "sqlite:///library.sqlite", "no password, nothing to hide"
 
 
 # --- Changing settings ----------------------------------------------------------------

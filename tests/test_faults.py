@@ -82,6 +82,7 @@ def test_sigkill_during_apply_leaves_library_as_before(tmp_path, library_url):
 def test_unreachable_database_exits_1_with_a_clear_message(tmp_path, capsys):
     _school(tmp_path / "export")
     config = _write_config(tmp_path, "postgresql+psycopg://librarian:s3cret@127.0.0.1:1/library")
+    config.chmod(0o600)
     assert main(["--config", str(config), "--sync"]) == ExitCode.FAILED
     out = capsys.readouterr()
     assert "cannot open the library database postgresql+psycopg://librarian:***@127.0.0.1:1/library" in out.out
