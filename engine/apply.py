@@ -66,7 +66,7 @@ def apply_plan(session: Session, plan: SyncPlan, run_id: int | None, now: dateti
     now = now or utcnow()
     _forget_purged_values(session, plan)
     events = EventLog(run_id, "sync", now, session)
-    _apply_updates(session, plan.updates, events, now)
+    apply_updates(session, plan.updates, events, now)
     _apply_recycles(session, plan, events, now)
     _apply_intake(session, plan, events, now)
     events.flush(session)
@@ -106,14 +106,14 @@ def bulk_update(session: Session, model, rows: list[dict]) -> None:
         session.execute(statement, group)
 
 
-def _apply_updates(session: Session, updates: list[BorrowerUpdate], events: EventLog, now: datetime) -> None:
+def apply_updates(session: Session, updates: list[BorrowerUpdate], events: EventLog, now: datetime) -> None:
     rows = []
     for item in updates:
         values = {"id": item.borrower_id, "updated_at": now}
         for change in item.changes:
             values[change.field] = change.new
             events.change("updated" if not change.hidden else "purged", change, borrower_id=item.borrower_id)
-        if item.tier in (Tier.UPN, Tier.NAME_DOB):
+        if item.tier in (Tier.UPN, Tier.NAME_DOB, Tier.FUZZY):
             events.add("linked", borrower_id=item.borrower_id, field="matched_by", new=item.tier.value)
         if item.restore:
             values.update(status="active", recycled_at=None, recycled_reason=None, group_before_recycle=None)

@@ -12,6 +12,7 @@ import sys
 from enum import IntEnum
 from pathlib import Path
 
+from engine.cli_intake import add_intake_commands, run_intake
 from engine.config import Config, ConfigError, load_config, mask_url
 
 
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     importer = add(borrower_commands, "import", help="load existing borrowers from an MLS-style CSV")
     importer.add_argument("file", type=Path)
     importer.add_argument("--skip-invalid", action="store_true", help="import the good rows, skip bad ones")
+    add_intake_commands(commands, add)
     bin_parser = add(commands, "recycle-bin", help="borrowers who have left")
     bin_commands = bin_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     add(bin_commands, "list", help="list recycled borrowers")
@@ -75,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.USAGE
     if args.command == "borrowers":
         return _import_borrowers(config, args)
+    if args.command == "intake":
+        return run_intake(config, args)
     if args.command == "recycle-bin":
         return _recycle_bin(config, args)
     if args.sync:

@@ -29,6 +29,7 @@ class Tier(StrEnum):
     LINK = "link"
     UPN = "upn"
     NAME_DOB = "name_dob"
+    FUZZY = "fuzzy"  # only with intake.auto_accept_score set; see engine.suggest.auto_accept
 
 
 class IntakeReason(StrEnum):

@@ -167,3 +167,20 @@ class SyncEvent(Base):
     field: Mapped[str | None] = mapped_column(String(64))
     old_value: Mapped[str | None] = mapped_column(String(500))
     new_value: Mapped[str | None] = mapped_column(String(500))
+
+
+class IntakeDecision(Base):
+    """A librarian's Intake decision (match, new, transfer, reject, unreject)
+    and exactly what it changed: for each row touched, the columns before and
+    after (JSON), so that ``undo`` can put every one of them back, and can
+    refuse when something has changed them since."""
+    __tablename__ = "intake_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(String(500))
+    changes: Mapped[str] = mapped_column(LongText)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    undone_by: Mapped[str | None] = mapped_column(String(64))

@@ -17,6 +17,7 @@ from engine.config import Config, DataSettings
 from engine.export import Export, Rejection
 from engine.matching import REASON_TEXT, IntakeReason, LibraryIndex, Match, Tier, Unmatched, linked_key, match_people
 from engine.person import Person, PersonKey, PersonType, Presence, guardians_digest, person_to_record
+from engine.suggest import auto_accept
 
 # Optional borrower columns and the [data] setting that lets each one in.
 OPTIONAL_COLUMNS = {"email": "email", "phone": "phones", "address": "address", "postcode": "address",
@@ -126,6 +127,7 @@ class SyncPlan:
             "matched_by_link": self.matched[Tier.LINK],
             "matched_by_upn": self.matched[Tier.UPN],
             "matched_by_name_dob": self.matched[Tier.NAME_DOB],
+            "matched_by_fuzzy": self.matched[Tier.FUZZY],
             "updated": sum(1 for u in self.updates if u.person is not None and u.changes),
             "unchanged": self.unchanged,
             "intake_added": len(self.intake_adds),
@@ -150,7 +152,12 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
     people = [p for p in export.persons if p.key not in rejected]
     plan.skipped_rejected = len(export.persons) - len(people)
     index = LibraryIndex(snapshot.borrowers)
-    results, changes = _settled_matches(people, index, data)
+
+    def fuzzy(certain: dict[PersonKey, Match | Unmatched]) -> dict[PersonKey, Match]:
+        accepted = auto_accept(people, certain, snapshot.borrowers, config.intake, today)
+        return {key: Match(borrower_id, Tier.FUZZY) for key, borrower_id in accepted.items()}
+
+    results, changes = _settled_matches(people, index, data, fuzzy if config.intake.auto_accept_score else None)
     touched: set[int] = set()
     for person in people:
         result = results[person.key]
@@ -173,10 +180,11 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
     return plan
 
 
-def _settled_matches(people: list[Person], index: LibraryIndex, data: DataSettings, rounds: int = 3
+def _settled_matches(people: list[Person], index: LibraryIndex, data: DataSettings, fuzzy=None, rounds: int = 3
                      ) -> tuple[dict[PersonKey, Match | Unmatched], dict[PersonKey, list[Change]]]:
     """Matches that still hold once this plan's own updates are made, with the
-    changes each match makes.
+    changes each match makes. ``fuzzy``, when the school allows automatic
+    fuzzy matches, adds them to the certain ones before settling.
 
     Linking and renaming borrowers changes what the next sync would see (a
     borrower now linked is no longer free; a renamed one may now look like a
@@ -186,6 +194,8 @@ def _settled_matches(people: list[Person], index: LibraryIndex, data: DataSettin
     """
     original = index.rows
     results = match_people(people, index)
+    if fuzzy is not None:
+        results.update(fuzzy(results))
     for _ in range(rounds):
         changes = _changes_of(people, results, original, data)
         if not any(changes.values()):
@@ -208,7 +218,7 @@ def _settled_matches(people: list[Person], index: LibraryIndex, data: DataSettin
 
 def _changes_of(people: list[Person], results: dict[PersonKey, Match | Unmatched], rows: dict[int, dict],
                 data: DataSettings) -> dict[PersonKey, list[Change]]:
-    return {p.key: _match_changes(p, rows[results[p.key].borrower_id], data)
+    return {p.key: match_changes(p, rows[results[p.key].borrower_id], data)
             for p in people if isinstance(results[p.key], Match)}
 
 
@@ -264,16 +274,23 @@ def _plan_match(plan: SyncPlan, person: Person, row: dict, tier: Tier, changes: 
         else:
             plan.unchanged += 1
         return
-    restore = row["status"] != "active"
-    if restore and person.tutor_group is None and row["group_before_recycle"]:
-        changes = [*changes, Change("tutor_group", row["tutor_group"], row["group_before_recycle"])]
-    if changes or restore:
-        plan.updates.append(BorrowerUpdate(row["id"], row["barcode"], changes, person, tier, restore))
+    update = matched_update(person, row, tier, changes)
+    if update.changes or update.restore:
+        plan.updates.append(update)
     else:
         plan.unchanged += 1
 
 
-def _match_changes(person: Person, row: dict, data: DataSettings) -> list[Change]:
+def matched_update(person: Person, row: dict, tier: Tier | None, changes: list[Change]) -> BorrowerUpdate:
+    """The update that linking an on-roll person to a borrower makes: the
+    field changes, and a recycled borrower restored with its old tutor group."""
+    restore = row["status"] != "active"
+    if restore and person.tutor_group is None and row["group_before_recycle"]:
+        changes = [*changes, Change("tutor_group", row["tutor_group"], row["group_before_recycle"])]
+    return BorrowerUpdate(row["id"], row["barcode"], changes, person, tier, restore)
+
+
+def match_changes(person: Person, row: dict, data: DataSettings) -> list[Change]:
     """What matching this person to this borrower changes: everything for
     someone on roll; for a leaver only the link, and nothing once recycled."""
     values = desired_values(person, data)

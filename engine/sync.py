@@ -20,6 +20,7 @@ from engine.config import Config, mask_url
 from engine.db import connect
 from engine.export import ExportError, read_export
 from engine.guards import guard_failures
+from engine.intake import refresh_best_scores
 from engine.library import load_snapshot
 from engine.lock import SyncLocked, sync_lock
 from engine.models import SyncRun, utcnow
@@ -29,6 +30,10 @@ from engine.runlog import append_run_log
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
+# Scoring an Intake entry's suggestions costs about a millisecond; a run scores
+# at most this many, so a first sync of a huge school stays quick and the rest
+# are scored by the following runs (or as the Intake list shows them).
+SCORES_PER_RUN = 2000
 
 
 def run_sync(config: Config, *, dry_run: bool = False, force: bool = False,
@@ -69,7 +74,10 @@ def run_sync(config: Config, *, dry_run: bool = False, force: bool = False,
                               message=report.message[:1000] or None)
                 session.add(run)
                 session.flush()
-                apply_plan(session, plan, run.id)
+                now = utcnow()
+                apply_plan(session, plan, run.id, now)
+                progress("scoring Intake suggestions")
+                refresh_best_scores(session, since=now, today=today, limit=SCORES_PER_RUN)
                 run.finished_at, run.outcome = utcnow(), "ok"
                 run.counts = json.dumps(report.counts)
                 report.run_id, report.outcome = run.id, "ok"

@@ -1,0 +1,123 @@
+"""How well does mislink match? Precision, recall and suggestion accuracy, printed.
+
+    python -m benchmarks.match_quality                 # school test set + FEBRL4
+    python -m benchmarks.match_quality --seed 7        # another school (the dev seed)
+    python -m benchmarks.match_quality --febrl 3       # FEBRL3 (the FEBRL dev set)
+    python -m benchmarks.match_quality --by-label      # where the misses are
+
+For each set, with fuzzy auto-accept off and at ``--auto-accept`` (score and
+margin): automatic matches are the sync's certain tiers (``match_people``)
+plus ``auto_accept``; precision is the share of them that are right, recall the
+share of records with a true match that they find. Suggestions: top-1 and top-3
+accuracy for records with a true match, over all of them and over those the
+automatic matching leaves in Intake; for records with no true match, how often
+the best suggestion wrongly claims a probable duplicate. Time per record is
+``SuggestionIndex.suggest`` alone; building the index is printed apart.
+FEBRL needs the benchmark extra (``pip install -e '.[benchmark]'``).
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+from benchmarks.eval_set import TEST_SEED, EvalSet, febrl_set, school_set
+from engine.config import IntakeSettings
+from engine.matching import LibraryIndex, Match, match_people
+from engine.suggest import SuggestionIndex, Suggestions, auto_accept
+
+
+@dataclass
+class Automatic:
+    made: int
+    right: int
+    findable: int
+
+    @property
+    def precision(self) -> float:
+        return self.right / self.made if self.made else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.right / self.findable if self.findable else 1.0
+
+
+def automatic_matches(eval_set: EvalSet, settings: IntakeSettings) -> dict:
+    """person key -> borrower id, as the sync would match them."""
+    results = match_people(eval_set.people, LibraryIndex(eval_set.borrowers))
+    matched = {key: r.borrower_id for key, r in results.items() if isinstance(r, Match)}
+    matched.update(auto_accept(eval_set.people, results, eval_set.borrowers, settings, eval_set.today))
+    return matched
+
+
+def score_automatic(eval_set: EvalSet, matched: dict) -> Automatic:
+    right = sum(1 for key, borrower_id in matched.items() if eval_set.truth[key] == borrower_id)
+    findable = sum(1 for b in eval_set.truth.values() if b is not None)
+    return Automatic(len(matched), right, findable)
+
+
+def _share(hits: int, total: int) -> str:
+    return f"{hits / total:.3f} ({hits}/{total})" if total else "n/a"
+
+
+def report(eval_set: EvalSet, settings: IntakeSettings, by_label: bool) -> None:
+    started = time.perf_counter()
+    index = SuggestionIndex(eval_set.borrowers)
+    built = time.perf_counter() - started
+    started = time.perf_counter()
+    found: dict = {p.key: index.suggest(p, eval_set.today, limit=3) for p in eval_set.people}
+    per_record = (time.perf_counter() - started) / len(eval_set.people)
+    print(f"\n== {eval_set.name}: {len(eval_set.people)} incoming, {len(eval_set.borrowers)} borrowers, "
+          f"{sum(1 for b in eval_set.truth.values() if b is None)} with no true match")
+    for label, accept in (("auto-accept off", IntakeSettings()), (
+            f"auto-accept at {settings.auto_accept_score} (margin {settings.auto_accept_margin})", settings)):
+        automatic = score_automatic(eval_set, automatic_matches(eval_set, accept))
+        print(f"  automatic, {label}: precision {_share(automatic.right, automatic.made)}, "
+              f"recall {_share(automatic.right, automatic.findable)}")
+    in_intake = set(eval_set.truth) - set(automatic_matches(eval_set, IntakeSettings()))
+    with_truth = [k for k, b in eval_set.truth.items() if b is not None]
+    for title, keys in (("all records with a true match", with_truth),
+                        ("of those, left in Intake", [k for k in with_truth if k in in_intake])):
+        top1 = [k for k in keys if _rank(found[k], eval_set.truth[k]) == 1]
+        top3 = [k for k in keys if _rank(found[k], eval_set.truth[k]) in (1, 2, 3)]
+        print(f"  suggestions, {title}: top-1 {_share(len(top1), len(keys))}, top-3 {_share(len(top3), len(keys))}")
+    new = [k for k, b in eval_set.truth.items() if b is None]
+    claimed = [k for k in new if found[k].best and found[k].best.probable_duplicate]
+    print(f"  no true match: probable duplicate wrongly claimed {_share(len(claimed), len(new))}")
+    print(f"  time: {per_record * 1000:.2f} ms per record (index built in {built:.2f} s)")
+    if by_label:
+        _misses_by_label(eval_set, found, with_truth)
+
+
+def _rank(suggestions: Suggestions, borrower_id: int) -> int | None:
+    ids = [s.borrower_id for s in suggestions.ranked]
+    return ids.index(borrower_id) + 1 if borrower_id in ids else None
+
+
+def _misses_by_label(eval_set: EvalSet, found: dict, keys: list) -> None:
+    totals, misses = Counter(), Counter()
+    for key in keys:
+        labels = eval_set.labels.get(key) or ["plain"]
+        totals.update(labels)
+        if _rank(found[key], eval_set.truth[key]) != 1:
+            misses.update(labels)
+    print("  top-1 misses by label: " + ", ".join(f"{label} {misses[label]}/{totals[label]}"
+                                                  for label in sorted(totals) if misses[label]))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=TEST_SEED, help="school set seed (the test seed by default)")
+    parser.add_argument("--febrl", choices=["3", "4", "none"], default="4", help="which FEBRL set, or none")
+    parser.add_argument("--auto-accept", type=int, nargs=2, default=(90, 15), metavar=("SCORE", "MARGIN"))
+    parser.add_argument("--by-label", action="store_true", help="break top-1 misses down by what makes them hard")
+    args = parser.parse_args(argv)
+    settings = IntakeSettings(auto_accept_score=args.auto_accept[0], auto_accept_margin=args.auto_accept[1])
+    report(school_set(args.seed), settings, args.by_label)
+    if args.febrl != "none":
+        report(febrl_set(args.febrl), settings, args.by_label)
+
+
+if __name__ == "__main__":
+    main()

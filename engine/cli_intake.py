@@ -1,0 +1,185 @@
+"""``mislink intake …``: the Intake queue on the command line.
+
+    mislink intake list [--status S] [--reason R] [--year Y] [--name TEXT]
+    mislink intake show ID
+    mislink intake match ID BARCODE
+    mislink intake new ID
+    mislink intake transfer ID… | --all-new  [--force]
+    mislink intake reject ID / unreject ID
+    mislink intake undo
+    mislink intake search TEXT
+
+Each is one call into ``engine.intake`` in one transaction. ``--json`` (before
+or after the action) prints one JSON object. A refusal prints its reason on
+stderr and exits 1; nothing is written.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import getpass
+import json
+import sys
+from typing import Callable
+
+from engine.config import Config, mask_url
+
+
+def add_intake_commands(subparsers, add: Callable[..., argparse.ArgumentParser]) -> None:
+    """Add ``intake`` and its actions to the top-level parser's subcommands.
+    ``add(group, name, help=…)`` makes a subcommand that also takes the shared
+    options (``--config``, ``--json``) after its name."""
+    intake = add(subparsers, "intake", help="the Intake queue: records waiting for a decision")
+    actions = intake.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        return add(actions, name, help=help_text)
+
+    lister = action("list", "the waiting records, oldest first, with their best suggestion's score")
+    lister.add_argument("--status", help="pending and new (the default), rejected, matched, transferred, "
+                                         "withdrawn, or all")
+    lister.add_argument("--reason", help="only this reason (no_match, possible_twin, …)")
+    lister.add_argument("--year", help="only this year group (7, or Year 7)")
+    lister.add_argument("--name", help="only names containing this")
+    action("show", "a record and its ranked suggestions, with why").add_argument("id", type=int)
+    matcher = action("match", "this record is that existing borrower: link them and update the borrower")
+    matcher.add_argument("id", type=int)
+    matcher.add_argument("barcode")
+    action("new", "this record is not yet a borrower (transfer creates them)").add_argument("id", type=int)
+    transfer = action("transfer", "create borrowers for these records, barcodes by the configured scheme")
+    transfer.add_argument("ids", type=int, nargs="*", metavar="ID")
+    transfer.add_argument("--all-new", action="store_true", help="every record confirmed as new")
+    transfer.add_argument("--force", action="store_true", default=argparse.SUPPRESS,
+                          help="transfer even a record that looks like an existing borrower")
+    action("reject", "this person is not to be imported; later syncs skip them").add_argument("id", type=int)
+    action("unreject", "undo a rejection: the record waits in Intake again").add_argument("id", type=int)
+    action("undo", "revert the last Intake decision")
+    action("search", "find borrowers by name or barcode").add_argument("text", nargs="+")
+
+
+def run_intake(config: Config, args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import Session
+
+    from engine import intake
+    from engine.cli import ExitCode
+    from engine.db import connect
+
+    try:
+        engine = connect(config.library_url)
+        try:
+            with Session(engine) as session, session.begin():
+                data, text = _run(intake, session, config, args)
+        finally:
+            engine.dispose()
+    except intake.IntakeError as exc:
+        print(f"mislink: {exc}", file=sys.stderr)
+        return ExitCode.FAILED
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        print(f"mislink: library database {mask_url(config.library_url)}: {reason}", file=sys.stderr)
+        return ExitCode.FAILED
+    if getattr(args, "json", False):
+        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    else:
+        print(text)
+    return ExitCode.OK
+
+
+def _run(api, session, config: Config, args: argparse.Namespace) -> tuple[dict, str]:
+    """One action: its JSON form and its text for people. ``api`` is
+    ``engine.intake``, imported only when an intake command runs."""
+    if args.action == "list":
+        return _list(api.list_entries(session, status=args.status, reason=args.reason, year=args.year,
+                                      name=args.name))
+    if args.action == "show":
+        return _show(api.show_entry(session, args.id))
+    if args.action == "search":
+        return _search(api.search_borrowers(session, " ".join(args.text)))
+    if args.action == "transfer" and args.ids and args.all_new:
+        raise api.IntakeError("give Intake ids or --all-new, not both")
+    actor = _actor()
+    decide: dict[str, Callable] = {
+        "match": lambda: api.match_entry(session, config, args.id, args.barcode, actor=actor),
+        "new": lambda: api.mark_new(session, args.id, actor=actor),
+        "transfer": lambda: api.transfer_entries(session, config, args.ids, all_new=args.all_new,
+                                                 force=getattr(args, "force", False), actor=actor),
+        "reject": lambda: api.reject_entry(session, args.id, actor=actor),
+        "unreject": lambda: api.unreject_entry(session, args.id, actor=actor),
+        "undo": lambda: api.undo_last(session, actor=actor),
+    }
+    decision = decide[args.action]()
+    return dataclasses.asdict(decision), decision.summary[0].upper() + decision.summary[1:] + "."
+
+
+def _actor() -> str:
+    """Who decided, for the audit trail: the user running the command."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _list(items) -> tuple[dict, str]:
+    lines = [f"{'ID':>6}  {'STATUS':<11} {'SCORE':>5}  {'YEAR':<8} {'NAME':<28} {'BORN':<10}  REASON"]
+    lines += [f"{i.id:>6}  {i.status:<11} {'-' if i.best_score is None else i.best_score:>5}  "
+              f"{i.year_group or '':<8} {i.name[:28]:<28} {str(i.date_of_birth or ''):<10}  {i.reason}" for i in items]
+    lines.append(f"{len(items)} Intake record{'s' if len(items) != 1 else ''}")
+    return {"entries": [dataclasses.asdict(i) for i in items]}, "\n".join(lines)
+
+
+def _show(detail) -> tuple[dict, str]:
+    item, person, suggestions = detail.item, detail.person, detail.suggestions
+    legal = " ".join(n for n in (person.legal_forename, person.legal_surname) if n)
+    facts = [f"born {person.date_of_birth}" if person.date_of_birth else "no date of birth", person.gender,
+             person.year_group, person.tutor_group, f"UPN {person.upn}" if person.upn else None,
+             f"admission no {person.admission_no}" if person.admission_no else None, person.postcode]
+    lines = [f"Intake {item.id}: {item.status}, {item.reason_detail or item.reason}",
+             f"  {person.person_type} {person.mis_id}: {item.name}"
+             + (f" (legal name {legal})" if legal and legal != item.name else "") + ", "
+             + ", ".join(f for f in facts if f)]
+    if item.borrower_barcode:
+        lines.append(f"  decided: borrower {item.borrower_barcode}")
+    lines.append("Suggestions:" if suggestions.ranked else "No existing borrower looks like this person.")
+    for rank, suggestion in enumerate(suggestions.ranked, start=1):
+        lines += _suggestion_lines(f"{rank}.", suggestion)
+    for suggestion in suggestions.linked_elsewhere:
+        lines += _suggestion_lines("!", suggestion)
+    data = {"entry": dataclasses.asdict(item), "person": _person_json(person),
+            "suggestions": [_suggestion_json(s) for s in suggestions.ranked],
+            "linked_elsewhere": [_suggestion_json(s) for s in suggestions.linked_elsewhere]}
+    return data, "\n".join(lines)
+
+
+def _suggestion_lines(marker: str, suggestion) -> list[str]:
+    flags = [] if suggestion.status == "active" else [suggestion.status]
+    if suggestion.linked_to:
+        flags.append(f"linked to {suggestion.linked_to}: not offered")
+    elif suggestion.probable_duplicate:
+        flags.append("probable duplicate")
+    head = f"  {marker:<3} {suggestion.barcode}  {suggestion.name}  score {suggestion.score}" + \
+        (f"  ({'; '.join(flags)})" if flags else "")
+    return [head] + [f"        {e.field:<14} {e.verdict:<9} {e.weight:+6.1f}  {e.detail}"
+                     for e in suggestion.evidence if e.verdict != "missing"]
+
+
+def _suggestion_json(suggestion) -> dict:
+    return {**dataclasses.asdict(suggestion), "probable_duplicate": suggestion.probable_duplicate,
+            "evidence": [e._asdict() for e in suggestion.evidence]}
+
+
+def _person_json(person) -> dict:
+    from engine.person import person_to_record
+
+    record = person_to_record(person)
+    if record.get("photo"):
+        record["photo"] = {"content_type": record["photo"]["content_type"], "digest": record["photo"]["digest"]}
+    return record
+
+
+def _search(hits) -> tuple[dict, str]:
+    lines = [f"  {h.barcode:<12} {h.name:<30} {str(h.date_of_birth or ''):<10}  {h.year_group or '':<8} "
+             f"{h.tutor_group or '':<8} {h.status}" + (f"  linked to {h.linked_to}" if h.linked_to else "")
+             for h in hits]
+    lines.append(f"{len(hits)} borrower{'s' if len(hits) != 1 else ''} found")
+    return {"borrowers": [dataclasses.asdict(h) for h in hits]}, "\n".join(lines)

@@ -1,0 +1,88 @@
+"""``mislink intake …``: output, --json in either place, exit codes, refusals on stderr."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.cli import build_parser
+from engine.cli_intake import run_intake
+from tests.builders import student
+from tests.intake_builders import borrower_by_barcode, entry_id, library, row, sync
+
+
+def mislink(config, *argv) -> int:
+    """Parse as the top-level ``mislink`` parser does, then run the intake action."""
+    return run_intake(config, build_parser().parse_args(list(argv)))
+
+
+@pytest.fixture
+def config(tmp_path, library_url):
+    config = library(tmp_path, library_url, row("Alfred", "Smyth", barcode="S0041", gender="M"),
+                     barcodes={"prefix": "S", "digits": 4})
+    sync(config, student("Alfie", "Smith", Id="101", LegalForename="Alfred", Gender="M"),
+         student("Zed", "Newman", "2011-10-09", Id="102"))
+    return config
+
+
+def test_list_prints_a_table_and_json_in_either_place(config, capsys):
+    assert mislink(config, "intake", "list") == 0
+    out = capsys.readouterr().out
+    assert "Alfie Smith" in out and "Zed Newman" in out and "2 Intake records" in out
+    for argv in (("--json", "intake", "list"), ("intake", "list", "--json"), ("intake", "--json", "list")):
+        assert mislink(config, *argv) == 0
+        assert [e["mis_id"] for e in json.loads(capsys.readouterr().out)["entries"]] == ["101", "102"]
+
+
+def test_show_explains_each_suggestion(config, capsys):
+    assert mislink(config, "intake", "show", str(entry_id(config, "101"))) == 0
+    out = capsys.readouterr().out
+    assert "S0041  Alfred Smyth" in out and "probable duplicate" in out
+    assert "forename" in out and "same (alfred)" in out
+    assert mislink(config, "--json", "intake", "show", str(entry_id(config, "101"))) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["suggestions"][0]["barcode"] == "S0041"
+    assert {"field", "verdict", "weight", "detail"} <= set(shown["suggestions"][0]["evidence"][0])
+
+
+def test_match_then_undo(config, capsys):
+    entry = str(entry_id(config, "101"))
+    assert mislink(config, "intake", "match", entry, "S0041") == 0
+    assert capsys.readouterr().out.startswith("Matched Intake")
+    assert borrower_by_barcode(config, "S0041")["mis_id"] == "101"
+    assert mislink(config, "intake", "undo") == 0
+    assert capsys.readouterr().out.startswith("Undid: matched Intake")
+    assert borrower_by_barcode(config, "S0041")["mis_id"] is None
+
+
+def test_a_refusal_is_explained_on_stderr_with_exit_1(config, capsys):
+    assert mislink(config, "intake", "match", str(entry_id(config, "101")), "NOPE") == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "no borrower with barcode NOPE" in captured.err
+
+
+def test_transfer_of_a_probable_duplicate_needs_force(config, capsys):
+    entry = str(entry_id(config, "101"))
+    assert mislink(config, "intake", "transfer", entry) == 1
+    assert "looks like borrower S0041" in capsys.readouterr().err
+    assert mislink(config, "intake", "transfer", entry, "--force") == 0
+    assert "as borrower S0042" in capsys.readouterr().out
+
+
+def test_transfer_takes_ids_or_all_new_not_both(config, capsys):
+    assert mislink(config, "intake", "new", str(entry_id(config, "102"))) == 0
+    assert mislink(config, "intake", "transfer", "1", "--all-new") == 1
+    assert "not both" in capsys.readouterr().err
+    assert mislink(config, "--json", "intake", "transfer", "--all-new") == 0
+    assert json.loads(capsys.readouterr().out)["barcodes"] == ["S0042"]
+
+
+def test_reject_unreject_and_search(config, capsys):
+    entry = str(entry_id(config, "102"))
+    assert mislink(config, "intake", "reject", entry) == 0
+    capsys.readouterr()
+    assert mislink(config, "intake", "list", "--status", "rejected", "--json") == 0
+    assert [e["mis_id"] for e in json.loads(capsys.readouterr().out)["entries"]] == ["102"]
+    assert mislink(config, "intake", "unreject", entry) == 0
+    assert mislink(config, "intake", "search", "alfred", "smy") == 0
+    assert "S0041" in capsys.readouterr().out

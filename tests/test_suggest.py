@@ -1,0 +1,210 @@
+"""Intake suggestions: each rule that puts the right borrower at the top, or keeps
+the wrong one off, and the fuzzy auto-accept's refusals. Pure: no database."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from engine.birthdates import (
+    DateRelation,
+    date_relation,
+    mistyped_variants,
+    school_year,
+)
+from engine.config import IntakeSettings
+from engine.matching import (
+    IntakeReason,
+    LibraryIndex,
+    Match,
+    Tier,
+    Unmatched,
+    match_people,
+)
+from engine.nicknames import Relation, nickname_table
+from engine.person import PersonType
+from engine.suggest import (
+    PROBABLE_DUPLICATE,
+    SuggestionIndex,
+    auto_accept,
+    score_from_weight,
+)
+from tests.intake_builders import TODAY, person, row
+
+ON = IntakeSettings(auto_accept_score=90, auto_accept_margin=15)
+
+
+def suggest(incoming, *borrowers, limit=5):
+    return SuggestionIndex(borrowers).suggest(incoming, TODAY, limit)
+
+
+def evidence(suggestion, field):
+    return next(e for e in suggestion.evidence if e.field == field)
+
+
+def test_a_short_form_finds_the_full_name_and_says_so():
+    alfred = row("Alfred", "Smith")
+    found = suggest(person("Alfie", "Smith"), row("Arthur", "Smith"), alfred)
+    assert found.best.borrower_id == alfred["id"]
+    assert evidence(found.best, "forename").verdict == "partial"
+    assert "short form" in evidence(found.best, "forename").detail
+    assert found.best.probable_duplicate
+
+
+def test_the_legal_forename_is_tried_as_well_as_the_preferred_one():
+    mohammed = row("Mohammed", "Khan")
+    found = suggest(person("Mo", "Khan", legal_forename="Mohammed"), mohammed)
+    assert evidence(found.best, "forename").verdict == "agree"
+
+
+def test_nicknames_relate_short_forms_but_never_two_full_names():
+    table = nickname_table()
+    assert table.relation("alfie", "alfred") is Relation.SHORT_FORM
+    assert table.relation("alfie", "freddie") is Relation.SIBLING
+    assert table.relation("samuel", "samantha") is None
+    assert "isabella" in table.roots("izzy")
+
+
+def test_forename_and_surname_typed_the_other_way_round():
+    swapped = row("Smith", "Oliver")
+    found = suggest(person("Oliver", "Smith"), swapped, row("Olivia", "Smithers", "2012-05-06"))
+    assert found.best.borrower_id == swapped["id"]
+    assert "typed as the surname" in evidence(found.best, "forename").detail
+    assert found.best.probable_duplicate
+
+
+@pytest.mark.parametrize("typed, relation", [("2012-03-14", DateRelation.ONE_DIGIT),
+                                              ("2012-04-03", DateRelation.DAY_MONTH_SWAPPED),
+                                              ("2021-03-04", DateRelation.TRANSPOSED)])
+def test_a_mistyped_date_of_birth_still_ranks_first(typed, relation):
+    mistyped = row("Amelia", "Jones", typed)
+    found = suggest(person("Amelia", "Jones", "2012-03-04"), row("Amelia", "Jones", "2012-09-21"), mistyped)
+    assert found.best.borrower_id == mistyped["id"]
+    dob = evidence(found.best, "date_of_birth")
+    assert (dob.verdict, dob.detail.split(" (")[0]) == ("partial", relation.value)
+
+
+def test_dates_are_never_compared_as_strings():
+    # Jaro-Winkler would call these 0.9 alike; as dates they are unrelated.
+    assert date_relation(date(2012, 3, 4), date(2013, 4, 3)) is DateRelation.DIFFERENT
+    assert date(2012, 4, 3) in mistyped_variants(date(2012, 3, 4))
+    assert all(v != date(2012, 3, 4) for v in mistyped_variants(date(2012, 3, 4)))
+
+
+def test_a_mistyped_date_is_found_even_when_the_names_are_mistyped_too():
+    # Neither name agrees enough for a name key: only the date-variant key finds it.
+    borrower = row("Oilver", "Smtih", "2012-04-03")
+    index = SuggestionIndex([borrower])
+    assert index.candidates(person("Oliver", "Smith", "2012-03-04")) == {0}
+
+
+def test_a_married_name_with_a_mistyped_date_is_still_found():
+    maiden = row("Sophie", "Jones", "1985-04-03", borrower_type="staff")
+    found = suggest(person("Sophie", "Price", "1985-03-04", person_type=PersonType.STAFF), maiden)
+    assert found.best.borrower_id == maiden["id"]
+    assert evidence(found.best, "surname").verdict == "disagree"
+
+
+def test_a_forename_mistyped_in_its_first_letter_is_still_found():
+    index = SuggestionIndex([row("Feorge", "Shaw", None)])
+    assert index.candidates(person("George", "Shaw")) == {0}
+
+
+def test_a_year_group_ahead_of_the_date_of_birth_rules_a_borrower_out():
+    # Born 2012-03-04: Year 8 on 2025-01-15. Year 11 cannot be this child;
+    # Year 6 is a year group typed two years ago.
+    assert school_year(date(2012, 3, 4), TODAY) == 8
+    older = row("Amelia", "Jones", year_group="Year 11")
+    stale = row("Amelia", "Jones", "2012-03-05", year_group="Year 6")
+    found = suggest(person("Amelia", "Jones"), older, stale)
+    assert [s.borrower_id for s in found.ranked] == [stale["id"]]
+    assert evidence(found.best, "year_group").weight == 0
+
+
+def test_a_borrower_linked_to_another_mis_person_is_not_offered_but_warned_about():
+    linked = row("Amelia", "Jones", mis_person_type="student", mis_id="999")
+    free = row("Amelia", "Jonas", "2012-03-05")
+    found = suggest(person("Amelia", "Jones"), linked, free)
+    assert [s.borrower_id for s in found.ranked] == [free["id"]]
+    assert [(s.borrower_id, s.linked_to) for s in found.linked_elsewhere] == [(linked["id"], "student 999")]
+
+
+def test_a_borrower_linked_to_this_person_and_a_recycled_one_are_offered():
+    incoming = person("Amelia", "Jones")
+    own = row("Amelia", "Jones", mis_person_type="student", mis_id=incoming.mis_id, status="recycled")
+    found = suggest(incoming, own)
+    assert found.best.borrower_id == own["id"] and found.best.status == "recycled"
+    assert not found.linked_elsewhere
+
+
+def test_a_twin_ranks_below_the_right_child_and_is_not_a_probable_duplicate():
+    amy, ben = row("Amy", "Brown", gender="F"), row("Ben", "Brown", gender="M")
+    found = suggest(person("Amy", "Brown", gender="F"), ben, amy)
+    assert [s.borrower_id for s in found.ranked] == [amy["id"], ben["id"]]
+    assert not found.ranked[1].probable_duplicate
+
+
+def test_the_explanation_adds_up_to_the_score():
+    found = suggest(person("Alfie", "Smith", upn="A123", gender="M"), row("Alfred", "Smyth", upn="A123", gender="M"))
+    assert sum(e.weight for e in found.best.evidence) == pytest.approx(found.best.weight, abs=0.01)
+    assert found.best.score == score_from_weight(found.best.weight)
+    assert {e.field for e in found.best.evidence} >= {"forename", "surname", "date_of_birth", "upn", "gender",
+                                                      "admission_no", "postcode", "year_group"}
+    assert evidence(found.best, "upn").verdict == "agree"
+
+
+def test_a_stranger_is_not_a_probable_duplicate():
+    found = suggest(person("Zachary", "Okafor", "2012-03-04"), row("Maisie", "Okafor", "2010-11-30"))
+    assert all(s.score < PROBABLE_DUPLICATE for s in found.ranked)
+
+
+# --- the fuzzy auto-accept ---------------------------------------------------
+
+def accept(people, borrowers, settings=ON):
+    results = match_people(people, LibraryIndex(borrowers))
+    return auto_accept(people, results, borrowers, settings, TODAY)
+
+
+def test_auto_accept_is_off_unless_a_score_is_set():
+    borrowers = [row("Alfred", "Smyth", gender="M")]
+    incoming = person("Alfie", "Smith", legal_forename="Alfred", gender="M")
+    assert accept([incoming], borrowers, IntakeSettings()) == {}
+    assert accept([incoming], borrowers) == {incoming.key: borrowers[0]["id"]}
+
+
+def test_auto_accept_never_where_the_library_has_a_twin():
+    amy, ben = row("Amy", "Brown", gender="F"), row("Ben", "Brown", gender="F")
+    incoming = person("Amie", "Brown", gender="F")
+    assert accept([incoming], [amy]) == {incoming.key: amy["id"]}
+    assert accept([incoming], [amy, ben]) == {}
+
+
+def test_auto_accept_never_where_the_export_has_a_twin():
+    amy = row("Amy", "Brown", gender="F")
+    incoming, twin = person("Amie", "Brown", gender="F"), person("Zoe", "Brown", gender="F")
+    assert accept([incoming, twin], [amy]) == {}
+
+
+def test_auto_accept_needs_a_clear_margin_over_the_runner_up():
+    borrowers = [row("Alfred", "Smyth", gender="M"), row("Alfred", "Smythe", gender="M")]
+    assert accept([person("Alfie", "Smith", legal_forename="Alfred", gender="M")], borrowers) == {}
+
+
+def test_auto_accept_is_one_to_one():
+    borrowers = [row("Alfred", "Smyth", "2012-03-04", gender="M", admission_no="777")]
+    first = person("Alfie", "Smith", "2012-03-04", legal_forename="Alfred", gender="M")
+    second = person("Alfred", "Smyth", "2012-03-14", gender="M", admission_no="000777")
+    assert accept([first], borrowers) and accept([second], borrowers)
+    assert accept([first, second], borrowers) == {}
+
+
+def test_auto_accept_only_takes_records_the_certain_tiers_found_nothing_for():
+    taken = row("Alfred", "Smith", gender="M")
+    incoming = person("Alfred", "Smith", gender="M")
+    results = {incoming.key: Unmatched(IntakeReason.CONTESTED)}
+    assert auto_accept([incoming], results, [taken], ON, TODAY) == {}
+    other = person("Alfred", "Smyth", gender="M")
+    results = {other.key: Unmatched(IntakeReason.NO_MATCH)}
+    assert auto_accept([other], results, [taken], ON, TODAY) == {other.key: taken["id"]}
+    results[incoming.key] = Match(taken["id"], Tier.NAME_DOB)
+    assert auto_accept([incoming, other], results, [taken], ON, TODAY) == {}
