@@ -51,10 +51,8 @@ class EventLog:
             self.flush(self.session)
 
     def change(self, action: str, change: Change, **target) -> None:
-        if change.hidden:
-            self.add(action, field=change.field, old=REMOVED, **target)
-        else:
-            self.add(action, field=change.field, old=change.old, new=change.new, **target)
+        field, old, new, hidden = change
+        self.add(action, field=field, old=REMOVED if hidden else old, new=None if hidden else new, **target)
 
     def flush(self, session: Session) -> None:
         if self.rows:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable, Mapping, Sequence
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from engine.apply import EventLog, apply_updates, bulk_update
@@ -276,16 +276,16 @@ def undo_last(session: Session, *, actor: str, now: datetime | None = None) -> D
 
 def refresh_best_scores(session: Session, *, since: datetime | None = None, today: date | None = None,
                         limit: int | None = None) -> int:
-    """Store each open Intake entry's best suggestion score: entries added or
-    refreshed at or after ``since`` (a sync run's time), and any not scored
-    yet; at most ``limit`` of them, oldest first, if given (the rest keep no
-    score until a later call, and ``list_entries`` scores them as it shows
-    them). No events: the score is derived, not a change to anybody's data.
+    """Store open Intake entries' best suggestion scores: those added or
+    refreshed at or after ``since`` (a sync run's time), or, without ``since``,
+    every one not scored yet; at most ``limit`` of them, oldest first, if
+    given (the rest keep no score until a later call, and ``list_entries``
+    scores them as it shows them). A sync that changed nothing scores nothing.
+    No events: the score is derived, not a change to anybody's data.
     Returns how many entries were scored."""
-    condition = IntakeEntry.best_score.is_(None)
-    if since is not None:
-        # MariaDB keeps whole seconds: a row written at `since` may read back earlier.
-        condition = or_(condition, IntakeEntry.updated_at >= since.replace(microsecond=0))
+    # MariaDB keeps whole seconds: a row written at `since` may read back earlier.
+    condition = (IntakeEntry.best_score.is_(None) if since is None
+                 else IntakeEntry.updated_at >= since.replace(microsecond=0))
     entries = session.execute(select(IntakeEntry.id, IntakeEntry.record, IntakeEntry.best_score)
                               .where(IntakeEntry.status.in_(OPEN_INTAKE), condition)
                               .order_by(IntakeEntry.id).limit(limit)).all()

@@ -330,12 +330,14 @@ def _plan_intake(plan: SyncPlan, person: Person, result: Unmatched, entry: dict 
         plan.intake_adds.append(IntakeAdd(person, result.reason, detail))
         return
     record = person_to_record(person)
+    reopen = entry["status"] not in OPEN_INTAKE
+    if not reopen and entry["reason"] == result.reason.value and json.dumps(record, sort_keys=True) == entry["record"]:
+        return  # the usual case on a nightly run: nothing new about this person
     stored = json.loads(entry["record"])
     changes = [_record_change(k, stored.get(k), v, data) for k, v in record.items() if stored.get(k) != v]
     plan.purged.update(f"intake.{c.field}" for c in changes if c.hidden)
     if entry["reason"] != result.reason.value:
         changes.append(Change("reason", entry["reason"], result.reason.value))
-    reopen = entry["status"] not in OPEN_INTAKE
     if changes or reopen:
         plan.intake_refreshes.append(IntakeRefresh(entry["id"], person, result.reason, detail, changes, reopen,
                                                    record))

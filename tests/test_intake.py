@@ -292,6 +292,17 @@ def test_the_sync_stores_each_new_entrys_best_score(config):
     assert stored["101"] >= 60 and stored["102"] == 0
 
 
+def test_a_sync_that_fills_intake_beyond_the_limit_leaves_scores_for_later(tmp_path, library_url, monkeypatch):
+    import engine.sync
+
+    monkeypatch.setattr(engine.sync, "SCORES_PER_RUN", 1)
+    config = library(tmp_path, library_url, row("Alfred", "Smyth", barcode="S0041", gender="M"))
+    sync(config, alfie(), zed())
+    with session_for(config) as session:
+        assert set(session.scalars(select(IntakeEntry.best_score))) == {None}
+        assert list_entries(session)[0].best_score is not None, "the list still shows a score"
+
+
 def test_the_sync_auto_accepts_a_clear_fuzzy_match_only_when_switched_on(tmp_path, library_url):
     config = library(tmp_path, library_url, row("Alfred", "Smyth", barcode="S0041", gender="M"),
                      intake={"auto_accept_score": 90})
