@@ -47,9 +47,10 @@ from operator import mul
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
+from engine.export.files import RESULT_SETS
+
 __all__ = [
     "CSV_COLUMNS",
-    "RESULT_SETS",
     "School",
     "Truth",
     "build_school",
@@ -85,17 +86,6 @@ SUPPORT_ROLES = (
     "Technician", "Site Manager", "Other Catering Staff", "Exams Officer", "Receptionist",
 )  # fmt: skip
 
-# Endpoint (file stem) -> the key of its main result set.  Groups is the odd one out.
-RESULT_SETS = {
-    "Students": "Students",
-    "Staff": "Staff",
-    "Contacts": "Contacts",
-    "StudentContacts": "StudentContacts",
-    "PersonComms": "PersonComms",
-    "Photos": "Photos",
-    "Groups": "Group",
-    "SchoolInfo": "SchoolInfo",
-}
 # Result set -> XML element for one record; anything else (meta, __pagination__) is <Row>.
 RECORD_TAGS = {
     "Students": "Student",

@@ -147,7 +147,7 @@ def _by_link(person: Person, index: LibraryIndex) -> Match | Unmatched | None:
     if not found:
         return None
     if len(found) > 1:
-        barcodes = ", ".join(sorted(str(index.rows[b]["barcode"]) for b in found))
+        barcodes = _barcodes(index, found)
         return Unmatched(IntakeReason.CONFLICTING_IDS, f"borrowers {barcodes}")
     borrower_id = found.pop()
     other = linked_key(index.rows[borrower_id])
@@ -163,7 +163,7 @@ def _by_upn(person: Person, index: LibraryIndex) -> Match | Unmatched | None:
     if not candidates:
         return None
     if len(candidates) > 1:
-        barcodes = ", ".join(sorted(str(index.rows[b]["barcode"]) for b in candidates))
+        barcodes = _barcodes(index, candidates)
         return Unmatched(IntakeReason.DUPLICATE_UPN, f"borrowers {barcodes}")
     borrower_id = candidates.pop()
     stored_dob = index.rows[borrower_id]["date_of_birth"]
@@ -183,14 +183,18 @@ def _by_name_dob(person: Person, index: LibraryIndex, incoming_twins: Counter) -
         return None
     free = {b for b in candidates if not linked_elsewhere(index.rows[b], person)}
     if not free:
-        barcodes = ", ".join(sorted(str(index.rows[b]["barcode"]) for b in candidates))
+        barcodes = _barcodes(index, candidates)
         return Unmatched(IntakeReason.LINKED_ELSEWHERE, f"borrowers {barcodes}")
     twins_in_library = any(index.surname_dob_count[(kind, s, dob)] > 1 for s in surnames)
     twins_incoming = any(incoming_twins[(person.person_type, s, dob)] > 1 for s in surnames)
     if len(free) > 1 or twins_in_library or twins_incoming:
-        barcodes = ", ".join(sorted(str(index.rows[b]["barcode"]) for b in free))
+        barcodes = _barcodes(index, free)
         return Unmatched(IntakeReason.POSSIBLE_TWIN, f"candidates {barcodes}")
     return Match(free.pop(), Tier.NAME_DOB)
+
+
+def _barcodes(index: LibraryIndex, borrower_ids: Iterable[int]) -> str:
+    return ", ".join(sorted(str(index.rows[b]["barcode"]) for b in borrower_ids))
 
 
 def _one_to_one(results: dict[PersonKey, Match | Unmatched], index: LibraryIndex) -> dict[PersonKey, Match | Unmatched]:
