@@ -86,8 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run or args.force:
         print("mislink: --dry-run and --force go with --sync", file=sys.stderr)
         return ExitCode.USAGE
-    parser.print_help(sys.stderr)
-    return ExitCode.USAGE
+    from tui.app import run  # deferred: a headless command never loads Textual
+
+    return run(config, args.config)
 
 
 def _sync(config: Config, args: argparse.Namespace) -> int:

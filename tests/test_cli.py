@@ -129,13 +129,23 @@ def test_a_bad_library_url_exits_2(tmp_path, capsys):
     assert code == 2 and "library.url" in err
 
 
-@pytest.mark.parametrize("argv", [["--bogus"], ["--dry-run"], ["--force"], [], ["borrowers"],
+@pytest.mark.parametrize("argv", [["--bogus"], ["--dry-run"], ["--force"], ["borrowers"],
                                   ["borrowers", "import"], ["frobnicate"]])
 def test_bad_usage_exits_2(tmp_path, capsys, argv):
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'library.sqlite'}")
     code, out, _ = run(capsys, "--config", config, *argv)
     assert code == ExitCode.USAGE == 2
     assert out == ""
+
+
+def test_no_command_opens_the_terminal_ui_on_the_configured_library(tmp_path, monkeypatch):
+    import tui.app
+
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'library.sqlite'}")
+    opened = []
+    monkeypatch.setattr(tui.app, "run", lambda cfg, path: opened.append((cfg.library.url, path)) or 0)
+    assert main(["--config", str(config)]) == 0
+    assert opened == [(f"sqlite:///{tmp_path / 'library.sqlite'}", config)]
 
 
 def test_help_exits_0(capsys):

@@ -1,0 +1,465 @@
+"""The mislink terminal UI: ``make_app`` builds it (for the command line and
+the tests alike), ``run`` runs it until the librarian quits.
+
+The app owns the workers. Each worker is one engine call, made through
+``Library.run`` in its own thread and session, and one posted message (past
+tense: ``QueueLoaded``, ``DecisionMade``…); the message handlers hand results
+down to the panes. Panes post their requests up. One ``Worker.StateChanged``
+handler turns every failure into a message on screen.
+
+A scheduled ``mislink --sync`` may run while the app is open: every few
+seconds the app reads the library's change marker and, when it has moved,
+reloads what it shows. Decisions carry the entries as they were shown, and
+the engine refuses one whose entry has changed since (``history.decide``).
+"""
+from __future__ import annotations
+
+import gc
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from engine import history, intake, recycle_bin
+from engine.config import Config, ConfigError, mask_url
+from engine.history import ChangeMarker
+from engine.intake import IntakeError
+from engine.plan import OPEN_INTAKE
+from engine.recycle_bin import RecycleBinError
+from engine.suggest import SuggestionIndex
+from engine.sync import run_sync
+from tui.dialogs.error import ErrorDialog
+from tui.dialogs.help import HelpScreen
+from tui.dialogs.sync_preview import SyncPreview
+from tui.library import Library, actor
+from tui.messages import (BorrowerRestored, BorrowersFound, DecisionMade, EventsLoaded, IndexBuilt, MarkerRead,
+                          QueueLoaded, RecycleBinLoaded, RunsLoaded, ScoresStored, SettingSaved, SuggestionsLoaded,
+                          SyncFinished, SyncPreviewed, SyncProgressed)
+from tui.panes.borrower_search import BorrowerSearch
+from tui.panes.intake import IntakePane
+from tui.panes.intake_queue import IntakeQueue, QueueFilters
+from tui.panes.recycle_bin import RecycleBin
+from tui.panes.settings import SettingsPane, save_setting
+from tui.panes.sync_log import EventFilter, SyncLog
+
+POLL_SECONDS = 3.0
+# How many younger collections pass before a full one (Python's default is 10).
+FULL_COLLECTION_EVERY = 100
+SUGGESTIONS_SHOWN = 3
+# A refusal's message already says what to do; anything else is unexpected.
+REFUSALS = (IntakeError, RecycleBinError, ConfigError)
+FAILURE_TITLES = {
+    "decide": "Not done", "restore": "Not restored", "settings": "Not saved", "sync": "The sync could not run",
+    "marker": "The library cannot be read",
+}
+# Decisions that change borrowers, and so what suggestions can offer.
+BORROWER_CHANGES = {"match", "transfer", "undo"}
+
+
+class MislinkApp(App[int]):
+    CSS_PATH = "mislink.tcss"
+    TITLE = "mislink"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("f1", "show_pane('intake')", "Intake", show=False, id="pane_intake"),
+        Binding("f2", "show_pane('log')", "Sync log", show=False, id="pane_log"),
+        Binding("f3", "show_pane('bin')", "Recycle bin", show=False, id="pane_bin"),
+        Binding("f4", "show_pane('settings')", "Settings", show=False, id="pane_settings"),
+        # Shown in the sync log's footer, where there is room for it.
+        Binding("ctrl+r", "run_sync", "Sync now", show=False, id="sync_now"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("ctrl+q", "quit", "Quit", show=False, id="quit", priority=True),
+    ]
+
+    def __init__(self, config: Config, config_path: Path, *, today: date | None = None):
+        super().__init__()
+        self.config = config
+        self.config_path = Path(config_path)
+        self.library = Library(config.library_url)
+        self.index: SuggestionIndex | None = None
+        self.marker: ChangeMarker | None = None
+        self._today = today
+        self._sync_dialog: SyncPreview | None = None
+        self._run_to_show: int | None = None
+        # The queue is what the librarian looks at first: the rest waits for it.
+        self._queue_first = True
+        self._unreachable = False
+
+    @property
+    def today(self) -> date:
+        """The day suggestions and dates are reckoned from (fixed in tests)."""
+        return self._today or date.today()
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(initial="intake", id="panes"):
+            with TabPane("F1 Intake", id="intake"):
+                yield IntakePane(id="intake-pane")
+            with TabPane("F2 Sync log", id="log"):
+                yield SyncLog(self.today, id="sync-log")
+            with TabPane("F3 Recycle bin", id="bin"):
+                yield RecycleBin(self.today, id="recycle-bin")
+            with TabPane("F4 Settings", id="settings"):
+                yield SettingsPane(self.config, self.config_path, id="settings-pane")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        steady_garbage_collection()
+        self.intake.queue.focus_list()
+        self.check_for_changes()
+        self.set_interval(POLL_SECONDS, self.check_for_changes)
+
+    def on_unmount(self) -> None:
+        self.library.close()
+
+    @property
+    def intake(self) -> IntakePane:
+        return self.query_one(IntakePane)
+
+    @property
+    def sync_log(self) -> SyncLog:
+        return self.query_one(SyncLog)
+
+    @property
+    def recycle_bin(self) -> RecycleBin:
+        return self.query_one(RecycleBin)
+
+    @property
+    def settings(self) -> SettingsPane:
+        return self.query_one(SettingsPane)
+
+    # --- workers: one engine call, one message ----------------------------------------
+
+    def _deliver(self, message) -> None:
+        """Post a worker's result, unless a newer request has replaced it."""
+        if not get_current_worker().is_cancelled:
+            self.post_message(message)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="marker")
+    def check_for_changes(self) -> None:
+        self._deliver(MarkerRead(self.library.run(history.change_marker)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queue")
+    def load_queue(self, filters: QueueFilters) -> None:
+        self._deliver(QueueLoaded(self.library.run(
+            history.intake_queue, status=filters.status or None, reason=filters.reason or None,
+            year=filters.year or None, name=filters.name or None)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="scores")
+    def store_missing_scores(self) -> None:
+        self.post_message(ScoresStored(self.library.run(intake.refresh_best_scores, today=self.today)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="index")
+    def build_index(self) -> None:
+        self._deliver(IndexBuilt(self.library.run(intake.load_index)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="suggestions")
+    def load_suggestions(self, entry_id: int) -> None:
+        self._deliver(SuggestionsLoaded(self.library.run(
+            history.compare_suggestions, entry_id, index=self.index, today=self.today, limit=SUGGESTIONS_SHOWN)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="search")
+    def search_borrowers(self, text: str) -> None:
+        self._deliver(BorrowersFound(text, self.library.run(intake.search_borrowers, text)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="decide")
+    def decide(self, request: IntakePane.DecisionRequested) -> None:
+        self.post_message(DecisionMade(self.library.run(
+            history.decide, self.config, request.action, request.entries, actor=actor(), barcode=request.barcode)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="decide")
+    def undo(self) -> None:
+        self.post_message(DecisionMade(self.library.run(intake.undo_last, actor=actor())))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="runs")
+    def load_runs(self) -> None:
+        self._deliver(RunsLoaded(self.library.run(history.recent_runs)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="events")
+    def load_events(self, wanted: EventFilter) -> None:
+        self._deliver(EventsLoaded(self.library.run(
+            history.run_events, wanted.run_id, action=wanted.action or None, field=wanted.field or None)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="recycle_bin")
+    def load_recycle_bin(self) -> None:
+        self._deliver(RecycleBinLoaded(self.library.run(recycle_bin.list_recycled)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="restore")
+    def restore(self, barcode: str) -> None:
+        self.post_message(BorrowerRestored(self.library.run(recycle_bin.restore, barcode, actor())))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
+    def preview_sync(self) -> None:
+        self.post_message(SyncPreviewed(run_sync(self.config, dry_run=True, today=self.today)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
+    def apply_sync(self, force: bool) -> None:
+        self.post_message(SyncFinished(run_sync(self.config, force=force, today=self.today,
+                                                progress=lambda stage: self.post_message(SyncProgressed(stage)))))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="settings")
+    def save_setting(self, change: SettingsPane.SettingChanged) -> None:
+        self.post_message(SettingSaved(save_setting(self.config_path, change.section, change.key, change.value),
+                                       f"{change.section}.{change.key}"))
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        group, error = event.worker.group, event.worker.error
+        self.log.error(f"worker {event.worker.name} failed", error)
+        if group == "marker":
+            # The check repeats every few seconds: say it once, until it works again.
+            if self._unreachable:
+                return
+            self._unreachable = True
+        if group == "scores":
+            return  # derived, and the next sync stores them anyway
+        if group == "decide":
+            self.intake.set_busy(False)
+            self.check_for_changes()
+        if group == "settings" and isinstance(error, ConfigError):
+            unplaced = self.settings.show_problems(error.problems)
+            if not unplaced:
+                return
+            error = ConfigError(unplaced)
+        if group == "sync" and self._sync_dialog is not None:
+            self._sync_dialog.dismiss(False)
+        self.push_screen(ErrorDialog(FAILURE_TITLES.get(group, "Something went wrong"), self._explain(error)))
+
+    def _explain(self, error: BaseException) -> str:
+        if isinstance(error, REFUSALS):
+            return str(error)[:1].upper() + str(error)[1:]
+        if isinstance(error, SQLAlchemyError):
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            return f"The library database {mask_url(self.config.library_url)} could not be used: {reason}"
+        if isinstance(error, OSError):
+            return f"{error.strerror or error}: {error.filename or ''}".strip(": ")
+        return f"{type(error).__name__}: {error}"
+
+    # --- keeping up with the library --------------------------------------------------
+
+    @on(MarkerRead)
+    def _marker_read(self, message: MarkerRead) -> None:
+        self._unreachable = False
+        if message.marker == self.marker:
+            return
+        someone_synced = self.marker is not None and message.marker.last_run > self.marker.last_run \
+            and self._sync_dialog is None
+        if someone_synced:
+            self.notify("A sync has just run: everything shown is up to date.", title="Library changed")
+            self.build_index()
+        self.marker = message.marker
+        self.load_queue(self.intake.queue.filters)
+        if not self._queue_first:
+            self.load_runs()
+            self.load_recycle_bin()
+
+    @on(QueueLoaded)
+    def _queue_loaded(self, message: QueueLoaded) -> None:
+        self.intake.show_queue(message.entries)
+        if self._queue_first:
+            self._queue_first = False
+            self.build_index()
+            self.load_runs()
+            self.load_recycle_bin()
+        waiting = sum(1 for e in message.entries if e.item.status in OPEN_INTAKE)
+        self._label_tab("intake", f"F1 Intake ({waiting:,})" if self.intake.queue.filters == QueueFilters()
+                        else "F1 Intake")
+
+    @on(IntakeQueue.FiltersChanged)
+    def _filters_changed(self, message: IntakeQueue.FiltersChanged) -> None:
+        self.load_queue(message.filters)
+
+    @on(IndexBuilt)
+    def _index_built(self, message: IndexBuilt) -> None:
+        first = self.index is None
+        self.index = message.index
+        self.intake.refresh_suggestions()
+        # A first sync of a large school stores only some of the best scores;
+        # the rest are worked out now, in the background, once.
+        if first and any(e.item.best_score is None and e.item.status in OPEN_INTAKE
+                         for e in self.intake.queue.entries):
+            self.store_missing_scores()
+
+    @on(ScoresStored)
+    def _scores_stored(self, message: ScoresStored) -> None:
+        if message.count:
+            self.load_queue(self.intake.queue.filters)
+
+    @on(IntakePane.SuggestionsWanted)
+    def _suggestions_wanted(self, message: IntakePane.SuggestionsWanted) -> None:
+        if self.index is not None:  # otherwise they follow once the index is built
+            self.load_suggestions(message.entry_id)
+
+    @on(SuggestionsLoaded)
+    def _suggestions_loaded(self, message: SuggestionsLoaded) -> None:
+        self.intake.show_suggestions(message.comparison)
+
+    @on(BorrowerSearch.SearchChanged)
+    def _search_changed(self, message: BorrowerSearch.SearchChanged) -> None:
+        self.search_borrowers(message.text)
+
+    @on(BorrowersFound)
+    def _borrowers_found(self, message: BorrowersFound) -> None:
+        self.intake.search.show(message.text, message.hits)
+
+    # --- decisions ------------------------------------------------------------------
+
+    @on(IntakePane.DecisionRequested)
+    def _decision_requested(self, message: IntakePane.DecisionRequested) -> None:
+        self.decide(message)
+
+    @on(IntakePane.UndoRequested)
+    def _undo_requested(self) -> None:
+        self.intake.set_busy(True)
+        self.undo()
+
+    @on(DecisionMade)
+    def _decision_made(self, message: DecisionMade) -> None:
+        decision = message.decision
+        self.intake.set_busy(False)
+        hint = "" if decision.action == "undo" else " (u undoes it)"
+        self.notify(f"{decision.summary[:1].upper()}{decision.summary[1:]}.{hint}", title="Done")
+        if decision.action in BORROWER_CHANGES:
+            self.build_index()
+        self.check_for_changes()
+
+    @on(RecycleBin.RestoreRequested)
+    def _restore_requested(self, message: RecycleBin.RestoreRequested) -> None:
+        self.restore(message.borrower.barcode)
+
+    @on(BorrowerRestored)
+    def _borrower_restored(self, message: BorrowerRestored) -> None:
+        borrower = message.borrower
+        self.notify(f"{borrower.forename} {borrower.surname} ({borrower.barcode}) is back, in "
+                    f"{borrower.tutor_group or 'no tutor group'}.", title="Restored")
+        self.build_index()
+        self.check_for_changes()
+
+    # --- the sync log and the recycle bin ------------------------------------------------
+
+    @on(RunsLoaded)
+    def _runs_loaded(self, message: RunsLoaded) -> None:
+        self.sync_log.show_runs(message.runs, select_run=self._run_to_show)
+        self._run_to_show = None
+
+    @on(SyncLog.EventsWanted)
+    def _events_wanted(self, message: SyncLog.EventsWanted) -> None:
+        self.load_events(message.wanted)
+
+    @on(EventsLoaded)
+    def _events_loaded(self, message: EventsLoaded) -> None:
+        self.sync_log.show_events(message.page)
+
+    @on(RecycleBinLoaded)
+    def _recycle_bin_loaded(self, message: RecycleBinLoaded) -> None:
+        self.recycle_bin.show(message.borrowers)
+        self._label_tab("bin", f"F3 Recycle bin ({len(message.borrowers):,})")
+
+    # --- running a sync ---------------------------------------------------------------
+
+    def action_run_sync(self) -> None:
+        def closed(_applied: bool | None) -> None:
+            self._sync_dialog = None
+
+        self._sync_dialog = SyncPreview()
+        self.push_screen(self._sync_dialog, closed)
+        self.preview_sync()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "run_sync":
+            return self._sync_dialog is None
+        return True
+
+    @on(SyncPreviewed)
+    def _sync_previewed(self, message: SyncPreviewed) -> None:
+        if self._sync_dialog is not None:
+            self._sync_dialog.show_preview(message.report)
+
+    @on(SyncPreview.ApplyRequested)
+    def _sync_apply_requested(self, message: SyncPreview.ApplyRequested) -> None:
+        self.apply_sync(message.force)
+
+    @on(SyncProgressed)
+    def _sync_progressed(self, message: SyncProgressed) -> None:
+        if self._sync_dialog is not None:
+            self._sync_dialog.show_stage(message.stage)
+
+    @on(SyncFinished)
+    def _sync_finished(self, message: SyncFinished) -> None:
+        if self._sync_dialog is not None:
+            self._sync_dialog.show_result(message.report)
+        self._run_to_show = message.report.run_id
+        self.build_index()
+        self.check_for_changes()
+
+    # --- settings ---------------------------------------------------------------------
+
+    @on(SettingsPane.SettingChanged)
+    def _setting_changed(self, message: SettingsPane.SettingChanged) -> None:
+        self.save_setting(message)
+
+    @on(SettingSaved)
+    def _setting_saved(self, message: SettingSaved) -> None:
+        moved = message.config.library_url != self.config.library_url
+        self.config = message.config
+        self.settings.show_config(message.config, message.key)
+        if moved:
+            # Another library: forget everything read from the old one.
+            self.library.close()
+            self.library = Library(message.config.library_url)
+            self.index, self.marker, self._queue_first = None, None, True
+            self.check_for_changes()
+
+    # --- moving around ----------------------------------------------------------------
+
+    def action_show_pane(self, pane: str) -> None:
+        self.query_one(TabbedContent).active = pane
+        self._focus_pane(pane)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self._focus_pane(event.pane.id)
+
+    def _focus_pane(self, pane: str | None) -> None:
+        focus = {"intake": self.intake.queue.focus_list, "log": self.sync_log.focus_runs,
+                 "bin": self.recycle_bin.focus_list, "settings": self.settings.focus_first}
+        if pane in focus:
+            focus[pane]()
+
+    def _label_tab(self, pane: str, label: str) -> None:
+        self.query_one(TabbedContent).get_tab(pane).label = label
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen([
+            ("Everywhere", self.BINDINGS), ("Intake", IntakePane.BINDINGS + IntakeQueue.BINDINGS),
+            ("Searching the library", BorrowerSearch.BINDINGS), ("Sync log", SyncLog.BINDINGS),
+            ("Recycle bin", RecycleBin.BINDINGS),
+        ]))
+
+
+def steady_garbage_collection() -> None:
+    """Python's full collections walk every object; with a 10,000-record
+    queue and its suggestion index that is a pause the librarian can see.
+    What exists once the app is built (modules, widgets) lives as long as the
+    app, so it is left out of them, and they come less often."""
+    gc.freeze()
+    threshold, young, _ = gc.get_threshold()
+    gc.set_threshold(threshold, young, FULL_COLLECTION_EVERY)
+
+
+def make_app(config: Config, config_path: Path | str, *, today: date | None = None) -> MislinkApp:
+    """The app on this configuration; ``today`` fixes the date (for tests)."""
+    return MislinkApp(config, Path(config_path), today=today)
+
+
+def run(config: Config, config_path: Path | str) -> int:
+    """Run the terminal UI until the librarian quits; the exit code."""
+    app = make_app(config, config_path)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,151 @@
+"""Running a sync from the screen: first a dry run's counts, then, if the
+librarian applies it, the real run with a progress bar, then its outcome.
+
+The dialog only shows what the app hands it (``show_preview``,
+``show_stage``, ``show_result``) and asks with ``ApplyRequested``; it returns
+whether a sync was applied.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.table import Table
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, ProgressBar, Static
+
+from engine.report import TIER_NAMES, SyncReport
+
+# engine.sync reports these stages, in this order, before it finishes.
+STAGES = ("reading the export", "reading the library", "planning", "writing")
+OUTCOMES = {
+    "ok": "✓ Done: the library is up to date.",
+    "dry-run": "Nothing has been written yet. Apply it?",
+    "failed": "✗ The sync failed; nothing was written.",
+    "refused": "✗ A safety guard stopped the sync; nothing was written.",
+    "locked": "✗ Another sync is running on this library; try again when it has finished.",
+}
+
+
+def count_table(report: SyncReport) -> Table:
+    """The report's counts as a librarian reads them; what would not happen is left out."""
+    counts = report.counts
+    rows = [("People in the export", counts.get("students_seen", 0) + counts.get("staff_seen", 0))]
+    rows += [(f"Matched {name}", counts.get(key, 0)) for key, name in TIER_NAMES.items()]
+    rows += [("Borrowers updated", counts.get("updated", 0)),
+             ("New in Intake", counts.get("intake_added", 0)),
+             ("Intake records updated / closed",
+              f"{counts.get('intake_refreshed', 0)} / {counts.get('intake_closed', 0)}"),
+             ("Leavers to the recycle bin", counts.get("recycled", 0)),
+             ("Restored from the recycle bin", counts.get("restored", 0)),
+             ("Skipped: rejected in Intake", counts.get("skipped_rejected", 0)),
+             ("Records refused (bad data)", counts.get("rejected", 0))]
+    table = Table.grid(padding=(0, 2))
+    table.add_column()
+    table.add_column(justify="right")
+    for label, number in rows[:1] + [(label, number) for label, number in rows[1:] if number not in (0, "0 / 0")]:
+        table.add_row(label, str(number))
+    return table
+
+
+class SyncPreview(ModalScreen[bool]):
+    BINDINGS = [
+        Binding("enter", "apply(False)", "Apply"),
+        Binding("f", "apply(True)", "Apply anyway"),
+        Binding("escape", "close", "Close"),
+    ]
+
+    @dataclass
+    class ApplyRequested(Message):
+        force: bool
+
+    def __init__(self):
+        super().__init__()
+        self.preview: SyncReport | None = None
+        self.running = False
+        self.applied = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="sync-dialog"):
+            yield Label("Sync now", classes="dialog-title")
+            yield Label("Checking what a sync would change…", id="sync-outcome", markup=False)
+            yield Static("", id="sync-counts")
+            yield Label("", id="sync-message", markup=False)
+            yield ProgressBar(total=len(STAGES), show_eta=False, id="sync-progress")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Apply (Enter)", variant="primary", id="apply", disabled=True)
+                yield Button("Apply anyway (f)", variant="warning", id="force")
+                yield Button("Close (Esc)", id="close")
+
+    def on_mount(self) -> None:
+        for hidden in ("#sync-progress", "#force", "#sync-message"):
+            self.query_one(hidden).display = False
+
+    def show_preview(self, report: SyncReport) -> None:
+        self.preview = report
+        self._show(report)
+        guarded = bool(report.message) and report.outcome == "dry-run"
+        self.query_one("#apply", Button).disabled = guarded or report.outcome != "dry-run"
+        self.query_one("#force").display = guarded
+        self.query_one("#force" if guarded else "#apply", Button).focus()
+        self.refresh_bindings()
+
+    def show_stage(self, stage: str) -> None:
+        self.query_one("#sync-outcome", Label).update(f"Syncing: {stage}…")
+        bar = self.query_one("#sync-progress", ProgressBar)
+        bar.update(progress=STAGES.index(stage) if stage in STAGES else bar.progress + 1)
+
+    def show_result(self, report: SyncReport) -> None:
+        self.running = False
+        self.applied = report.outcome == "ok"
+        self.query_one("#sync-progress", ProgressBar).update(progress=len(STAGES))
+        self.query_one("#apply").display = self.query_one("#force").display = False
+        self._show(report)
+        close = self.query_one("#close", Button)
+        close.disabled = False
+        close.focus()
+        self.refresh_bindings()
+
+    def _show(self, report: SyncReport) -> None:
+        self.query_one("#sync-outcome", Label).update(OUTCOMES.get(report.outcome, report.outcome))
+        self.query_one("#sync-counts", Static).update(count_table(report) if report.counts else "")
+        notes = [report.message] if report.message else []
+        if report.plan:
+            notes += [f"Warning: {w}" for w in report.plan.warnings[:3]]
+        message = self.query_one("#sync-message", Label)
+        message.update("\n".join(notes))
+        message.display = bool(notes)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        waiting = self.preview is not None and not self.running and not self.applied and \
+            self.preview.outcome == "dry-run"
+        if action == "apply":
+            forced = bool(parameters[0])
+            return waiting and forced == bool(self.preview.message)
+        if action == "close":
+            return not self.running
+        return True
+
+    def action_apply(self, force: bool) -> None:
+        self.running = True
+        for button in self.query(Button):
+            button.disabled = True
+        self.query_one("#sync-progress").display = True
+        self.query_one("#sync-outcome", Label).update("Syncing…")
+        self.refresh_bindings()
+        self.post_message(self.ApplyRequested(force))
+
+    def action_close(self) -> None:
+        self.dismiss(self.applied)
+
+    @on(Button.Pressed, "#close")
+    def _close_pressed(self) -> None:
+        self.action_close()
+
+    @on(Button.Pressed, "#apply, #force")
+    def _apply_pressed(self, event: Button.Pressed) -> None:
+        self.action_apply(event.button.id == "force")

@@ -1,0 +1,94 @@
+"""What the app's workers report when their engine call is done: past-tense
+facts, each carrying the engine's own result. Panes' requests are declared on
+the panes themselves (``IntakeQueue.FiltersChanged`` and so on)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from engine.config import Config
+from engine.history import ChangeMarker, EntryComparison, EventPage, QueuedEntry, RunSummary
+from engine.intake import BorrowerHit, Decision
+from engine.recycle_bin import RecycledBorrower
+from engine.report import SyncReport
+from engine.suggest import SuggestionIndex
+
+
+@dataclass
+class MarkerRead(Message):
+    marker: ChangeMarker
+
+
+@dataclass
+class QueueLoaded(Message):
+    entries: list[QueuedEntry]
+
+
+@dataclass
+class IndexBuilt(Message):
+    index: SuggestionIndex
+
+
+@dataclass
+class ScoresStored(Message):
+    """The best scores the sync had not stored yet are stored now."""
+    count: int
+
+
+@dataclass
+class SuggestionsLoaded(Message):
+    comparison: EntryComparison
+
+
+@dataclass
+class BorrowersFound(Message):
+    text: str
+    hits: list[BorrowerHit]
+
+
+@dataclass
+class DecisionMade(Message):
+    decision: Decision
+
+
+@dataclass
+class RunsLoaded(Message):
+    runs: list[RunSummary]
+
+
+@dataclass
+class EventsLoaded(Message):
+    page: EventPage
+
+
+@dataclass
+class RecycleBinLoaded(Message):
+    borrowers: list[RecycledBorrower]
+
+
+@dataclass
+class BorrowerRestored(Message):
+    borrower: RecycledBorrower
+
+
+@dataclass
+class SyncPreviewed(Message):
+    report: SyncReport
+
+
+@dataclass
+class SyncProgressed(Message):
+    """The sync reached its next stage (a handful per run, so none is dropped)."""
+    stage: str
+
+
+@dataclass
+class SyncFinished(Message):
+    report: SyncReport
+
+
+@dataclass
+class SettingSaved(Message):
+    config: Config
+    key: str

@@ -1,0 +1,125 @@
+"""Searching the library by name or barcode, for when the right borrower is
+not among the suggestions.
+
+Posts ``SearchChanged`` as the librarian types (after a pause) and
+``BorrowerChosen`` when they press Enter on a result; the parent shows the
+engine's answer with ``show``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Input, Label
+
+from engine.intake import BorrowerHit
+from tui import formatting
+from tui.debounce import Debounce
+
+TYPING_PAUSE = 0.25
+
+
+class ResultsTable(DataTable):
+    """Enter belongs to the search (match), so the table lets it through."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return False if action == "select_cursor" else super().check_action(action, parameters)
+
+
+class BorrowerSearch(Vertical):
+    BINDINGS = [
+        Binding("down", "to_results", "Results", show=False),
+        Binding("enter", "match", "Match", id="search_match"),
+        Binding("escape", "close", "Back to suggestions", id="search_close"),
+    ]
+
+    @dataclass
+    class SearchChanged(Message):
+        text: str
+
+    @dataclass
+    class BorrowerChosen(Message):
+        barcode: str
+
+    @dataclass
+    class Closed(Message):
+        pass
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._typing = Debounce(self, TYPING_PAUSE)
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="search-heading")
+        yield Input(placeholder="Name or barcode; then ↓ to the results and Enter to match", id="search-text",
+                    compact=True)
+        yield ResultsTable(cursor_type="row", id="search-results")
+        yield Label("", id="search-found")
+
+    def start(self, looking_for: str) -> None:
+        """Open the search for an Intake entry described as ``looking_for``."""
+        self.query_one("#search-heading", Label).update(Text.assemble("Search the library for ", (looking_for, "bold")))
+        search = self.query_one("#search-text", Input)
+        search.focus()
+        if search.value.strip():
+            self.post_message(self.SearchChanged(search.value.strip()))
+
+    def show(self, text: str, hits: list[BorrowerHit]) -> None:
+        if text != self.query_one("#search-text", Input).value.strip():
+            return  # the librarian has typed on since
+        table = self.query_one("#search-results", DataTable)
+        table.clear(columns=True)
+        columns = (("Barcode", 9), ("Name", 20), ("Born", 11), ("Year", 4), ("Tutor", 6))
+        for heading, width in columns:
+            table.add_column(heading, width=width)
+        table.add_column("Linked to", width=max(12, self.app.size.width - sum(w + 2 for _, w in columns) - 3))
+        for hit in hits:
+            name = hit.name if hit.status == "active" else f"♻ {hit.name}"
+            table.add_row(hit.barcode, name, formatting.day(hit.date_of_birth), formatting.year(hit.year_group),
+                          hit.tutor_group or "", hit.linked_to or "", key=hit.barcode)
+        found = f"{len(hits)} borrower{'s' if len(hits) != 1 else ''} found" if hits else \
+            "No borrower found: try part of the name, or the barcode"
+        self.query_one("#search-found", Label).update(found)
+        self.refresh_bindings()
+
+    @on(Input.Changed, "#search-text")
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        text = event.value.strip()
+        if text:
+            self._typing(lambda: self.post_message(self.SearchChanged(text)))
+        else:
+            self._typing.cancel()
+
+    @on(Input.Submitted, "#search-text")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_to_results()
+
+    def action_to_results(self) -> None:
+        self.query_one("#search-results", DataTable).focus()
+
+    def action_match(self) -> None:
+        table = self.query_one("#search-results", DataTable)
+        self.post_message(self.BorrowerChosen(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value))
+
+    def action_close(self) -> None:
+        self.post_message(self.Closed())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        results = self.query_one("#search-results", DataTable)
+        if action == "to_results":
+            return isinstance(self.app.focused, Input)
+        if action == "match":
+            return self.app.focused is results and results.row_count > 0
+        return True
+
+    @on(DataTable.RowSelected, "#search-results")
+    def _clicked(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.post_message(self.BorrowerChosen(event.row_key.value))

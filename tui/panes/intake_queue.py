@@ -1,0 +1,262 @@
+"""The Intake queue: the records waiting for a decision, filterable and
+sortable, and smooth with 10,000 of them.
+
+The parent hands it entries (``show``) and reads ``highlighted``; it posts
+``EntryHighlighted`` when the cursor lands on another entry and
+``FiltersChanged`` when the librarian changes a filter. Filtering is the
+engine's (``history.intake_queue``); sorting happens here. A long list is added a few
+hundred rows per frame, so the first screenful paints at once; a refresh that
+only removes or changes rows (a decision) edits them in place.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Input, Label, Select
+
+from engine.history import QueuedEntry
+from engine.text import year_number
+from tui import formatting
+from tui.debounce import Debounce
+
+CHUNK = 300
+MAX_REMOVALS = 50
+NAME_DEBOUNCE = 0.3
+YEARS = [("Reception", "0")] + [(f"Year {n}", str(n)) for n in range(1, 14)]
+STATUSES = [("Pending and new", ""), ("Pending", "pending"), ("Confirmed new", "new"), ("Rejected", "rejected"),
+            ("Matched", "matched"), ("Transferred", "transferred"), ("Left school", "withdrawn"), ("All", "all")]
+# (label, key): the ways the queue can be ordered, cycled by "o".
+SORTS: list[tuple[str, Callable[[QueuedEntry], object]]] = [
+    ("oldest first", lambda e: e.item.id),
+    ("best score", lambda e: (-(e.item.best_score or 0), e.item.id)),
+    ("surname", lambda e: (e.item.surname.casefold(), e.item.forename.casefold(), e.item.id)),
+    ("year and tutor group", lambda e: (year_number(e.item.year_group) or 99, e.item.tutor_group or "",
+                                        e.item.surname.casefold())),
+    ("date of birth", lambda e: (e.item.date_of_birth is None, e.item.date_of_birth, e.item.id)),
+    ("why here", lambda e: (e.item.reason, e.item.id)),
+]
+# (key, heading, width): the name column takes whatever width is left.
+COLUMNS = [("name", "Name", 0), ("born", "Born", 11), ("year", "Year", 4), ("tutor", "Tutor", 5),
+           ("why", "Why here", 12), ("best", "Best", 4), ("status", "Status", 12)]
+NAME_MIN, NAME_MAX = 16, 30
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """As ``list_entries`` takes them; empty means no filter."""
+    name: str = ""
+    year: str = ""
+    reason: str = ""
+    status: str = ""
+
+
+class QueueTable(DataTable):
+    """Enter and ←/→ belong to the Intake pane (accept, choose a candidate),
+    so the table lets them through instead of selecting or scrolling."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("select_cursor", "cursor_left", "cursor_right"):
+            return False
+        return super().check_action(action, parameters)
+
+
+class IntakeQueue(Vertical):
+    BINDINGS = [
+        # Not in the footer, where the decisions need the room: the filter box
+        # and the line under the list name these keys.
+        Binding("slash", "filter", "Filter by name", id="queue_filter", show=False),
+        Binding("o", "next_sort", "Sort another way", id="queue_sort", show=False),
+        Binding("escape", "leave_filter", "Back to list", id="queue_leave_filter"),
+    ]
+
+    @dataclass
+    class EntryHighlighted(Message):
+        entry: QueuedEntry | None
+
+    @dataclass
+    class FiltersChanged(Message):
+        filters: QueueFilters
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.entries: list[QueuedEntry] = []
+        self.confirmed_new: tuple[QueuedEntry, ...] = ()
+        self.filters = QueueFilters()
+        self.sort = 0
+        self._by_key: dict[str, QueuedEntry] = {}
+        self._shown_keys: list[str] = []
+        self._filling = 0  # which rebuild is still adding rows; 0 when none
+        # The row the cursor goes to once a rebuild has added it.
+        self._target: int | None = None
+        self._highlighted_key: str | None = None
+        self._announced: QueuedEntry | None = None
+        self._typing = Debounce(self, NAME_DEBOUNCE)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="queue-filters"):
+            yield Input(placeholder="/ Filter by name…", id="queue-name", compact=True)
+            yield Select(YEARS, prompt="All years", id="queue-year", compact=True)
+            yield Select([(label, code) for code, label in formatting.REASONS.items()], prompt="Any reason",
+                         id="queue-reason", compact=True)
+            yield Select(STATUSES, value="", allow_blank=False, id="queue-status", compact=True)
+        yield QueueTable(cursor_type="row", zebra_stripes=True, id="queue-table")
+        yield Label("Loading the Intake queue…", id="queue-summary")
+
+    @property
+    def table(self) -> QueueTable:
+        return self.query_one(QueueTable)
+
+    @property
+    def highlighted(self) -> QueuedEntry | None:
+        return self._by_key.get(self._highlighted_key) if self._highlighted_key else None
+
+    def focus_list(self) -> None:
+        self.table.focus()
+
+    # --- rows ---------------------------------------------------------------------
+
+    def show(self, entries: list[QueuedEntry]) -> None:
+        """Show these entries (the engine's answer to the current filters)."""
+        self.entries = sorted(entries, key=SORTS[self.sort][1])
+        self.confirmed_new = tuple(e for e in self.entries if e.item.status == "new")
+        shown, self._by_key = self._by_key, {str(e.item.id): e for e in self.entries}
+        keys = list(self._by_key)
+        if not self._filling and self._only_removed_or_changed(keys):
+            self._edit_in_place(keys, shown)
+        else:
+            self._rebuild(keys)
+        self._summarise()
+
+    def _only_removed_or_changed(self, keys: list[str]) -> bool:
+        """Can the table be edited rather than rebuilt? Each removal walks
+        every row, so many of them are slower than a rebuild."""
+        kept = set(keys)
+        return (bool(self._shown_keys) and len(self._shown_keys) - len(keys) <= MAX_REMOVALS
+                and [k for k in self._shown_keys if k in kept] == keys)
+
+    def _edit_in_place(self, keys: list[str], shown: dict[str, QueuedEntry]) -> None:
+        table, kept = self.table, set(keys)
+        for key in self._shown_keys:
+            if key not in kept:
+                table.remove_row(key)
+        for key in keys:
+            if self._by_key[key] != shown[key]:
+                for (column, _, _), old, new in zip(COLUMNS, self._row(shown[key]), self._row(self._by_key[key])):
+                    if old != new:
+                        table.update_cell(key, column, new)
+        self._shown_keys = keys
+        self._announce_highlight()
+
+    def _rebuild(self, keys: list[str]) -> None:
+        table = self.table
+        # Stay on the same entry if it is still listed, else on the same row.
+        highlighted = self._highlighted_key
+        self._target = keys.index(highlighted) if highlighted in self._by_key else \
+            min(table.cursor_row, len(keys) - 1)
+        table.clear(columns=True)
+        fixed = sum(width for _, _, width in COLUMNS) + 2 * len(COLUMNS) + 2
+        name_width = min(max(NAME_MIN, self.app.size.width - fixed), NAME_MAX)
+        for column, heading, width in COLUMNS:
+            table.add_column(heading, key=column, width=width or name_width)
+        self._shown_keys = keys
+        self._filling += 1
+        self._add_rows(self._filling, 0)
+
+    def _add_rows(self, filling: int, start: int) -> None:
+        """Add the next chunk; the rest follow after the screen has refreshed."""
+        if filling != self._filling:
+            return  # a newer rebuild took over
+        table = self.table
+        for key in self._shown_keys[start:start + CHUNK]:
+            table.add_row(*self._row(self._by_key[key]), key=key)
+        if self._target is not None and self._target < table.row_count:
+            table.move_cursor(row=max(self._target, 0), animate=False)
+            self._target = None
+        if table.row_count < len(self._shown_keys):
+            self.call_after_refresh(self._add_rows, filling, table.row_count)
+        else:
+            self._filling = 0
+        self._announce_highlight()
+        self._summarise()
+
+    def _row(self, entry: QueuedEntry) -> tuple:
+        item = entry.item
+        return (item.name, formatting.day(item.date_of_birth), formatting.year(item.year_group),
+                item.tutor_group or "", formatting.REASONS.get(item.reason, item.reason),
+                formatting.score(item.best_score), formatting.status(item.status, item.borrower_barcode))
+
+    def _announce_highlight(self) -> None:
+        """Say so when the cursor is on another entry, or its entry has changed."""
+        if self._target is not None:
+            return  # the cursor is not where it is going yet
+        table = self.table
+        key = None
+        if table.row_count:
+            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        if key != self._highlighted_key or self.highlighted != self._announced:
+            self._highlighted_key = key
+            self._announced = self.highlighted
+            self.post_message(self.EntryHighlighted(self._announced))
+
+    def _summarise(self) -> None:
+        new = len(self.confirmed_new)
+        shown = f"{len(self.entries):,} record{'s' if len(self.entries) != 1 else ''}"
+        if new:
+            shown += f", {new:,} confirmed new"
+        if self._filling:
+            shown += f" (showing {self.table.row_count:,})"
+        self.query_one("#queue-summary", Label).update(f"{shown} · sorted by {SORTS[self.sort][0]} (o to change)")
+
+    @on(DataTable.RowHighlighted, "#queue-table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._announce_highlight()
+
+    # --- filters and sorting -----------------------------------------------------------
+
+    def action_filter(self) -> None:
+        self.query_one("#queue-name", Input).focus()
+
+    def action_leave_filter(self) -> None:
+        self.focus_list()
+
+    def action_next_sort(self) -> None:
+        self.sort = (self.sort + 1) % len(SORTS)
+        self.show(self.entries)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_filter":
+            return self.query_one(QueueTable) is not self.app.focused
+        if action == "next_sort":
+            return len(self.entries) > 1
+        return True
+
+    @on(Input.Changed, "#queue-name")
+    def _name_typed(self) -> None:
+        self._typing(self._filters_changed)
+
+    @on(Input.Submitted, "#queue-name")
+    def _name_submitted(self) -> None:
+        self._filters_changed()
+        self.focus_list()
+
+    @on(Select.Changed)
+    def _choice_made(self, event: Select.Changed) -> None:
+        event.stop()
+        self._filters_changed()
+
+    def _filters_changed(self) -> None:
+        def chosen(selector: str) -> str:
+            return self.query_one(selector, Select).selection or ""
+
+        filters = QueueFilters(self.query_one("#queue-name", Input).value.strip(), chosen("#queue-year"),
+                               chosen("#queue-reason"), chosen("#queue-status"))
+        if filters != self.filters:
+            self.filters = filters
+            self.post_message(self.FiltersChanged(filters))

@@ -1,0 +1,185 @@
+"""Settings: every key of ``config.toml`` as a switch, a choice or a box,
+labelled and explained by the engine's own help texts (the README's table
+comes from the same place).
+
+A change is posted as ``SettingChanged`` the moment it is made (a switch or a
+choice) or confirmed (Enter, or leaving a box); the parent saves it through
+the engine and hands back the re-read configuration (``show_config``) or the
+problems, which appear beside their fields (``show_problems``). The library
+URL is only ever shown with its password masked.
+"""
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Checkbox, Input, Label, Select
+
+from engine.config import SECTIONS, Config, ConfigProblem, load_config, mask_url, replace_section, save_config
+
+MASK = "***"
+
+
+@dataclass(frozen=True)
+class Setting:
+    section: str
+    key: str
+    kind: object  # bool, int, float, str or a Literal
+    help: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.section}.{self.key}"
+
+    @property
+    def widget_id(self) -> str:
+        return f"setting-{self.section}-{self.key}"
+
+    @property
+    def label(self) -> str:
+        return self.key.replace("_", " ").capitalize()
+
+
+def all_settings() -> list[Setting]:
+    return [Setting(section, spec.name, typing.get_type_hints(cls)[spec.name], spec.metadata["help"])
+            for section, cls in SECTIONS.items() for spec in dataclasses.fields(cls)]
+
+
+def shown_value(config: Config, setting: Setting) -> object:
+    value = getattr(getattr(config, setting.section), setting.key)
+    return mask_url(value) if setting.name == "library.url" else value
+
+
+def save_setting(path: Path, section: str, key: str, value: object) -> Config:
+    """Change one key in the file and read it back. The file is read afresh
+    first, so that a change someone else made to another key meanwhile is kept.
+    Raises ``ConfigError`` (nothing written) if the value is refused."""
+    save_config(replace_section(load_config(path), section, **{key: value}), path)
+    return load_config(path)
+
+
+class OnOff(Checkbox):
+    """A switch that says "on" or "off" and leaves its box empty when off:
+    its state never rests on colour."""
+
+    @property
+    def BUTTON_INNER(self) -> str:
+        return "X" if self.value else " "
+
+    def watch_value(self) -> None:
+        self.label = "on" if self.value else "off"
+        super().watch_value()
+
+
+class SettingsPane(VerticalScroll):
+    @dataclass
+    class SettingChanged(Message):
+        section: str
+        key: str
+        value: object
+
+    def __init__(self, config: Config, config_path: Path, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        self.config_path = config_path
+        self.settings = {s.widget_id: s for s in all_settings()}
+
+    def compose(self) -> ComposeResult:
+        yield Label(f"Saved to {self.config_path} as soon as you change something (Enter, or leave a box).",
+                    id="settings-help", markup=False)
+        section = None
+        for setting in self.settings.values():
+            if setting.section != section:
+                section = setting.section
+                doc = (SECTIONS[section].__doc__ or "").split("\n")[0]
+                yield Label(f"[{section}] {doc}", classes="settings-section", markup=False)
+            with Horizontal(classes="setting"):
+                yield Label(setting.label, classes="setting-label")
+                yield self._widget(setting)
+                yield Label(setting.help.replace("`", ""), classes="setting-help", markup=False)
+            yield Label("", id=f"{setting.widget_id}-note", classes="setting-note", markup=False)
+
+    def _widget(self, setting: Setting) -> Widget:
+        value = shown_value(self.config, setting)
+        if setting.kind is bool:
+            return OnOff("on" if value else "off", value=value, id=setting.widget_id, compact=True)
+        if typing.get_origin(setting.kind) is Literal:
+            choices = typing.get_args(setting.kind)
+            return Select([(c, c) for c in choices], value=value, allow_blank=False, id=setting.widget_id,
+                          compact=True)
+        kind = {int: "integer", float: "number"}.get(setting.kind, "text")
+        return Input(str(value), type=kind, id=setting.widget_id, compact=True, select_on_focus=False)
+
+    def focus_first(self) -> None:
+        self.query_one(f"#{next(iter(self.settings))}").focus()
+
+    # --- changes -------------------------------------------------------------------
+
+    @on(Checkbox.Changed)
+    @on(Select.Changed)
+    def _chosen(self, event: Checkbox.Changed | Select.Changed) -> None:
+        event.stop()
+        self._changed(self.settings[event.control.id], event.value)
+
+    @on(Input.Submitted)
+    @on(Input.Blurred)
+    def _typed(self, event: Input.Submitted | Input.Blurred) -> None:
+        event.stop()
+        setting = self.settings[event.input.id]
+        text = event.input.value.strip()
+        if text == str(shown_value(self.config, setting)):
+            return
+        if setting.name == "library.url" and MASK in text:
+            self._note(setting, "✗ type the whole URL, its password included", error=True)
+            return
+        try:
+            value = setting.kind(text) if setting.kind in (int, float) else text
+        except ValueError:
+            self._note(setting, f"✗ must be {'a whole number' if setting.kind is int else 'a number'}", error=True)
+            return
+        self._changed(setting, value)
+
+    def _changed(self, setting: Setting, value: object) -> None:
+        if value != getattr(getattr(self.config, setting.section), setting.key):
+            self._note(setting, "saving…")
+            self.post_message(self.SettingChanged(setting.section, setting.key, value))
+
+    # --- what the engine said --------------------------------------------------------
+
+    def show_config(self, config: Config, saved: str) -> None:
+        """The configuration as re-read from the file, after ``saved`` was written."""
+        self.config = config
+        with self.prevent(Checkbox.Changed, Select.Changed):
+            for setting in self.settings.values():
+                widget = self.query_one(f"#{setting.widget_id}")
+                value = shown_value(config, setting)
+                widget.value = value if not isinstance(widget, Input) else str(value)
+                if setting.name == saved:
+                    self._note(setting, f"✓ saved to {self.config_path.name}")
+
+    def show_problems(self, problems: list[ConfigProblem]) -> list[ConfigProblem]:
+        """Show each problem beside its field; return those about no one field."""
+        elsewhere = []
+        for problem in problems:
+            setting = self.settings.get(f"setting-{problem.key.replace('.', '-')}")
+            if setting is None:
+                elsewhere.append(problem)
+            else:
+                self._note(setting, f"✗ {problem.message} (not saved)", error=True)
+        return elsewhere
+
+    def _note(self, setting: Setting, text: str, error: bool = False) -> None:
+        note = self.query_one(f"#{setting.widget_id}-note", Label)
+        note.update(text)
+        note.set_class(error, "-error")
+        note.display = bool(text)
+        if text:
+            note.scroll_visible()

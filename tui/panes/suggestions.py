@@ -1,0 +1,149 @@
+"""Match suggestions for the highlighted Intake entry: the ranked candidates,
+and the chosen one beside the incoming record, field by field.
+
+Every field's verdict is a symbol (✓ same, ~ alike, ≠ different, · not
+recorded) before it is a colour, with the weight it added to the score. The
+parent sets ``entry`` at once (a cheap heading) and ``show`` when the
+engine's comparison arrives; ``chosen`` is the candidate shown beside it.
+"""
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Label
+
+from engine.history import Candidate, EntryComparison, QueuedEntry
+from engine.matching import REASON_TEXT
+from engine.plan import OPEN_INTAKE
+from tui import formatting
+
+CANDIDATE_WIDTH = 16
+# The comparison's fixed columns; "Why" takes the rest, if there is any.
+FIELD_WIDTH, VALUE_WIDTH, WEIGHT_WIDTH, WHY_MIN = 9, 13, 5, 8
+
+
+class PassiveTable(DataTable):
+    """Never focused: the queue keeps the keyboard, and ←/→ choose a candidate."""
+    can_focus = False
+
+
+class SuggestionsPane(Vertical):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.entry: QueuedEntry | None = None
+        self.comparison: EntryComparison | None = None
+        self.chosen = 0
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="entry-heading")
+        with Horizontal():
+            yield PassiveTable(cursor_type="row", id="candidates", show_header=False)
+            yield PassiveTable(cursor_type="none", id="comparison")
+
+    @property
+    def candidates(self) -> tuple[Candidate, ...]:
+        """The ranked candidates for the current entry, once they have arrived."""
+        if self.comparison is None or self.entry is None or \
+                self.comparison.detail.item.id != self.entry.item.id:
+            return ()
+        return self.comparison.candidates
+
+    @property
+    def chosen_candidate(self) -> Candidate | None:
+        candidates = self.candidates
+        return candidates[self.chosen] if self.chosen < len(candidates) else None
+
+    def show_entry(self, entry: QueuedEntry | None) -> None:
+        """The highlighted entry, at once; the tables keep the last entry's
+        suggestions until this one's arrive (redrawing them on every key
+        press while the cursor runs down the queue would slow it)."""
+        self.entry = entry
+        self.chosen = 0
+        self._heading()
+        if entry is None:
+            self.comparison = None
+            self.query_one("#candidates", DataTable).clear()
+            self.query_one("#comparison", DataTable).clear(columns=True)
+
+    def show(self, comparison: EntryComparison) -> None:
+        self.comparison = comparison
+        table = self.query_one("#candidates", DataTable)
+        table.clear(columns=True)
+        table.add_column("#", width=2, key="rank")
+        table.add_column("Name", width=CANDIDATE_WIDTH, key="name")
+        table.add_column("Score", width=3, key="score")
+        for rank, candidate in enumerate(comparison.candidates, start=1):
+            suggestion = candidate.suggestion
+            name = suggestion.name if suggestion.status == "active" else f"♻ {suggestion.name}"
+            table.add_row(str(rank), name, formatting.score(suggestion.score), key=str(rank - 1))
+        for suggestion in comparison.detail.suggestions.linked_elsewhere:
+            table.add_row(Text("!", style="red"), Text(f"{suggestion.name}: linked to {suggestion.linked_to}",
+                                                        style="dim"), "", key=f"linked-{suggestion.barcode}")
+        self._heading()
+        self.choose(0)
+
+    def choose(self, index: int) -> None:
+        """Show candidate ``index`` beside the incoming record."""
+        count = len(self.candidates)
+        self.chosen = min(max(index, 0), max(count - 1, 0))
+        if count:
+            table = self.query_one("#candidates", DataTable)
+            table.move_cursor(row=self.chosen)
+            # The chosen one is marked, not only highlighted.
+            for rank in range(count):
+                table.update_cell(str(rank), "rank", f"{'▸' if rank == self.chosen else ' '}{rank + 1}")
+        self._compare()
+
+    def _heading(self) -> None:
+        label = self.query_one("#entry-heading", Label)
+        if self.entry is None:
+            label.update("Nothing selected: the Intake queue is empty, or the filters hide every record.")
+            return
+        item = self.entry.item
+        why = item.reason_detail or REASON_TEXT.get(item.reason, item.reason)
+        if item.status not in OPEN_INTAKE:
+            why = f"{formatting.status(item.status, item.borrower_barcode)} · {why}"
+        elif self.comparison is None:
+            why = "finding who this may be…"
+        elif self.comparison.detail.item.id == item.id and not self.candidates:
+            why = f"No borrower looks like {item.name}: n marks them new, s searches the library"
+        label.update(Text.assemble((item.name, "bold"), " · ", why))
+
+    def _compare(self) -> None:
+        table = self.query_one("#comparison", DataTable)
+        table.clear(columns=True)
+        chosen = self.chosen_candidate
+        if self.entry is None or self.comparison is None or self.comparison.detail.item.id != self.entry.item.id:
+            return
+        why_width = table.size.width - (FIELD_WIDTH + 2 * VALUE_WIDTH + 1 + WEIGHT_WIDTH + 2 * 6 + 1)
+        table.add_column("Field", width=FIELD_WIDTH, key="field")
+        table.add_column("Incoming", width=VALUE_WIDTH, key="incoming")
+        if chosen is None:
+            for field in self.comparison.incoming:
+                table.add_row(field.label, formatting.value(field.incoming))
+            return
+        table.add_column("", width=1, key="verdict")
+        table.add_column(chosen.suggestion.barcode, width=VALUE_WIDTH, key="candidate")
+        table.add_column(Text("Adds", justify="right"), width=WEIGHT_WIDTH, key="weight")
+        if why_width >= WHY_MIN:
+            table.add_column("Why", width=why_width, key="why")
+        for field in chosen.fields:
+            weighed = field.weight is not None and field.verdict != "missing"
+            weight = Text(f"{field.weight:+.1f}" if weighed else "", justify="right")
+            cells = [field.label, formatting.value(field.incoming), formatting.verdict(field.verdict),
+                     formatting.value(field.candidate), weight]
+            if why_width >= WHY_MIN:
+                cells.append(Text(field.detail, style="dim"))
+            table.add_row(*cells)
+
+    def on_resize(self) -> None:
+        # The "Why" column comes and goes with the room there is for it.
+        self.call_after_refresh(self._compare)
+
+    @on(DataTable.RowHighlighted, "#candidates")
+    def _candidate_clicked(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if event.cursor_row != self.chosen and event.cursor_row < len(self.candidates):
+            self.choose(event.cursor_row)
