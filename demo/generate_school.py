@@ -43,11 +43,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from operator import mul
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
 from engine.export.files import RESULT_SETS
+from engine.upn import UPN_ALPHABET, check_letter
 
 __all__ = [
     "CSV_COLUMNS",
@@ -58,7 +58,6 @@ __all__ = [
     "render_xml",
     "summary",
     "truth",
-    "upn_check_letter",
     "write_borrowers_csv",
     "write_export",
 ]
@@ -251,19 +250,6 @@ APARTMENT_BLOCKS = ("Jubilee Court", "Wensum House", "Riverside Mews", "St Anne'
 POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # the letters Royal Mail uses in the inward code
 
 # --------------------------------------------------------------------------- codes
-
-
-UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"  # no I, O, S
-_UPN_VALUES = {**{digit: int(digit) for digit in "0123456789"}, **{c: i for i, c in enumerate(UPN_ALPHABET)}}
-
-
-def upn_check_letter(rest: str) -> str:
-    """The DfE check letter for the 12 characters after it: weights 2..13, mod 23.
-
-    Digits count as their value; a letter (only in the last place of a temporary UPN)
-    counts as its index in the same 23-letter alphabet.
-    """
-    return UPN_ALPHABET[sum(map(mul, map(_UPN_VALUES.__getitem__, rest), range(2, 14))) % 23]
 
 
 def _uln_check_digit(first9: str) -> int | None:
@@ -1071,11 +1057,11 @@ class _SchoolBuilder:
                 if body not in used:
                     used.add(body)
                     break
-            pupil.upn = upn_check_letter(body) + body
+            pupil.upn = check_letter(body) + body
             if rng.random() < 0.012:
                 # A temporary UPN (two-digit serial and a letter) replaced by the permanent one.
                 temporary = f"{la}{estab}{issued}{rng.randint(10, 99)}{_pick(rng, UPN_ALPHABET)}"
-                pupil.former_upn = upn_check_letter(temporary) + temporary
+                pupil.former_upn = check_letter(temporary) + temporary
 
     def _feeder_schools(self, rng: random.Random) -> tuple[tuple[str, str], ...]:
         """Primary schools (LA, estab) whose UPNs our pupils carry; most are in Norfolk."""

@@ -150,7 +150,8 @@ def _apply_recycles(session: Session, plan: SyncPlan, events: EventLog, now: dat
         for change in item.changes:
             values[change.field] = change.new
             events.change("updated", change, borrower_id=item.borrower_id)
-        events.add("recycled", borrower_id=item.borrower_id, field="status", old="active", new=item.reason)
+        events.add("recycled", borrower_id=item.borrower_id, field="status", old="active", new="recycled")
+        events.add("recycled", borrower_id=item.borrower_id, field="recycled_reason", new=item.reason)
         events.add("updated", borrower_id=item.borrower_id, field="tutor_group", old=item.old_group,
                    new=item.new_group)
         rows.append(values)

@@ -99,29 +99,65 @@ def _sync(config: Config, args: argparse.Namespace) -> int:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
         print(report.to_text())
-    return {"ok": ExitCode.OK, "dry-run": ExitCode.OK, "refused": ExitCode.GUARD,
-            "locked": ExitCode.LOCKED}.get(report.outcome, ExitCode.FAILED)
+    if report.outcome == "dry-run":
+        # A scheduled pre-check learns that the real run would be stopped.
+        return ExitCode.GUARD if report.guard_stops else ExitCode.OK
+    return {"ok": ExitCode.OK, "refused": ExitCode.GUARD, "locked": ExitCode.LOCKED}.get(report.outcome,
+                                                                                    ExitCode.FAILED)
+
+
+def in_library(config: Config, work, *, write: bool):
+    """Run ``work(session)`` in one transaction on the library: (result, None),
+    or (None, exit code) after saying on stderr why it could not be done."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from engine.db import LibraryMissing, driver_reason
+    from engine.lock import LibraryBusy
+    from engine.session import open_library
+
+    try:
+        with open_library(config, write=write) as session:
+            return work(session), None
+    except LibraryBusy as exc:
+        print(f"mislink: {exc}", file=sys.stderr)
+        return None, ExitCode.LOCKED
+    except SQLAlchemyError as exc:
+        print(f"mislink: library database {mask_url(config.library_url)}: {driver_reason(exc)}", file=sys.stderr)
+        return None, ExitCode.FAILED
+    except (CommandRefused, LibraryMissing) as exc:
+        print(f"mislink: {exc}", file=sys.stderr)
+        return None, ExitCode.FAILED
+
+
+class CommandRefused(Exception):
+    """The command cannot be carried out as asked; nothing is written."""
+
+
+def current_user() -> str:
+    """Who made a decision, for the audit trail: the logged-in account."""
+    import getpass
+
+    try:
+        return getpass.getuser()[:64]
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def _import_borrowers(config: Config, args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import SQLAlchemyError
-    from sqlalchemy.orm import Session
-
     from engine.borrower_import import ImportFileError, import_borrowers
-    from engine.db import connect
 
-    try:
-        engine = connect(config.library_url)
-        with Session(engine) as session, session.begin():
+    def work(session):
+        try:
             result = import_borrowers(session, args.file, config.barcodes, skip_invalid=args.skip_invalid)
-            if not result.written:
-                session.rollback()
-    except ImportFileError as exc:
-        print(f"mislink: {exc}", file=sys.stderr)
-        return ExitCode.FAILED
-    except SQLAlchemyError as exc:
-        print(f"mislink: library database {mask_url(config.library_url)}: {exc.orig or exc}", file=sys.stderr)
-        return ExitCode.FAILED
+        except ImportFileError as exc:
+            raise CommandRefused(str(exc)) from exc
+        if not result.written:
+            session.rollback()
+        return result
+
+    result, failed = in_library(config, work, write=True)
+    if failed is not None:
+        return failed
     if args.json:
         print(json.dumps({"imported": result.imported, "already_present": result.already_present,
                           "written": result.written, "problems": [vars(p) for p in result.problems]}, indent=2))
@@ -135,35 +171,33 @@ def _import_borrowers(config: Config, args: argparse.Namespace) -> int:
 
 
 def _recycle_bin(config: Config, args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import SQLAlchemyError
-    from sqlalchemy.orm import Session
-
     from engine import recycle_bin
-    from engine.db import connect
+    from engine.runlog import append_lines
 
     if args.action == "purge" and args.older_than < 0:
         print("mislink: --older-than takes a number of days, 0 or more", file=sys.stderr)
         return ExitCode.USAGE
-    try:
-        engine = connect(config.library_url)
-    except SQLAlchemyError as exc:
-        print(f"mislink: library database {mask_url(config.library_url)}: {exc.orig or exc}", file=sys.stderr)
-        return ExitCode.FAILED
-    try:
-        with Session(engine) as session, session.begin():
+
+    def work(session):
+        try:
             if args.action == "list":
-                rows = recycle_bin.list_recycled(session)
-            elif args.action == "restore":
-                rows = [recycle_bin.restore(session, args.barcode, actor=_actor())]
-            elif args.dry_run:
-                rows = recycle_bin.purgeable(session, args.older_than)
-            else:
-                rows = recycle_bin.purge_recycled(session, args.older_than, actor=_actor())
-    except recycle_bin.RecycleBinError as exc:
-        print(f"mislink: {exc}", file=sys.stderr)
-        return ExitCode.FAILED
-    finally:
-        engine.dispose()
+                return recycle_bin.list_recycled(session)
+            if args.action == "restore":
+                return [recycle_bin.restore(session, args.barcode, actor=current_user())]
+            if args.dry_run:
+                return recycle_bin.purgeable(session, args.older_than)
+            return recycle_bin.purge_recycled(session, args.older_than, actor=current_user())
+        except recycle_bin.RecycleBinError as exc:
+            raise CommandRefused(str(exc)) from exc
+
+    writes = args.action == "restore" or (args.action == "purge" and not args.dry_run)
+    rows, failed = in_library(config, work, write=writes)
+    if failed is not None:
+        return failed
+    if args.action == "purge" and not args.dry_run:
+        append_lines(config.log_path, [f"recycle bin: removed {r.barcode} for good (recycled "
+                                       f"{r.recycled_at:%Y-%m-%d}, no loans out)" for r in rows]
+                     or [f"recycle bin: nobody recycled over {args.older_than} days ago to remove"])
     if args.json:
         print(json.dumps([{**vars(r), "recycled_at": r.recycled_at.isoformat() if r.recycled_at else None}
                           for r in rows], indent=2, ensure_ascii=False))
@@ -176,13 +210,3 @@ def _recycle_bin(config: Config, args: argparse.Namespace) -> int:
               f"{f'  {row.loans_out} loans out' if row.loans_out else ''}")
     print(f"{len(rows)} borrower(s) {verb}")
     return ExitCode.OK
-
-
-def _actor() -> str:
-    """Who made a decision, for the audit trail: the logged-in account."""
-    import getpass
-
-    try:
-        return getpass.getuser()[:64]
-    except (KeyError, OSError):
-        return "unknown"

@@ -1,20 +1,36 @@
 """Connecting to the library database and creating its tables on first use."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import SQLAlchemyError
 
 from engine.models import Base
 
 
+class LibraryMissing(Exception):
+    """There is no library database at the configured place yet."""
+
+
 def connect(url: str, *, create: bool = True) -> Engine:
-    """An Engine for the library; the tables are created if they are missing."""
+    """An Engine for the library. With ``create`` the tables are made if they
+    are missing (and a new SQLite file readable by its owner only); without
+    it, a missing SQLite file is an error rather than a new empty library at a
+    mistyped path."""
     options: dict = {}
     if url.startswith("sqlite"):
         # Several processes (the TUI, a scheduled sync) share one file: wait for
         # each other's short write transactions rather than failing at once.
         options["connect_args"] = {"timeout": 30}
     engine = create_engine(url, **options)
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if database and database != ":memory:" and not Path(database).exists():
+        if not create:
+            raise LibraryMissing(f"there is no library at {database} yet; run a sync first")
+        # Pupils' records: the file starts private (SQLite's -wal and -shm follow its mode).
+        os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling delays BEGIN; take it over so that
@@ -36,5 +52,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def driver_reason(exc: SQLAlchemyError) -> str:
+    """The database driver's own words, without the SQL statement and its
+    parameters that SQLAlchemy appends (they may hold a pupil's data)."""
+    original = getattr(exc, "orig", None)
+    return str(original or exc).splitlines()[0][:300]

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from engine.models import Borrower, IntakeEntry, Loan, SyncRun
 from engine.person import PersonType
-from engine.plan import Snapshot
+from engine.plan import SEEN_KEYS, Snapshot
 
 BORROWER_COLUMNS = [c for c in Borrower.__table__.columns if c.name not in ("created_at", "updated_at")]
 INTAKE_COLUMNS = [IntakeEntry.id, IntakeEntry.person_type, IntakeEntry.mis_id, IntakeEntry.status,
@@ -21,11 +21,24 @@ def load_snapshot(session: Session) -> Snapshot:
               for row in session.execute(select(*INTAKE_COLUMNS))}
     loans_out = dict(session.execute(
         select(Loan.borrower_id, func.count()).where(Loan.returned_at.is_(None)).group_by(Loan.borrower_id)).all())
-    last = session.execute(
-        select(SyncRun.estab, SyncRun.counts).where(SyncRun.outcome == "ok", SyncRun.kind == "sync")
-        .order_by(SyncRun.id.desc()).limit(1)).first()
-    last_seen = None
-    if last and last.counts:
-        counts = json.loads(last.counts)
-        last_seen = counts.get("students_seen", 0) + counts.get("staff_seen", 0)
-    return Snapshot(borrowers, intake, loans_out, last.estab if last else None, last_seen)
+    return Snapshot(borrowers, intake, loans_out, _last_estab(session), _last_seen(session))
+
+
+def _last_estab(session: Session) -> str | None:
+    """The school of the last successful sync that said which school it was."""
+    return session.scalar(select(SyncRun.estab).where(SyncRun.outcome == "ok", SyncRun.kind == "sync",
+                                                      SyncRun.estab.is_not(None))
+                          .order_by(SyncRun.id.desc()).limit(1))
+
+
+def _last_seen(session: Session) -> dict[PersonType, int]:
+    """How many of each person type the last full exports held: a delta
+    export's handful of changed rows says nothing about the school's size."""
+    seen: dict[PersonType, int] = {}
+    runs = session.scalars(select(SyncRun.counts).where(SyncRun.outcome == "ok", SyncRun.kind == "sync")
+                           .order_by(SyncRun.id.desc()).limit(50))
+    for counts in map(json.loads, filter(None, runs)):
+        for person_type in PersonType:
+            if person_type not in seen and counts.get("full_exports", {}).get(person_type.value):
+                seen[person_type] = counts[SEEN_KEYS[person_type]]
+    return seen

@@ -1,7 +1,9 @@
-"""One sync at a time, across processes, on every supported database.
+"""One writer at a time, across processes, on every supported database.
 
-A second sync never waits and never interleaves: it fails at once with
-``SyncLocked``. Each lock is released by the operating system or the database
+A sync, a borrower import, a recycle-bin purge and an Intake decision each
+take this lock while they write. A second writer never waits and never
+interleaves: it fails at once with ``LibraryBusy``, so a librarian's decision
+can never be overwritten by a nightly sync that planned before it. Each lock is released by the operating system or the database
 server when its holder dies, so a killed run never blocks the next one.
 
 - SQLite: ``flock`` on a ``<database>.lock`` file beside the database.
@@ -28,12 +30,16 @@ LOCK_NAME = "mislink-sync"
 PG_LOCK_KEY = 0x6D69736C696E6B
 
 
-class SyncLocked(Exception):
-    """Another sync holds the lock."""
+BUSY = ("another mislink process is changing this library (a sync, an import or an Intake decision); "
+        "try again when it has finished")
+
+
+class LibraryBusy(Exception):
+    """Another mislink process is writing to the library."""
 
 
 @contextmanager
-def sync_lock(engine: Engine) -> Iterator[None]:
+def library_lock(engine: Engine) -> Iterator[None]:
     dialect = engine.dialect.name
     if dialect == "sqlite":
         with _file_lock(engine.url.database):
@@ -43,7 +49,7 @@ def sync_lock(engine: Engine) -> Iterator[None]:
     try:
         acquired = _try_server_lock(connection, dialect)
         if not acquired:
-            raise SyncLocked("another mislink sync is running on this library; try again when it has finished")
+            raise LibraryBusy(BUSY)
         try:
             yield
         finally:
@@ -64,7 +70,7 @@ def _try_server_lock(connection, dialect: str) -> bool:
             "DECLARE @r int; EXEC @r = sp_getapplock @Resource = :name, @LockMode = 'Exclusive', "
             "@LockOwner = 'Session', @LockTimeout = 0; SELECT @r"), {"name": LOCK_NAME}).scalar()
         return result is not None and result >= 0
-    raise SyncLocked(f"cannot lock a {dialect} library: unsupported database")
+    raise LibraryBusy(f"cannot lock a {dialect} library: unsupported database")
 
 
 def _server_lock_name(connection) -> str:
@@ -94,8 +100,7 @@ def _file_lock(database: str | None) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise SyncLocked("another mislink sync is running on this library; "
-                             "try again when it has finished") from None
+            raise LibraryBusy(BUSY) from None
         os.ftruncate(handle, 0)
         os.write(handle, f"{os.getpid()}\n".encode())
         try:

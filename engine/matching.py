@@ -23,6 +23,7 @@ from typing import Iterable, Mapping
 
 from engine.person import Person, PersonKey
 from engine.text import name_key
+from engine.upn import is_valid_upn
 
 
 class Tier(StrEnum):
@@ -106,7 +107,7 @@ class LibraryIndex:
             for column in ("idaas_id", "external_id"):
                 if row[column]:
                     self.by_link[(column, str(row[column]).casefold())] = borrower_id
-            if row["upn"]:
+            if is_valid_upn(row["upn"]):
                 self.by_upn[row["upn"]].append(borrower_id)
             if row["date_of_birth"]:
                 surnames = _keys(row["surname"], row["legal_surname"], row["preferred_surname"])
@@ -158,7 +159,7 @@ def _by_link(person: Person, index: LibraryIndex) -> Match | Unmatched | None:
 
 
 def _by_upn(person: Person, index: LibraryIndex) -> Match | Unmatched | None:
-    upns = {u for u in (person.upn, person.former_upn) if u}
+    upns = {u for u in (person.upn, person.former_upn) if is_valid_upn(u)}
     candidates = {b for u in upns for b in index.by_upn.get(u, ()) if not linked_elsewhere(index.rows[b], person)}
     if not candidates:
         return None
@@ -178,7 +179,8 @@ def _by_name_dob(person: Person, index: LibraryIndex, incoming_twins: Counter) -
         return None
     kind = person.person_type.value
     surnames, forenames = _keys(*person.surnames()), _keys(*person.forenames())
-    candidates = {b for s in surnames for f in forenames for b in index.by_name_dob.get((kind, f, s, dob), ())}
+    candidates = {b for s in surnames for f in forenames for b in index.by_name_dob.get((kind, f, s, dob), ())
+                  if not _genders_differ(person.gender, index.rows[b]["gender"])}
     if not candidates:
         return None
     free = {b for b in candidates if not linked_elsewhere(index.rows[b], person)}
@@ -191,6 +193,11 @@ def _by_name_dob(person: Person, index: LibraryIndex, incoming_twins: Counter) -
         barcodes = _barcodes(index, free)
         return Unmatched(IntakeReason.POSSIBLE_TWIN, f"candidates {barcodes}")
     return Match(free.pop(), Tier.NAME_DOB)
+
+
+def _genders_differ(incoming: str | None, stored: object) -> bool:
+    """Gender never makes a match, but a clear disagreement vetoes one."""
+    return incoming in ("M", "F") and stored in ("M", "F") and incoming != stored
 
 
 def _barcodes(index: LibraryIndex, borrower_ids: Iterable[int]) -> str:

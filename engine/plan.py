@@ -27,6 +27,7 @@ OPTIONAL_RECORD_KEYS = {"email": "email", "phone": "phones", "address": "address
                         "photo": "photos", "guardians": "guardians"}
 OPEN_INTAKE = ("pending", "new")
 LINK_COLUMNS = ("mis_person_type", "mis_id", "idaas_id", "external_id")
+SEEN_KEYS = {PersonType.STUDENT: "students_seen", PersonType.STAFF: "staff_seen"}
 
 
 class Change(NamedTuple):
@@ -92,13 +93,14 @@ class Snapshot:
     borrowers: list[dict]
     intake: dict[PersonKey, dict]
     loans_out: dict[int, int]
+    # From earlier successful syncs: the school's establishment number, and how
+    # many people of each type a full export held.
     last_estab: str | None = None
-    last_seen: int | None = None
+    last_seen: dict[PersonType, int] = field(default_factory=dict)
 
 
 @dataclass
 class SyncPlan:
-    source: str
     estab: str | None
     today: date
     updates: list[BorrowerUpdate] = field(default_factory=list)
@@ -107,12 +109,15 @@ class SyncPlan:
     intake_refreshes: list[IntakeRefresh] = field(default_factory=list)
     intake_closes: list[IntakeClose] = field(default_factory=list)
     matched: Counter = field(default_factory=Counter)
-    unchanged: int = 0
+    # Borrowers an incoming person matched, whether or not anything changed.
+    matched_ids: set[int] = field(default_factory=set)
     skipped_rejected: int = 0
     purged: Counter = field(default_factory=Counter)
     rejections: list[Rejection] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seen: Counter = field(default_factory=Counter)
+    # Per person type: does absence from the export mean leaving (a full export)?
+    complete: dict[PersonType, bool] = field(default_factory=dict)
     active_borrowers: int = 0
 
     @property
@@ -122,14 +127,15 @@ class SyncPlan:
     def counts(self) -> dict:
         restored = sum(1 for u in self.updates if u.restore)
         return {
-            "students_seen": self.seen[PersonType.STUDENT],
-            "staff_seen": self.seen[PersonType.STAFF],
+            **{key: self.seen[person_type] for person_type, key in SEEN_KEYS.items()},
+            "full_exports": {person_type.value: full for person_type, full in self.complete.items()},
             "matched_by_link": self.matched[Tier.LINK],
             "matched_by_upn": self.matched[Tier.UPN],
             "matched_by_name_dob": self.matched[Tier.NAME_DOB],
             "matched_by_fuzzy": self.matched[Tier.FUZZY],
-            "updated": sum(1 for u in self.updates if u.person is not None and u.changes),
-            "unchanged": self.unchanged,
+            "updated": sum(1 for u in self.updates if u.changes),
+            "unchanged": len(self.matched_ids - {u.borrower_id for u in self.updates}
+                             - {r.borrower_id for r in self.recycles}),
             "intake_added": len(self.intake_adds),
             "intake_refreshed": len(self.intake_refreshes),
             "intake_closed": len(self.intake_closes),
@@ -145,8 +151,8 @@ class SyncPlan:
 def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | None = None) -> SyncPlan:
     today = today or date.today()
     data = config.data
-    plan = SyncPlan(source=str(export.folder), estab=export.estab, today=today,
-                    rejections=list(export.rejections), warnings=list(export.warnings), seen=export.seen)
+    plan = SyncPlan(estab=export.estab, today=today, rejections=list(export.rejections),
+                    warnings=list(export.warnings), seen=export.seen, complete=dict(export.complete))
     plan.active_borrowers = sum(1 for b in snapshot.borrowers if b["status"] == "active")
     rejected = {k for k, e in snapshot.intake.items() if e["status"] == "rejected"}
     people = [p for p in export.persons if p.key not in rejected]
@@ -158,13 +164,12 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
         return {key: Match(borrower_id, Tier.FUZZY) for key, borrower_id in accepted.items()}
 
     results, changes = _settled_matches(people, index, data, fuzzy if config.intake.auto_accept_score else None)
-    touched: set[int] = set()
     for person in people:
         result = results[person.key]
         entry = snapshot.intake.get(person.key)
         if isinstance(result, Match):
             row = index.rows[result.borrower_id]
-            touched.add(result.borrower_id)
+            plan.matched_ids.add(result.borrower_id)
             plan.matched[result.tier] += 1
             _plan_match(plan, person, row, result.tier, changes[person.key], snapshot, config)
             if entry and entry["status"] in OPEN_INTAKE:
@@ -174,9 +179,9 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
                 plan.intake_closes.append(IntakeClose(entry["id"], "withdrawn", None, person.label))
         else:
             _plan_intake(plan, person, result, entry, data)
-    _plan_absent_leavers(plan, export, index, touched, snapshot, config)
+    _plan_absent_leavers(plan, export, index, snapshot, config)
     _plan_withdrawn_intake(plan, export, snapshot)
-    _plan_purges(plan, snapshot, data, touched)
+    _plan_purges(plan, snapshot, data)
     return plan
 
 
@@ -271,14 +276,10 @@ def _plan_match(plan: SyncPlan, person: Person, row: dict, tier: Tier, changes: 
         if row["status"] == "active":
             plan.recycles.append(_recycle(row, "marked as a leaver in the MIS", person.leaving_date or plan.today,
                                           snapshot, config, changes))
-        else:
-            plan.unchanged += 1
         return
     update = matched_update(person, row, tier, changes)
     if update.changes or update.restore:
         plan.updates.append(update)
-    else:
-        plan.unchanged += 1
 
 
 def matched_update(person: Person, row: dict, tier: Tier | None, changes: list[Change]) -> BorrowerUpdate:
@@ -310,11 +311,11 @@ def _recycle(row: dict, reason: str, when: date, snapshot: Snapshot, config: Con
                    snapshot.loans_out.get(row["id"], 0), changes or [])
 
 
-def _plan_absent_leavers(plan: SyncPlan, export: Export, index: LibraryIndex, touched: set[int],
+def _plan_absent_leavers(plan: SyncPlan, export: Export, index: LibraryIndex,
                          snapshot: Snapshot, config: Config) -> None:
     for row in index.rows.values():
         key = linked_key(row)
-        if row["status"] != "active" or key is None or row["id"] in touched:
+        if row["status"] != "active" or key is None or row["id"] in plan.matched_ids:
             continue
         person_type = PersonType(key[0])
         typed_key = (person_type, key[1])
@@ -371,7 +372,7 @@ def _plan_withdrawn_intake(plan: SyncPlan, export: Export, snapshot: Snapshot) -
             plan.intake_closes.append(IntakeClose(entry["id"], "withdrawn", None, f"{key[0]} {key[1]}"))
 
 
-def _plan_purges(plan: SyncPlan, snapshot: Snapshot, data: DataSettings, touched: set[int]) -> None:
+def _plan_purges(plan: SyncPlan, snapshot: Snapshot, data: DataSettings) -> None:
     """Data the school has switched off is removed from every borrower and
     every Intake record; the audit trail says which field, never the value."""
     off_columns = [c for c, setting in OPTIONAL_COLUMNS.items() if not getattr(data, setting)]
@@ -385,10 +386,7 @@ def _plan_purges(plan: SyncPlan, snapshot: Snapshot, data: DataSettings, touched
         if row["id"] in updates:
             updates[row["id"]].changes.extend(purges)
         else:
-            update = BorrowerUpdate(row["id"], row["barcode"], purges)
-            plan.updates.append(update)
-            if row["id"] in touched:
-                plan.unchanged -= 1
+            plan.updates.append(BorrowerUpdate(row["id"], row["barcode"], purges))
     refreshed = {r.entry_id for r in plan.intake_refreshes}
     for entry in snapshot.intake.values():
         if entry["id"] in refreshed or not off_keys:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from engine.apply import EventLog
@@ -73,8 +73,10 @@ def purgeable(session: Session, older_than_days: int, now: datetime | None = Non
 
 def purge_recycled(session: Session, older_than_days: int, actor: str,
                    now: datetime | None = None) -> list[RecycledBorrower]:
-    """Remove them for good, with their loan history, photos and guardians.
-    The audit trail keeps one 'purged' event per borrower, naming the barcode."""
+    """Remove them for good: with their loan history, photos, guardians, their
+    Intake entries and every audit event about them, since those hold their
+    names and details too. The audit trail keeps one 'purged' event per
+    borrower, naming only the barcode."""
     now = now or utcnow()
     doomed = purgeable(session, older_than_days, now)
     if not doomed:
@@ -84,10 +86,11 @@ def purge_recycled(session: Session, older_than_days: int, actor: str,
     session.flush()
     events = EventLog(run.id, actor, now)
     for chunk in _chunks([b.borrower_id for b in doomed], 500):
-        for model in (Loan, BorrowerPhoto, Guardian):
+        entries = select(IntakeEntry.id).where(IntakeEntry.borrower_id.in_(chunk)).scalar_subquery()
+        session.execute(delete(SyncEvent).where(SyncEvent.intake_id.in_(entries)))
+        session.execute(delete(IntakeEntry).where(IntakeEntry.borrower_id.in_(chunk)))
+        for model in (Loan, BorrowerPhoto, Guardian, SyncEvent):
             session.execute(delete(model).where(model.borrower_id.in_(chunk)))
-        session.execute(update(SyncEvent).where(SyncEvent.borrower_id.in_(chunk)).values(borrower_id=None))
-        session.execute(update(IntakeEntry).where(IntakeEntry.borrower_id.in_(chunk)).values(borrower_id=None))
         session.execute(delete(Borrower).where(Borrower.id.in_(chunk)))
     for borrower in doomed:
         events.add("purged_from_recycle_bin", field="barcode", old=borrower.barcode)

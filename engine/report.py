@@ -19,6 +19,8 @@ class SyncReport:
     run_id: int | None = None
     forced: bool = False
     plan: SyncPlan | None = None
+    # Why the safety guards would stop this plan (even when forced or a dry run).
+    guard_stops: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         plan = self.plan

@@ -122,7 +122,7 @@ def borrower_row(borrower_id: int, forename: str, surname: str, dob: str | None 
     row = {"id": borrower_id, "barcode": f"B{borrower_id:04d}", "borrower_type": "student",
            "mis_person_type": None, "mis_id": None, "idaas_id": None, "external_id": None, "upn": None,
            "forename": forename, "surname": surname, "preferred_forename": None, "preferred_surname": None,
-           "legal_forename": None, "legal_surname": None, "status": "active",
+           "legal_forename": None, "legal_surname": None, "gender": None, "status": "active",
            "date_of_birth": date.fromisoformat(dob) if dob else None}
     row.update(values)
     if row["mis_id"] and not row["mis_person_type"]:

@@ -163,3 +163,18 @@ def test_the_installed_console_script_runs_a_sync(tmp_path, capsys):
                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["intake_added"] == 1
+
+
+def test_a_read_only_command_never_creates_a_library_at_a_mistyped_path(tmp_path, capsys):
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'libary.sqlite'}")
+    code, _, err = run(capsys, "--config", config, "recycle-bin", "list")
+    assert code == ExitCode.FAILED and "there is no library at" in err
+    assert not (tmp_path / "libary.sqlite").exists()
+
+
+def test_the_library_file_and_the_log_are_private_to_their_owner(tmp_path, capsys):
+    write_export(tmp_path / "export", Students=[student("Ada", "Lovelace")])
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'library.sqlite'}")
+    assert run(capsys, "--config", config, "--sync")[0] == ExitCode.OK
+    for name in ("library.sqlite", "mislink.log"):
+        assert (tmp_path / name).stat().st_mode & 0o077 == 0, f"{name} is readable by others"

@@ -40,8 +40,9 @@ def test_run_that_would_recycle_over_the_share_is_refused_and_writes_nothing(tmp
     assert report.outcome == "refused"
     assert "recycle 3 of 20 active borrowers" in report.message
     assert _active(engine) == 20
-    with Session(engine) as session:
-        assert session.scalar(select(func.count()).select_from(SyncRun)) == 0
+    with Session(engine) as session:  # recorded, with why, but nothing applied
+        runs = session.execute(select(SyncRun.outcome, SyncRun.message)).all()
+    assert len(runs) == 1 and runs[0].outcome == "refused" and "recycle 3 of 20" in runs[0].message
     forced = run_sync(config, force=True)
     assert forced.outcome == "ok" and forced.counts["recycled"] == 3
     assert "forced past the safety guards" in forced.message
@@ -63,7 +64,7 @@ def test_empty_export_is_refused_with_exit_code_3(tmp_path, library_url, capsys)
         f'[source]\npath = "export"\n[library]\nurl = "{library_url}"\n[sync]\nlog_file = "mislink.log"\n')
     assert main(["--config", str(tmp_path / "config.toml"), "--sync", "--json"]) == ExitCode.GUARD
     out = json.loads(capsys.readouterr().out)
-    assert out["outcome"] == "refused" and "holds nobody" in out["message"]
+    assert out["outcome"] == "refused" and "holds no students at all" in out["message"]
 
 
 def test_export_far_smaller_than_last_run_is_refused(tmp_path, library_url):
@@ -73,7 +74,7 @@ def test_export_far_smaller_than_last_run_is_refused(tmp_path, library_url):
     write_export(tmp_path / "export", Students=_school(4))
     report = run_sync(config)
     assert report.outcome == "refused"
-    assert "under 50% of the 10" in report.message
+    assert "holds 4 students, under 50% of the 10 in the last full export" in report.message
     assert run_sync(config, dry_run=True).message.startswith("a real run would stop")
 
 
@@ -89,3 +90,41 @@ def test_export_from_another_school_is_refused_unless_forced(tmp_path, library_u
     assert run_sync(config, force=True).outcome == "ok"
     # The new school is now the expected one.
     assert run_sync(config).outcome == "ok"
+
+
+def test_a_delta_export_is_never_judged_by_its_size(tmp_path, library_url):
+    write_export(tmp_path / "export", Students=_school(10))
+    config = make_config(tmp_path, library_url, sync={"max_recycle_share": 1.0})
+    assert run_sync(config).outcome == "ok"
+    delta = response("Students", _school(10)[:2], Students_deleted=[{"Id": "109"}],
+                     __changedRows__=[{"NextChangedRows": "abc"}])
+    write_export(tmp_path / "export", Students=delta)
+    report = run_sync(config)
+    assert report.outcome == "ok", report.message
+    assert report.counts["intake_closed"] == 1, "the deleted pupil's Intake entry is withdrawn"
+
+
+def test_the_school_is_remembered_across_a_run_without_schoolinfo(tmp_path, library_url):
+    pupils = _school(3)
+    info = lambda estab: response("SchoolInfo", [{"Id": "1", "Name": "X", "EstabId": estab}])  # noqa: E731
+    config = make_config(tmp_path, library_url)
+    write_export(tmp_path / "export", Students=pupils, SchoolInfo=info("1111111"))
+    assert run_sync(config).outcome == "ok"
+    (tmp_path / "export" / "SchoolInfo.json").unlink()
+    quiet = run_sync(config)
+    assert quiet.outcome == "ok"
+    assert any("cannot be checked to be the same school" in w for w in quiet.plan.warnings)
+    write_export(tmp_path / "export", Students=pupils, SchoolInfo=info("2222222"))
+    report = run_sync(config)
+    assert report.outcome == "refused" and "earlier syncs were from 1111111" in report.message
+
+
+def test_a_dry_run_exits_3_when_the_real_run_would_be_stopped(tmp_path, library_url, capsys):
+    _linked_library(tmp_path, library_url, 10)
+    write_export(tmp_path / "export", Students=_school(10)[:5])
+    (tmp_path / "config.toml").write_text(
+        f'[source]\npath = "export"\n[library]\nurl = "{library_url}"\n[sync]\nlog_file = "mislink.log"\n')
+    assert main(["--config", str(tmp_path / "config.toml"), "--sync", "--dry-run"]) == ExitCode.GUARD
+    assert "a real run would stop: it would recycle 5 of 10" in capsys.readouterr().out
+    write_export(tmp_path / "export", Students=_school(10))
+    assert main(["--config", str(tmp_path / "config.toml"), "--sync", "--dry-run"]) == ExitCode.OK

@@ -14,15 +14,15 @@ import pytest
 
 from engine.cli import ExitCode
 from engine.db import connect
-from engine.lock import SyncLocked, sync_lock
+from engine.lock import LibraryBusy, library_lock
 from engine.sync import run_sync
 from tests.builders import make_config, student, write_export
 
 HOLD_LOCK = textwrap.dedent("""
     import sys, time
     from engine.db import connect
-    from engine.lock import sync_lock
-    with sync_lock(connect(sys.argv[1])):
+    from engine.lock import library_lock
+    with library_lock(connect(sys.argv[1])):
         print("locked", flush=True)
         time.sleep(60)
 """)
@@ -44,23 +44,23 @@ def _cli(config: Path) -> subprocess.CompletedProcess:
 def test_second_sync_exits_4_while_another_process_holds_the_lock(tmp_path, library_url):
     config = _config_file(tmp_path, library_url)
     engine = connect(library_url)
-    with sync_lock(engine):
+    with library_lock(engine):
         started = time.monotonic()
         result = _cli(config)
         assert time.monotonic() - started < 30, "a locked sync must not wait"
     engine.dispose()
     assert result.returncode == ExitCode.LOCKED, result.stderr
-    assert "another mislink sync is running" in result.stdout
+    assert "another mislink process is changing this library" in result.stdout
     assert _cli(config).returncode == ExitCode.OK
 
 
 def test_lock_is_refused_within_one_process_too(tmp_path, library_url):
     _config_file(tmp_path, library_url)
     engine = connect(library_url)
-    with sync_lock(engine):
+    with library_lock(engine):
         report = run_sync(make_config(tmp_path, library_url))
-        with pytest.raises(SyncLocked):
-            with sync_lock(engine):
+        with pytest.raises(LibraryBusy):
+            with library_lock(engine):
                 pass
     engine.dispose()
     assert report.outcome == "locked", report.message

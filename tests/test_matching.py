@@ -82,9 +82,16 @@ def test_upn_matches_an_unlinked_borrower_with_another_name():
 
 
 def test_former_upn_matches():
-    rows = [borrower_row(1, "Ada", "Lovelace", upn="T12345678901A")]
-    person = pupil("10", "Ada", "King", upn="A123456789012", former_upn="T12345678901A")
+    rows = [borrower_row(1, "Ada", "Lovelace", upn="X12345678901A")]
+    person = pupil("10", "Ada", "King", upn="A123456789012", former_upn="X12345678901A")
     assert match([person], rows) == {"10": matched(1, Tier.UPN)}
+
+
+def test_a_upn_with_a_wrong_check_letter_is_never_trusted():
+    rows = [borrower_row(1, "Addie", "Byron", upn="B123456789012")]  # A is the right check letter
+    assert reason(match([pupil("10", "Ada", "Lovelace", upn="B123456789012")], rows)["10"]) is IntakeReason.NO_MATCH
+    rows = [borrower_row(1, "Addie", "Byron", upn="A123456789012")]
+    assert match([pupil("10", "Ada", "Lovelace", upn="A123456789012")], rows) == {"10": matched(1, Tier.UPN)}
 
 
 def test_upn_with_a_contradicting_date_of_birth_goes_to_intake():
@@ -114,6 +121,13 @@ def test_upn_of_a_borrower_linked_to_someone_else_is_never_taken_over():
 
 
 # --- Tier 3: forename, surname and date of birth -----------------------------------------------------
+
+def test_a_clear_gender_disagreement_vetoes_a_name_and_date_of_birth_match():
+    rows = [borrower_row(1, "Sam", "Jones", gender="F")]
+    assert reason(match([pupil("10", "Sam", "Jones", gender="M")], rows)["10"]) is IntakeReason.NO_MATCH
+    assert match([pupil("10", "Sam", "Jones", gender="F")], rows) == {"10": matched(1, Tier.NAME_DOB)}
+    assert match([pupil("10", "Sam", "Jones", gender=None)], rows) == {"10": matched(1, Tier.NAME_DOB)}
+
 
 @pytest.mark.parametrize("typed_forename, typed_surname", [
     ("ZOE", "SMITH JONES"), ("zoe", "smith-jones"), ("  Zoë ", "Smith  Jones"), ("Zoe", "Smith‐Jones"),
@@ -220,9 +234,9 @@ def test_two_people_sharing_a_upn_claim_one_borrower_and_get_neither():
 
 
 def test_each_tier_in_one_run():
-    rows = [borrower_row(1, "Ada", "Lovelace", mis_id="10"), borrower_row(2, "Alan", "Turing", upn="B123456789012"),
+    rows = [borrower_row(1, "Ada", "Lovelace", mis_id="10"), borrower_row(2, "Alan", "Turing", upn="A123456789012"),
             borrower_row(3, "Grace", "Hopper", dob="2011-12-09")]
-    people = [pupil("10", "Ada", "Lovelace"), pupil("11", "Alan", "Turing", upn="B123456789012"),
+    people = [pupil("10", "Ada", "Lovelace"), pupil("11", "Alan", "Turing", upn="A123456789012"),
               pupil("12", "Grace", "Hopper", date(2011, 12, 9)), pupil("13", "New", "Pupil")]
     assert match(people, rows) == {"10": matched(1, Tier.LINK), "11": matched(2, Tier.UPN),
                                    "12": matched(3, Tier.NAME_DOB), "13": Unmatched(IntakeReason.NO_MATCH)}

@@ -31,7 +31,7 @@ from tests.builders import make_config, student, write_export
 FORENAMES = ["Ava", "Ava-Mae", "Zoë", "Zoe", "Mohammed", "Mo", "Liam"]
 SURNAMES = ["Smith", "Smith-Jones", "Khan", "O'Brien"]
 DOBS = [date(2012, 3, 4), date(2012, 4, 3), date(2013, 1, 1), None]
-UPNS = ["A123456789012", "B123456789012", None]
+UPNS = ["A123456789012", "M926123420001", None]  # two valid UPNs
 GROUPS = ["7A", "8B", None]
 
 incoming = st.fixed_dictionaries({

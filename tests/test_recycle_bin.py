@@ -77,3 +77,29 @@ def test_restore_refuses_a_borrower_not_in_the_bin(library_url):
                 assert reason in str(exc)
             else:
                 raise AssertionError(f"restoring {barcode} should be refused")
+
+
+def test_purge_removes_what_the_library_knew_about_them_and_logs_each(tmp_path, library_url, capsys):
+    engine = _bin(library_url)
+    with Session(engine) as session, session.begin():
+        old1 = session.scalar(select(Borrower.id).where(Borrower.barcode == "OLD1"))
+        session.add(SyncEvent(action="updated", borrower_id=old1, field="surname", old_value="Secretname"))
+    config = tmp_path / "config.toml"
+    config.write_text(f'[library]\nurl = "{library_url}"\n[sync]\nlog_file = "mislink.log"\n')
+    assert main(["--config", str(config), "recycle-bin", "purge", "--older-than", "30"]) == ExitCode.OK
+    with Session(engine) as session:
+        values = [e.old_value for e in session.scalars(select(SyncEvent))]
+    assert "Secretname" not in values and "OLD1" in values
+    assert "recycle bin: removed OLD1 for good" in (tmp_path / "mislink.log").read_text()
+
+
+def test_purge_and_restore_wait_for_nobody_while_a_sync_writes(tmp_path, library_url):
+    from engine.lock import library_lock
+
+    engine = _bin(library_url)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[library]\nurl = "{library_url}"\n[sync]\nlog_file = "mislink.log"\n')
+    with library_lock(connect(library_url)):
+        assert main(["--config", str(config), "recycle-bin", "restore", "NEW1"]) == ExitCode.LOCKED
+        assert main(["--config", str(config), "recycle-bin", "list"]) == ExitCode.OK, "reading needs no lock"
+    assert _barcodes(engine) == {"OLD1", "OLD2", "NEW1", "LIVE"}

@@ -139,7 +139,21 @@ def test_a_failure_mid_apply_exits_1_through_the_cli(tmp_path, library_url, monk
     assert code == ExitCode.FAILED == 1
     out = json.loads(capsys.readouterr().out)
     assert out["outcome"] == "failed" and "injected" in out["message"]
+    assert "intake_added" not in out and "updated" not in out, "a failed run reports no counts as done"
     assert without_failed_runs(library.snapshot()) == before
+
+
+def test_a_log_that_cannot_be_written_never_turns_a_done_sync_into_a_failure(tmp_path, library_url, capsys):
+    library, later = busy_school(tmp_path, library_url)
+    sync(tmp_path, library_url, later, dry_run=True)  # writes the export
+    (tmp_path / "logdir").mkdir()
+    config = tmp_path / "config.toml"
+    config.write_text(f'[source]\npath = "export"\n[library]\nurl = "{library_url}"\n'
+                      '[sync]\nlog_file = "logdir"\nmax_recycle_share = 1.0\n', encoding="utf-8")
+    assert main(["--config", str(config), "--sync", "--json"]) == ExitCode.OK
+    out = json.loads(capsys.readouterr().out)
+    assert out["outcome"] == "ok" and "could not write the run log" in out["message"]
+    assert [r["outcome"] for r in library.rows("sync_runs")][-1] == "ok"
 
 
 def test_a_bug_mid_apply_also_leaves_the_library_as_it_was(tmp_path, library_url, monkeypatch):
@@ -149,7 +163,7 @@ def test_a_bug_mid_apply_also_leaves_the_library_as_it_was(tmp_path, library_url
     monkeypatch.setattr(engine.apply, "_apply_intake", lambda *a, **k: 1 / 0)
     report = sync(tmp_path, library_url, later)
     assert report.outcome == "failed"
-    assert report.message.startswith("unexpected error, nothing written: ZeroDivisionError")
+    assert report.message == "unexpected error (ZeroDivisionError), nothing written"
     assert "sync failed" in (tmp_path / "mislink.log").read_text()
     assert without_failed_runs(library.snapshot()) == before
 

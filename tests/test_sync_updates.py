@@ -61,6 +61,18 @@ def test_an_unchanged_borrower_has_no_events(tmp_path, library_url):
     assert library.borrower("B001") == before
 
 
+def test_counts_add_up_when_a_purge_meets_a_leaver(tmp_path, library_url):
+    library = Library(library_url)
+    library.add_borrower("B001", "Ada", "Lovelace", mis_id="10", email="ada@example.org")
+    library.add_borrower("B002", "Alan", "Turing", mis_id="11", email="alan@example.org")
+    report = sync(tmp_path, library_url, [ada(), student("Alan", "Turing", Id="11", StudentStatus="Leaver")])
+    counts = report.counts
+    # Ada: linked, her email purged (updated); Alan: a leaver, recycled (and purged).
+    assert (counts["matched_by_link"], counts["updated"], counts["unchanged"], counts["recycled"]) == (2, 2, 0, 1)
+    again = sync(tmp_path, library_url, [ada(), student("Alan", "Turing", Id="11", StudentStatus="Leaver")])
+    assert (again.counts["updated"], again.counts["unchanged"], again.counts["recycled"]) == (0, 2, 0)
+
+
 def test_an_empty_incoming_value_never_blanks_a_stored_one(tmp_path, library_url):
     library = Library(library_url)
     library.add_borrower("B001", "Ada", "Lovelace")
@@ -153,6 +165,8 @@ def test_status_changes_are_events(tmp_path, library_url):
     gone = sync(tmp_path, library_url, others)
     events = library.events(gone.run_id)
     assert [(e["action"], e["field"], e["borrower_id"]) for e in events] == [
-        ("recycled", "status", borrower_id), ("updated", "tutor_group", borrower_id)]
-    assert events[0]["old_value"] == "active"
-    assert events[1]["new_value"] == "Leaver 2024 (Old Group 8A)"
+        ("recycled", "status", borrower_id), ("recycled", "recycled_reason", borrower_id),
+        ("updated", "tutor_group", borrower_id)]
+    assert (events[0]["old_value"], events[0]["new_value"]) == ("active", "recycled")
+    assert events[1]["new_value"] == "no longer in the MIS export"
+    assert events[2]["new_value"] == "Leaver 2024 (Old Group 8A)"
