@@ -4,10 +4,18 @@ from __future__ import annotations
 import re
 
 from engine.config import BarcodeSettings
+from engine.text import MAX_LENGTHS
 
 
 class BarcodeError(ValueError):
     """No barcode can be given; the message says why."""
+
+
+def barcode_key(barcode: str) -> str:
+    """The form in which two barcodes clash. MariaDB's unique index ignores
+    case, so "lib-1" and "LIB-1" must be one barcode on every database, or the
+    clash would surface as an IntegrityError on MariaDB alone."""
+    return barcode.casefold()
 
 
 class BarcodeAllocator:
@@ -19,10 +27,14 @@ class BarcodeAllocator:
 
     def __init__(self, settings: BarcodeSettings, existing: set[str]):
         self.settings = settings
-        self.taken = set(existing)
-        pattern = re.compile(rf"^{re.escape(settings.prefix)}(\d+)$")
+        self.taken = {barcode_key(b) for b in existing}
+        # Case-blind like the clash check: "s000041" typed by hand still counts.
+        pattern = re.compile(rf"^{re.escape(settings.prefix)}(\d+)$", re.IGNORECASE)
         numbers = [int(m.group(1)) for b in existing if (m := pattern.match(b))]
         self.next_number = max(numbers, default=0) + 1
+
+    def is_taken(self, barcode: str) -> bool:
+        return barcode_key(barcode) in self.taken
 
     def allocate(self, *, mis_id: str | None = None, admission_no: str | None = None, label: str = "") -> str:
         scheme = self.settings.scheme
@@ -30,23 +42,24 @@ class BarcodeAllocator:
             while True:
                 barcode = f"{self.settings.prefix}{self.next_number:0{self.settings.digits}d}"
                 self.next_number += 1
-                if barcode not in self.taken:
+                if not self.is_taken(barcode):
                     break
         else:
             source = mis_id if scheme == "mis_id" else admission_no
             if not source:
                 raise BarcodeError(f"{label}: has no {scheme.replace('_', ' ')} to make a barcode from")
             barcode = f"{self.settings.prefix}{source}"
-            if barcode in self.taken:
+            if self.is_taken(barcode):
                 raise BarcodeError(f"{label}: barcode {barcode} (from the {scheme.replace('_', ' ')}) "
                                    "already belongs to another borrower")
-        if len(barcode) > 64:
-            raise BarcodeError(f"{label}: barcode {barcode[:20]}… is longer than 64 characters")
-        self.taken.add(barcode)
+        limit = MAX_LENGTHS["barcode"]
+        if len(barcode) > limit:
+            raise BarcodeError(f"{label}: barcode {barcode[:20]}… is longer than {limit} characters")
+        self.taken.add(barcode_key(barcode))
         return barcode
 
     def claim(self, barcode: str, label: str = "") -> None:
         """Reserve a barcode given by hand; a clash is refused."""
-        if barcode in self.taken:
+        if self.is_taken(barcode):
             raise BarcodeError(f"{label}: barcode {barcode} already belongs to another borrower")
-        self.taken.add(barcode)
+        self.taken.add(barcode_key(barcode))

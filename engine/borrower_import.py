@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,19 +19,19 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from engine.apply import EventLog
-from engine.barcodes import BarcodeAllocator, BarcodeError
+from engine.barcodes import BarcodeAllocator, BarcodeError, barcode_key
 from engine.config import BarcodeSettings
-from engine.export.fields import FieldProblem, parse_date
+from engine.export.fields import FieldProblem, parse_date, text
 from engine.models import Borrower, SyncRun, utcnow
-from engine.text import clean, name_key, year_label
+from engine.text import EncodingProblem, clean, decode_windows_text, gender_code, name_key, year_label
 
 REQUIRED = ("ManagementSystemID", "Forename", "Surname", "DateOfBirth", "Gender", "TutorGroup", "YearGroup")
 OPTIONAL = ("Barcode", "Type", "UPN", "AdmissionNo")
-GENDERS = {"m": "M", "male": "M", "f": "F", "female": "F"}
 TYPES = {"": "student", "student": "student", "pupil": "student", "staff": "staff"}
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-LIMITS = {"ManagementSystemID": 64, "Forename": 100, "Surname": 100, "TutorGroup": 64, "YearGroup": 64,
-          "Barcode": 64, "UPN": 64, "AdmissionNo": 64}
+# The kind of library column each stored text column goes to: the same width
+# and control-character rules as the Xporter reader (engine.text).
+TEXT_COLUMNS = {"ManagementSystemID": "id", "Forename": "name", "Surname": "name", "TutorGroup": "group",
+                "YearGroup": "group", "Barcode": "barcode", "UPN": "id", "AdmissionNo": "id"}
 
 
 class ImportFileError(Exception):
@@ -63,10 +62,12 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     except OSError as exc:
         raise ImportFileError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
-    reader = csv.reader(io.StringIO(text, newline=""))
+        # Excel saves Windows-1252 or UTF-8; a file mixing them is refused
+        # rather than read with its accented names garbled.
+        content, _ = decode_windows_text(raw)
+    except EncodingProblem as problem:
+        raise ImportFileError(f"{path}: {problem}") from None
+    reader = csv.reader(io.StringIO(content, newline=""))
     header = next(reader, None)
     if not header:
         raise ImportFileError(f"{path}: empty file")
@@ -97,8 +98,8 @@ def import_borrowers(session: Session, path: Path, barcodes: BarcodeSettings, *,
     caller's transaction."""
     rows = read_rows(path)
     result = ImportResult()
-    existing = _existing(session)
-    allocator = BarcodeAllocator(barcodes, {r.barcode for r in existing["barcode"].values()})
+    library = _LibraryBorrowers.read(session)
+    allocator = BarcodeAllocator(barcodes, library.barcodes)
     seen_ids: set[tuple[str, str]] = set()
     # Barcodes compare without regard to case: MariaDB's unique index does,
     # so "b123" and "B123" must be one barcode on every database.
@@ -107,7 +108,7 @@ def import_borrowers(session: Session, path: Path, barcodes: BarcodeSettings, *,
     for line, row in rows:
         try:
             values = _borrower_values(row, today or date.today())
-            if _already_present(values, existing):
+            if library.holds(values):
                 result.already_present += 1
                 continue
             key = (values["borrower_type"], values["mis_id"])
@@ -116,7 +117,7 @@ def import_borrowers(session: Session, path: Path, barcodes: BarcodeSettings, *,
                     raise ValueError(f"ManagementSystemID {values['mis_id']} appears twice in the file")
                 seen_ids.add(key)
             if values["barcode"]:
-                other_line = given_barcodes.setdefault(values["barcode"].casefold(), line)
+                other_line = given_barcodes.setdefault(barcode_key(values["barcode"]), line)
                 if other_line != line:
                     raise ValueError(f"Barcode {values['barcode']} is also given on line {other_line}")
                 allocator.claim(values["barcode"], "Barcode")
@@ -145,13 +146,8 @@ def import_borrowers(session: Session, path: Path, barcodes: BarcodeSettings, *,
 
 
 def _borrower_values(row: dict[str, str], today: date) -> dict:
-    for column, limit in LIMITS.items():
-        value = clean(row.get(column))
-        if value and len(value) > limit:
-            raise ValueError(f"{column} is longer than {limit} characters")
-        if value and CONTROL_CHARACTERS.search(value):
-            raise ValueError(f"{column} contains a control character")
-    forename, surname = clean(row.get("Forename")), clean(row.get("Surname"))
+    cells = {column: _text_cell(row, column, kind) for column, kind in TEXT_COLUMNS.items()}
+    forename, surname = cells["Forename"], cells["Surname"]
     if not forename:
         raise ValueError("Forename is empty")
     if not surname:
@@ -160,54 +156,85 @@ def _borrower_values(row: dict[str, str], today: date) -> dict:
         dob = parse_date(row.get("DateOfBirth"), "DateOfBirth", today=today, allow_future=False)
     except FieldProblem as problem:
         raise ValueError(f"DateOfBirth {row.get('DateOfBirth')!r} is {problem.reason}") from None
-    gender_text = clean(row.get("Gender")) or ""
-    if gender_text and gender_text.casefold() not in GENDERS:
+    gender_text = clean(row.get("Gender"))
+    gender = gender_code(gender_text) if gender_text else None
+    if gender_text and gender is None:
         raise ValueError(f"Gender {gender_text!r} is not M, F, Male or Female")
     kind = (clean(row.get("Type")) or "").casefold()
     if kind not in TYPES:
         raise ValueError(f"Type {row.get('Type')!r} is not student or staff")
-    mis_id = clean(row.get("ManagementSystemID"))
+    mis_id = cells["ManagementSystemID"]
     borrower_type = TYPES[kind]
-    upn = clean(row.get("UPN"))
+    upn = cells["UPN"]
     return {
-        "barcode": clean(row.get("Barcode")),
+        "barcode": cells["Barcode"],
         "borrower_type": borrower_type,
         "mis_person_type": borrower_type if mis_id else None,
         "mis_id": mis_id,
         "upn": upn.replace(" ", "").upper() if upn else None,
-        "admission_no": clean(row.get("AdmissionNo")),
+        "admission_no": cells["AdmissionNo"],
         "forename": forename,
         "surname": surname,
         "date_of_birth": dob,
-        "gender": GENDERS.get(gender_text.casefold()),
-        "tutor_group": clean(row.get("TutorGroup")),
-        "year_group": year_label(row.get("YearGroup")),
+        "gender": gender,
+        "tutor_group": cells["TutorGroup"],
+        "year_group": year_label(cells["YearGroup"]),
         "status": "active",
     }
 
 
-def _existing(session: Session) -> dict:
-    rows = session.execute(select(Borrower.barcode, Borrower.borrower_type, Borrower.mis_person_type,
-                                  Borrower.mis_id, Borrower.forename, Borrower.surname,
-                                  Borrower.date_of_birth)).all()
-    return {
-        "barcode": {r.barcode.casefold(): r for r in rows},
-        "mis": {(r.mis_person_type, r.mis_id) for r in rows if r.mis_id},
-        "name_dob": {(r.borrower_type, name_key(r.forename), name_key(r.surname), r.date_of_birth) for r in rows},
-    }
+def _text_cell(row: dict[str, str], column: str, kind: str) -> str | None:
+    try:
+        return text(row.get(column), column, kind)
+    except FieldProblem as problem:
+        raise ValueError(f"{column} {problem.reason}") from None
 
 
-def _already_present(values: dict, existing: dict) -> bool:
-    """Is this row a borrower the library already has? A barcode that belongs
-    to somebody else is an error, not a match."""
-    same_person = (values["borrower_type"], name_key(values["forename"]), name_key(values["surname"]),
-                   values["date_of_birth"])
-    stored = existing["barcode"].get(values["barcode"].casefold()) if values["barcode"] else None
-    if stored is not None:
-        if (stored.borrower_type, name_key(stored.forename), name_key(stored.surname),
-                stored.date_of_birth) == same_person:
+def _person(borrower_type: str, forename: str | None, surname: str | None, dob: date | None) -> tuple:
+    """The form in which a row and a borrower are the same person."""
+    return borrower_type, name_key(forename), name_key(surname), dob
+
+
+_NAME_PAIRS = (("forename", "surname"), ("preferred_forename", "preferred_surname"),
+               ("legal_forename", "legal_surname"))
+
+
+@dataclass
+class _LibraryBorrowers:
+    """The borrowers the library already has, as a CSV row is compared with
+    them. A borrower is known by every name it holds: the sync may have
+    replaced the name the librarian typed with the school's preferred one, and
+    the typed name still names the same borrower."""
+    barcodes: set[str]
+    barcode_keys: set[str]
+    linked: set[tuple[str, str]]
+    unlinked_people: set[tuple]
+    all_people: set[tuple]
+
+    @classmethod
+    def read(cls, session: Session) -> _LibraryBorrowers:
+        names = [getattr(Borrower, column) for pair in _NAME_PAIRS for column in pair]
+        rows = session.execute(select(Borrower.barcode, Borrower.borrower_type, Borrower.mis_person_type,
+                                      Borrower.mis_id, Borrower.date_of_birth, *names)).all()
+        library = cls(barcodes={r.barcode for r in rows}, barcode_keys={barcode_key(r.barcode) for r in rows},
+                      linked={(r.mis_person_type, r.mis_id) for r in rows if r.mis_id},
+                      unlinked_people=set(), all_people=set())
+        for r in rows:
+            people = {_person(r.borrower_type, getattr(r, f), getattr(r, s), r.date_of_birth)
+                      for f, s in _NAME_PAIRS if getattr(r, f) and getattr(r, s)}
+            library.all_people |= people
+            if not r.mis_id:
+                library.unlinked_people |= people
+        return library
+
+    def holds(self, values: dict) -> bool:
+        """Is this row a borrower the library already has? Then the library's
+        copy wins: the sync or a librarian may have corrected it since, so a
+        difference is never an error (re-running an import must be safe)."""
+        if values["barcode"] and barcode_key(values["barcode"]) in self.barcode_keys:
             return True
-        raise ValueError(f"Barcode {values['barcode']} already belongs to another borrower")
-    if values["mis_id"]:
-        return (values["mis_person_type"], values["mis_id"]) in existing["mis"]
-    return same_person in existing["name_dob"]
+        person = _person(values["borrower_type"], values["forename"], values["surname"], values["date_of_birth"])
+        if values["mis_id"]:
+            # A borrower linked to another MIS person is somebody else.
+            return (values["mis_person_type"], values["mis_id"]) in self.linked or person in self.unlinked_people
+        return person in self.all_people

@@ -2,13 +2,19 @@
 
 Everything that compares names or groups goes through here, so that "Zoë
 Smith-Jones", "ZOE SMITH JONES" and " zoe  smith-jones" are one person to every
-part of the engine.
+part of the engine. It is also the one place that decides what text may be
+stored (column widths, control characters, gender codes) and how a file's bytes
+become text, so the Xporter reader and the borrower CSV import cannot drift
+apart.
 """
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from functools import lru_cache
+
+from engine.models import Borrower
 
 # Letters that do not decompose into a base letter plus an accent under NFKD.
 _UNDECOMPOSABLE = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D",
@@ -70,3 +76,81 @@ def year_number(value: object) -> int | None:
         return 0
     match = _YEAR_NUMBER.match(text)
     return int(match.group(1)) if match else None
+
+
+def _width(column: str) -> int:
+    return Borrower.__table__.c[column].type.length
+
+
+# The library's column widths, read from the models so that anything a reader
+# accepts fits where it is written: a longer value is rejected, never
+# truncated. Each kind names the borrower column it is measured against; the
+# guardian and Intake columns of the same kind have the same width (a test
+# checks it).
+MAX_LENGTHS = {kind: _width(column) for kind, column in {
+    "name": "forename", "id": "mis_id", "barcode": "barcode", "group": "tutor_group", "email": "email",
+    "phone": "phone", "address": "address", "postcode": "postcode", "gender": "gender"}.items()}
+
+# Control characters left after whitespace is collapsed: PostgreSQL refuses a
+# NUL outright, which would fail the whole run rather than this one record.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+# The spellings of gender that both the MIS and MLS's CSV import use.
+GENDERS = {"m": "M", "male": "M", "f": "F", "female": "F"}
+
+
+def storage_problem(value: str, kind: str) -> str | None:
+    """Why a cleaned value cannot be stored in a column of this kind, or None.
+    Each reader words the refusal its own way (a rejected record, a bad row)."""
+    if len(value) > MAX_LENGTHS[kind]:
+        return f"is longer than {MAX_LENGTHS[kind]} characters ({len(value)})"
+    # isprintable() first: it is fast and true for almost every value.
+    if not value.isprintable() and _CONTROL.search(value):
+        return "contains a control character"
+    return None
+
+
+def gender_code(value: str) -> str | None:
+    """"M" or "F" for the spellings in ``GENDERS``; None for anything else."""
+    return GENDERS.get(value.casefold())
+
+
+class EncodingProblem(ValueError):
+    """A file's bytes cannot be trusted as text; the message says where."""
+
+
+# One complete, well-formed UTF-8 sequence of two to four bytes (RFC 3629:
+# no overlong forms, no surrogates, nothing above U+10FFFF).
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}")
+
+
+def decode_windows_text(raw: bytes) -> tuple[str, str]:
+    """(text, encoding) of a file written on a Windows machine: UTF-16 with a
+    BOM, UTF-8 (BOM or not), or Windows-1252.
+
+    Windows-1252 is only a fallback for a file that holds no UTF-8 at all. A
+    file that is UTF-8 apart from a stray bad byte is refused, naming the byte:
+    reading it as Windows-1252 would turn every accented name in it into
+    mojibake ("Zoë" -> "ZoÃ«") without anyone noticing."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise EncodingProblem(f"not valid UTF-16 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        return raw.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError as exc:
+        if _UTF8_MULTIBYTE.search(raw):
+            # The decoder counts from after a BOM; a person counts from the start.
+            offset = exc.start + (len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0)
+            line = raw.count(b"\n", 0, offset) + 1
+            raise EncodingProblem(
+                f"byte {offset} (line {line}) is not valid UTF-8, though other characters in it are: "
+                "it is damaged or mixes encodings, so it is not read (guessing would garble names)") from None
+    try:
+        return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as exc:
+        raise EncodingProblem(f"neither UTF-8 nor Windows-1252 text (byte {exc.start})") from None

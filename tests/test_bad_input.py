@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import Library, sync, student, write_export
+from tests.builders import Library, student, sync
 
 GOOD = [student("Ada", "Lovelace", Id="1"), student("Alan", "Turing", Id="2")]
 
@@ -36,6 +36,11 @@ def _write(tmp_path: Path, name: str, content: bytes | str) -> None:
     (folder / name).write_bytes(data)
 
 
+# UTF-8 accented names and one stray Windows-1252 byte: read as Windows-1252
+# it would garble "Zoë Brontë" and succeed.
+DAMAGED_UTF8 = json.dumps({"Students": [*GOOD, student("Zoë", "Brontë", Id="3")]},
+                          ensure_ascii=False).encode().replace(b"Turing", b"Tur\xefng")
+
 FILE_ERRORS = {
     "malformed JSON": ("Students.json", '{"Students": [{"Id": "1",}]}', "not valid JSON"),
     "truncated JSON": ("Students.json", json.dumps({"Students": GOOD})[:120], "not valid JSON"),
@@ -48,6 +53,7 @@ FILE_ERRORS = {
     "Xporter error envelope": ("Students.json", '{"ExceptionMessage": "Token expired"}', "Token expired"),
     "missing endpoint file": ("Staff.json", json.dumps({"Staff": []}), "Students.json (or .xml): missing"),
     "not even text": ("Students.json", b"\x81\x8d\x8f\x90\x9d" * 10, "neither UTF-8 nor Windows-1252"),
+    "UTF-8 with one bad byte": ("Students.json", DAMAGED_UTF8, "is not valid UTF-8"),
 }
 
 

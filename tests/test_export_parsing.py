@@ -1,15 +1,22 @@
 """Reading an export folder: JSON = XML, Xporter's quirks, per-record rejections."""
 from __future__ import annotations
 
+import ast
 import json
+import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from engine.config import DataSettings
 from engine.export import ExportError, Rejection, read_export
+from engine.models import Borrower, Guardian, IntakeEntry
 from engine.person import PersonType, Presence
+from engine.text import GENDERS, MAX_LENGTHS
 from tests.builders import TODAY, response, staff_member, student, write_export
+
+ENGINE = Path(__file__).resolve().parents[1] / "engine"
 
 NO_STAFF = DataSettings()
 WITH_STAFF = DataSettings(staff=True, staff_year_group=12)
@@ -224,6 +231,89 @@ def test_windows_encodings_are_read(tmp_path):
     export = read(tmp_path)
     assert export.persons[0].preferred_surname == "Brontë"
     assert any("Windows-1252" in w for w in export.warnings)
+
+
+def test_a_utf8_file_with_one_bad_byte_is_refused_not_garbled(tmp_path):
+    # Read as Windows-1252, "Zoë Brontë" would come out as "ZoÃ« BrontÃ«" and
+    # the run would succeed: the damage must stop the run instead.
+    body = json.dumps(response("Students", [student("Zoë", "Brontë", Id="1"), student("Ann", "Lee", Id="2")]),
+                      ensure_ascii=False, indent=1).encode("utf-8").replace(b"Lee", b"L\xe9e")
+    (tmp_path / "Students.json").write_bytes(body)
+    offset = body.index(b"\xe9")
+    line = body[:offset].count(b"\n") + 1
+    with pytest.raises(ExportError, match=rf"^Students\.json: byte {offset} \(line {line}\) is not valid UTF-8"):
+        read(tmp_path)
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(tmp_path):
+    path = tmp_path / "Students.json"
+    with path.open("wb") as sparse:  # takes no disk space and, if refused, no memory
+        sparse.truncate(513 * 1024**2)
+    started = time.monotonic()
+    with pytest.raises(ExportError, match=r"^Students\.json: larger than 512 MB"):
+        read(tmp_path)
+    assert time.monotonic() - started < 2
+
+
+# Which kind of text each library column holds (see engine.text.MAX_LENGTHS).
+COLUMN_KINDS = {
+    Borrower: {"barcode": "barcode", "mis_id": "id", "idaas_id": "id", "external_id": "id", "upn": "id",
+               "admission_no": "id", "forename": "name", "surname": "name", "preferred_forename": "name",
+               "preferred_surname": "name", "legal_forename": "name", "legal_surname": "name",
+               "middle_name": "name", "gender": "gender", "year_group": "group", "tutor_group": "group",
+               "house": "group", "email": "email", "phone": "phone", "address": "address", "postcode": "postcode"},
+    Guardian: {"contact_id": "id", "name": "name", "relationship": "group", "phone": "phone", "email": "email"},
+    IntakeEntry: {"mis_id": "id", "forename": "name", "surname": "name", "year_group": "group",
+                  "tutor_group": "group"},
+}
+
+
+@pytest.mark.parametrize("model", COLUMN_KINDS, ids=lambda model: model.__name__)
+def test_text_limits_are_the_library_column_widths(model):
+    widths = {column: model.__table__.c[column].type.length for column in COLUMN_KINDS[model]}
+    assert widths == {column: MAX_LENGTHS[kind] for column, kind in COLUMN_KINDS[model].items()}
+
+
+def test_the_export_reader_checks_text_by_the_same_rules_as_the_import(tmp_path, monkeypatch):
+    # One table of widths and genders (engine.text) for both readers: change
+    # it and the export reader follows, as the import does (test_borrower_import).
+    monkeypatch.setitem(MAX_LENGTHS, "name", 5)
+    monkeypatch.setitem(GENDERS, "x", "X")
+    export = read(write_export(tmp_path, Students=[student("Annabel", "A", Id="1"), student("Ann", "B", Id="2",
+                                                                                            Gender="x")]))
+    assert [(r.record, r.field, r.reason) for r in export.rejections] == [
+        ("student 1", "Forename", "is longer than 5 characters (7)")]
+    assert [p.gender for p in export.persons] == ["X"]
+
+
+def _names_used(folder: Path) -> set[str]:
+    used: set[str] = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Name):
+                used.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                used.add(node.attr)
+    return used
+
+
+def _unused_imports(tree: ast.Module) -> set[str]:
+    imported = {alias.asname or alias.name.split(".")[0] for node in tree.body
+                if isinstance(node, (ast.Import, ast.ImportFrom)) and getattr(node, "module", "") != "__future__"
+                for alias in node.names}
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    exported = {name.value for node in tree.body if isinstance(node, ast.Assign)
+                and any(getattr(t, "id", None) == "__all__" for t in node.targets) for name in node.value.elts}
+    return imported - used - exported
+
+
+def test_the_export_reader_has_no_dead_code():
+    used_anywhere = _names_used(ENGINE) | _names_used(ENGINE.parent / "tui")
+    for path in sorted((ENGINE / "export").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        assert _unused_imports(tree) == set(), path.name
+        functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+        assert functions - used_anywhere == set(), path.name
 
 
 @pytest.mark.parametrize("fields, field, reason", [

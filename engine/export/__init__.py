@@ -15,7 +15,7 @@ from pathlib import Path
 
 from engine.config import DataSettings
 from engine.export.fields import FieldMap, FieldProblem
-from engine.export.files import EndpointData, ExportError, endpoint_path, load_endpoint
+from engine.export.files import EndpointData, ExportError, load_endpoint
 from engine.export.optional import (GuardianReader, address_of, comms_by_person, decode_photo, first_email,
                                     join_phones, photo_records, staff_year, tutor_group_years, tutored_groups)
 from engine.export.people import PersonReader

@@ -8,9 +8,9 @@ each wanted field to the spelling a file actually uses, once per file.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 
-from engine.text import clean
+from engine.text import clean, storage_problem
 
 
 class FieldProblem(ValueError):
@@ -50,28 +50,18 @@ class FieldMap:
         return lambda record: next((record[k] for k in spellings if record.get(k) is not None), None)
 
 
-# Column widths in the library; a longer value is rejected, never truncated.
-MAX_LENGTHS = {"name": 100, "id": 64, "group": 64, "email": 254, "phone": 200, "address": 500,
-               "postcode": 16, "gender": 16}
-
-
-# Control characters left after whitespace is collapsed: PostgreSQL refuses a
-# NUL outright, which would fail the whole run rather than this one record.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def text(record_value: object, field: str, kind: str = "name") -> str | None:
-    """A cleaned text value that fits its library column. (``clean`` inlined:
-    this runs for every field of every record.)"""
+    """A cleaned text value that fits its library column (see
+    ``engine.text.storage_problem``). (``clean`` inlined: this runs for every
+    field of every record.)"""
     if record_value is None:
         return None
     value = " ".join((record_value if type(record_value) is str else str(record_value)).split())
     if not value:
         return None
-    if len(value) > MAX_LENGTHS[kind]:
-        raise FieldProblem(field, f"longer than {MAX_LENGTHS[kind]} characters ({len(value)})")
-    if not value.isprintable() and _CONTROL.search(value):
-        raise FieldProblem(field, "contains a control character")
+    problem = storage_problem(value, kind)
+    if problem:
+        raise FieldProblem(field, problem)
     return value
 
 
@@ -125,10 +115,3 @@ def number(record_value: object) -> int | None:
     except ValueError:
         return None
 
-
-def timestamp_date(record_value: object) -> date | None:
-    value = clean(record_value)
-    try:
-        return datetime.fromisoformat(value).date() if value else None
-    except ValueError:
-        return None

@@ -9,11 +9,10 @@ from datetime import date
 
 from engine.export.fields import FieldMap, FieldProblem, identifier, parse_date, text
 from engine.person import Person, PersonType, Presence
-from engine.text import clean, year_label
+from engine.text import clean, gender_code, year_label
 
 _STUDENT_PRESENCE = {"onroll": Presence.ON_ROLL, "leaver": Presence.LEFT, "preadmission": Presence.ARRIVING}
 _STAFF_PRESENCE = {"current": Presence.ON_ROLL, "previous": Presence.LEFT, "future": Presence.ARRIVING}
-_GENDERS = {"m": "M", "male": "M", "f": "F", "female": "F"}
 
 
 class PersonReader:
@@ -94,7 +93,9 @@ def _upn(value: object, field: str) -> str | None:
 
 
 def _gender(value: object) -> str | None:
+    """M or F where the MIS spells it so; any other value the MIS holds is
+    kept as it is, since the school chose it."""
     cleaned = clean(value)
     if cleaned is None:
         return None
-    return _GENDERS.get(cleaned.casefold(), text(cleaned, "Gender", "gender"))
+    return gender_code(cleaned) or text(cleaned, "Gender", "gender")
