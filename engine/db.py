@@ -29,8 +29,7 @@ def connect(url: str, *, create: bool = True) -> Engine:
     if database and database != ":memory:" and not Path(database).exists():
         if not create:
             raise LibraryMissing(f"there is no library at {database} yet; run a sync first")
-        # Pupils' records: the file starts private (SQLite's -wal and -shm follow its mode).
-        os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+        _create_private(Path(database))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling delays BEGIN; take it over so that
@@ -39,6 +38,16 @@ def connect(url: str, *, create: bool = True) -> Engine:
     if create:
         Base.metadata.create_all(engine)
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Pupils' records: a new library file starts readable by its owner only
+    (SQLite's -wal and -shm files follow its mode). Where it cannot be made,
+    SQLite itself reports why when it tries."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    except OSError:
+        pass
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
