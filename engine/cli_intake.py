@@ -2,11 +2,12 @@
 
     mislink intake list [--status S] [--reason R] [--year Y] [--name TEXT]
     mislink intake show ID
-    mislink intake match ID BARCODE
+    mislink intake match ID BARCODE [--force]
     mislink intake new ID
     mislink intake transfer ID… | --all-new  [--force]
     mislink intake reject ID / unreject ID
-    mislink intake undo
+    mislink intake decisions [--limit N]
+    mislink intake undo [DECISION_ID]
     mislink intake search TEXT
 
 Each is one call into ``engine.intake`` in one transaction. ``--json`` (before
@@ -17,12 +18,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import getpass
 import json
 import sys
 from typing import Callable
 
 from engine.config import Config, mask_url
+from engine.users import current_user
 
 
 def add_intake_commands(subparsers, add: Callable[..., argparse.ArgumentParser]) -> None:
@@ -45,16 +46,24 @@ def add_intake_commands(subparsers, add: Callable[..., argparse.ArgumentParser])
     matcher = action("match", "this record is that existing borrower: link them and update the borrower")
     matcher.add_argument("id", type=int)
     matcher.add_argument("barcode")
+    _force(matcher, "match even a borrower that looks like a different person (a twin, say)")
     action("new", "this record is not yet a borrower (transfer creates them)").add_argument("id", type=int)
     transfer = action("transfer", "create borrowers for these records, barcodes by the configured scheme")
     transfer.add_argument("ids", type=int, nargs="*", metavar="ID")
     transfer.add_argument("--all-new", action="store_true", help="every record confirmed as new")
-    transfer.add_argument("--force", action="store_true", default=argparse.SUPPRESS,
-                          help="transfer even a record that looks like an existing borrower")
+    _force(transfer, "transfer even a record that looks like an existing borrower")
     action("reject", "this person is not to be imported; later syncs skip them").add_argument("id", type=int)
     action("unreject", "undo a rejection: the record waits in Intake again").add_argument("id", type=int)
-    action("undo", "revert the last Intake decision")
+    decisions = action("decisions", "the latest Intake decisions, newest first, with the ids undo takes")
+    decisions.add_argument("--limit", type=int, help="how many (the latest 20)")
+    action("undo", "revert an Intake decision: the last one, or the one with this id").add_argument(
+        "decision_id", type=int, nargs="?", metavar="DECISION_ID")
     action("search", "find borrowers by name or barcode").add_argument("text", nargs="+")
+
+
+def _force(parser: argparse.ArgumentParser, help_text: str) -> None:
+    # SUPPRESS: the top-level --force (for --sync) already gives the default.
+    parser.add_argument("--force", action="store_true", default=argparse.SUPPRESS, help=help_text)
 
 
 def run_intake(config: Config, args: argparse.Namespace) -> int:
@@ -63,7 +72,7 @@ def run_intake(config: Config, args: argparse.Namespace) -> int:
 
     from engine import intake
     from engine.cli import ExitCode
-    from engine.db import connect
+    from engine.db import connect, driver_reason
 
     try:
         engine = connect(config.library_url)
@@ -76,8 +85,7 @@ def run_intake(config: Config, args: argparse.Namespace) -> int:
         print(f"mislink: {exc}", file=sys.stderr)
         return ExitCode.FAILED
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        print(f"mislink: library database {mask_url(config.library_url)}: {reason}", file=sys.stderr)
+        print(f"mislink: library database {mask_url(config.library_url)}: {driver_reason(exc)}", file=sys.stderr)
         return ExitCode.FAILED
     if getattr(args, "json", False):
         print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
@@ -96,28 +104,24 @@ def _run(api, session, config: Config, args: argparse.Namespace) -> tuple[dict, 
         return _show(api.show_entry(session, args.id))
     if args.action == "search":
         return _search(api.search_borrowers(session, " ".join(args.text)))
+    if args.action == "decisions":
+        return _decisions(api.recent_decisions(session, args.limit or api.DECISIONS_SHOWN))
     if args.action == "transfer" and args.ids and args.all_new:
         raise api.IntakeError("give Intake ids or --all-new, not both")
-    actor = _actor()
+    actor = current_user()
+    force = getattr(args, "force", False)
     decide: dict[str, Callable] = {
-        "match": lambda: api.match_entry(session, config, args.id, args.barcode, actor=actor),
+        "match": lambda: api.match_entry(session, config, args.id, args.barcode, actor=actor, force=force),
         "new": lambda: api.mark_new(session, args.id, actor=actor),
-        "transfer": lambda: api.transfer_entries(session, config, args.ids, all_new=args.all_new,
-                                                 force=getattr(args, "force", False), actor=actor),
+        "transfer": lambda: api.transfer_entries(session, config, args.ids, all_new=args.all_new, force=force,
+                                                 actor=actor),
         "reject": lambda: api.reject_entry(session, args.id, actor=actor),
         "unreject": lambda: api.unreject_entry(session, args.id, actor=actor),
-        "undo": lambda: api.undo_last(session, actor=actor),
+        "undo": lambda: (api.undo_last(session, actor=actor) if args.decision_id is None
+                         else api.undo_decision_by_id(session, args.decision_id, actor=actor)),
     }
     decision = decide[args.action]()
     return dataclasses.asdict(decision), decision.summary[0].upper() + decision.summary[1:] + "."
-
-
-def _actor() -> str:
-    """Who decided, for the audit trail: the user running the command."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def _list(items) -> tuple[dict, str]:
@@ -175,6 +179,14 @@ def _person_json(person) -> dict:
     if record.get("photo"):
         record["photo"] = {"content_type": record["photo"]["content_type"], "digest": record["photo"]["digest"]}
     return record
+
+
+def _decisions(lines) -> tuple[dict, str]:
+    text = [f"{'ID':>6}  {'WHEN':<16}  {'WHO':<12} {'ACTION':<9} SUMMARY"]
+    text += [f"{d.id:>6}  {d.at:%Y-%m-%d %H:%M}  {d.actor[:12]:<12} {d.action:<9} {d.summary}"
+             + (f"  (undone {d.undone_at:%Y-%m-%d %H:%M} by {d.undone_by})" if d.undone_at else "") for d in lines]
+    text.append(f"{len(lines)} decision{'s' if len(lines) != 1 else ''}; undo one with `mislink intake undo ID`")
+    return {"decisions": [dataclasses.asdict(d) for d in lines]}, "\n".join(text)
 
 
 def _search(hits) -> tuple[dict, str]:

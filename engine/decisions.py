@@ -8,23 +8,43 @@ again afterwards; the difference is stored as an ``IntakeDecision``.
 anything has; then it writes the old values back and deletes the borrowers the
 decision created, which must not have been used since (loans, later events).
 ``updated_at`` is not tracked: every write moves it on, an undo included.
+
+A photo and a guardian list are kept as digests, never copied: enough to tell
+whether they changed since, not to bring an old one back, so an undo removes
+the ones a decision wrote and clears the borrower's digest column, and the next
+sync that links the borrower writes them afresh. When the school switches a
+field off, ``scrub_decisions`` replaces its stored values with ``REMOVED``,
+which an undo treats as nothing.
 """
 from __future__ import annotations
 
-import base64
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from engine.models import Borrower, BorrowerPhoto, Guardian, IntakeDecision, IntakeEntry, Loan, SyncEvent
+from engine.models import (
+    Borrower,
+    BorrowerPhoto,
+    Guardian,
+    IntakeDecision,
+    IntakeEntry,
+    Loan,
+    SyncEvent,
+)
+from engine.users import ACTOR_WIDTH
 
 TABLES: dict[str, Table] = {"borrowers": Borrower.__table__, "intake": IntakeEntry.__table__}
 UNTRACKED = {"updated_at"}
-# A borrower's attachments, tracked as if they were columns of the borrower.
+# A borrower's attachments, tracked as if they were columns of the borrower,
+# each with the borrower column that says which one it has.
 PHOTO, GUARDIANS = "photo", "guardians"
+ATTACHMENT_DIGESTS = {PHOTO: "photo_digest", GUARDIANS: "guardians_digest"}
+# What a switched-off value becomes, here as in the events (engine.apply).
+REMOVED = "(removed: switched off)"
 
 
 class UndoRefused(Exception):
@@ -49,41 +69,50 @@ class Reverted:
 def _encode(value: object) -> object:
     if isinstance(value, (date, datetime)):
         return value.isoformat()
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
     return value
 
 
 def _decode(table: Table, column: str, value: object) -> object:
-    if value is None:
+    # A scrubbed value is gone; the field it was in is switched off, so empty.
+    if value is None or value == REMOVED:
         return None
     kind = table.c[column].type.python_type
     if kind is datetime:
         return datetime.fromisoformat(value)
     if kind is date:
         return date.fromisoformat(value)
-    if kind is bytes:
-        return base64.b64decode(value)
     return value
 
 
-def _rows(session: Session, table: Table, column, value) -> list[dict]:
-    return [{k: _encode(v) for k, v in row.items()}
-            for row in session.execute(select(table).where(column == value).order_by(table.c[
-                table.primary_key.columns.keys()[0]])).mappings()]
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _photo_state(session: Session, borrower_id: int) -> dict | None:
+    photo = session.execute(select(BorrowerPhoto.content_type, BorrowerPhoto.data)
+                            .where(BorrowerPhoto.borrower_id == borrower_id)).first()
+    return {"content_type": photo.content_type, "digest": _digest(photo.data)} if photo else None
+
+
+def _guardians_state(session: Session, borrower_id: int) -> dict | None:
+    """How many guardians and a digest of who they are (their row ids aside)."""
+    guardians = [{k: v for k, v in row.items() if k not in ("id", "borrower_id")} for row in session.execute(
+        select(Guardian.__table__).where(Guardian.borrower_id == borrower_id).order_by(Guardian.id)).mappings()]
+    if not guardians:
+        return None
+    return {"count": len(guardians), "digest": _digest(json.dumps(guardians, sort_keys=True).encode("utf-8"))}
 
 
 def row_state(session: Session, table_name: str, row_id: int) -> dict | None:
-    """A row as JSON-ready values; a borrower's photo and guardians included."""
+    """A row as JSON-ready values; a borrower's photo and guardians included, as digests."""
     table = TABLES[table_name]
     row = session.execute(select(table).where(table.c.id == row_id)).mappings().first()
     if row is None:
         return None
     state = {k: _encode(v) for k, v in row.items() if k not in UNTRACKED}
     if table_name == "borrowers":
-        photos = _rows(session, BorrowerPhoto.__table__, BorrowerPhoto.borrower_id, row_id)
-        state[PHOTO] = photos[0] if photos else None
-        state[GUARDIANS] = _rows(session, Guardian.__table__, Guardian.borrower_id, row_id)
+        state[PHOTO] = _photo_state(session, row_id)
+        state[GUARDIANS] = _guardians_state(session, row_id)
     return state
 
 
@@ -124,7 +153,7 @@ class ChangeRecorder:
             if changed:
                 rows.append({"table": table_name, "id": row_id, "before": {c: old.get(c) for c in changed},
                              "after": {c: new[c] for c in changed}})
-        decision = IntakeDecision(at=now, actor=actor[:64], action=action, summary=summary[:500],
+        decision = IntakeDecision(at=now, actor=actor[:ACTOR_WIDTH], action=action, summary=summary[:500],
                                   changes=json.dumps({"rows": rows, "events": [self.first_event,
                                                                                _last_event_id(self.session)]}))
         self.session.add(decision)
@@ -155,7 +184,7 @@ def _changed_since(session: Session, row: dict, last_event: int) -> list[str]:
     label = _label(row["table"], row["id"], current or expected)
     if current is None:
         return [f"{label} no longer exists"]
-    changed = [c for c, value in expected.items() if current.get(c) != value]
+    changed = [c for c, value in expected.items() if current.get(c) != (None if value == REMOVED else value)]
     problems = [f"{label} has changed since ({', '.join(changed)})"] if changed else []
     if "created" in row:
         loans = session.execute(select(func.count()).select_from(Loan).where(Loan.borrower_id == row["id"])).scalar()
@@ -172,21 +201,20 @@ def _restore(session: Session, row: dict, now: datetime) -> list[Reverted]:
     table = TABLES[row["table"]]
     before, after = row["before"], row["after"]
     label = _label(row["table"], row["id"], row_state(session, row["table"], row["id"]))
-    columns = {c: _decode(table, c, v) for c, v in before.items() if c not in (PHOTO, GUARDIANS)}
-    session.execute(update(table).where(table.c.id == row["id"]).values(**columns, updated_at=now))
-    if PHOTO in before:
-        session.execute(delete(BorrowerPhoto).where(BorrowerPhoto.borrower_id == row["id"]))
-        if before[PHOTO]:
-            session.execute(insert(BorrowerPhoto), [_decoded(BorrowerPhoto.__table__, before[PHOTO])])
-    if GUARDIANS in before:
-        session.execute(delete(Guardian).where(Guardian.borrower_id == row["id"]))
-        if before[GUARDIANS]:
-            session.execute(insert(Guardian), [_decoded(Guardian.__table__, g) for g in before[GUARDIANS]])
-    return [Reverted(row["table"], row["id"], label, c, after[c], before[c]) for c in before]
+    restored = {c: _decode(table, c, v) for c, v in before.items() if c not in ATTACHMENT_DIGESTS}
+    for attachment, digest_column in ATTACHMENT_DIGESTS.items():
+        if attachment in before:
+            # What the decision wrote goes; what it replaced was never kept.
+            _remove_attachment(session, attachment, row["id"])
+            if before[attachment] is not None:
+                restored[digest_column] = None
+    session.execute(update(table).where(table.c.id == row["id"]).values(**restored, updated_at=now))
+    return [Reverted(row["table"], row["id"], label, c, after[c], restored.get(c)) for c in before]
 
 
-def _decoded(table: Table, values: dict) -> dict:
-    return {c: _decode(table, c, v) for c, v in values.items()}
+def _remove_attachment(session: Session, attachment: str, borrower_id: int) -> None:
+    model = BorrowerPhoto if attachment == PHOTO else Guardian
+    session.execute(delete(model).where(model.borrower_id == borrower_id))
 
 
 def _delete_created(session: Session, row: dict, first_event: int, last_event: int) -> Reverted:
@@ -195,8 +223,45 @@ def _delete_created(session: Session, row: dict, first_event: int, last_event: i
     # their text (barcode, values) and lose only the link to the deleted row.
     session.execute(update(SyncEvent).where(SyncEvent.borrower_id == borrower_id,
                                             SyncEvent.id.between(first_event, last_event)).values(borrower_id=None))
-    session.execute(delete(BorrowerPhoto).where(BorrowerPhoto.borrower_id == borrower_id))
-    session.execute(delete(Guardian).where(Guardian.borrower_id == borrower_id))
+    for attachment in ATTACHMENT_DIGESTS:
+        _remove_attachment(session, attachment, borrower_id)
     session.execute(delete(Borrower).where(Borrower.id == borrower_id))
     barcode = row["created"]["barcode"]
     return Reverted("borrowers", borrower_id, f"borrower {barcode}", "deleted", barcode, None)
+
+
+# Two names for one piece of data: a borrower's digest column and the
+# attachment (also an Intake record's key) it stands for.
+_SAME_DATA = tuple({attachment, column} for attachment, column in ATTACHMENT_DIGESTS.items())
+
+
+def scrub_decisions(session: Session, fields: set[str]) -> int:
+    """The school has switched these fields off (borrower columns or Intake
+    record keys, as a sync's purge names them): replace every value of them
+    that a stored decision holds with ``REMOVED``, so that no decision keeps a
+    copy of data the library may no longer hold. Returns how many decisions
+    changed."""
+    keys = set(fields).union(*(same for same in _SAME_DATA if same & set(fields)))
+    if not keys:
+        return 0
+    table = IntakeDecision.__table__
+    scrubbed = []
+    for decision_id, changes in session.execute(select(table.c.id, table.c.changes)):
+        recorded = json.loads(changes)
+        if _scrub(recorded["rows"], keys):
+            scrubbed.append({"_id": decision_id, "changes": json.dumps(recorded)})
+    if scrubbed:
+        session.execute(update(table).where(table.c.id == bindparam("_id"))
+                        .values(changes=bindparam("changes")), scrubbed)
+    return len(scrubbed)
+
+
+def _scrub(rows: list[dict], keys: set[str]) -> bool:
+    """Scrub these keys in the recorded rows in place; True if any was there."""
+    found = False
+    for row in rows:
+        for state in (row.get("before"), row.get("after"), row.get("created")):
+            for key in keys.intersection(state or ()):
+                if state[key] is not None and state[key] != REMOVED:
+                    state[key], found = REMOVED, True
+    return found

@@ -8,36 +8,58 @@ librarian can act on, before anything is written.
 A decision (match, new, transfer, reject, unreject) is recorded three ways: the
 Intake entry's status and ``decided_by``/``decided_at``; ``SyncEvent`` rows
 (who, when, what) for every change; and an ``IntakeDecision`` holding exactly
-what changed, which ``undo`` puts back. Decisions last: a matched or
-transferred person's borrower carries their MIS link, so the next sync matches
-them by link; a rejected person is skipped by the sync until unrejected.
+what changed, which ``undo`` puts back (the last decision, or any one by id).
+A decision that needed ``force`` (a match to a borrower that looks like
+someone else, a transfer of a probable duplicate) says so in its summary and
+in an ``intake_forced`` event naming the borrower it was forced past.
+Decisions last: a matched or transferred person's borrower carries their MIS
+link, so the next sync matches them by link; a rejected person is skipped by
+the sync until unrejected.
 Borrowers are written with the sync's own field logic (``match_changes``,
 ``matched_update``) through ``engine.apply``.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import Iterable, Mapping, Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from engine.apply import EventLog, apply_updates, bulk_update
 from engine.barcodes import BarcodeAllocator, BarcodeError
 from engine.config import Config
-from engine.decisions import ChangeRecorder, UndoRefused, undo_decision
+from engine.decisions import (
+    GUARDIANS,
+    PHOTO,
+    REMOVED,
+    ChangeRecorder,
+    UndoRefused,
+    undo_decision,
+)
 from engine.evidence import key_of
 from engine.library import BORROWER_COLUMNS
-from engine.matching import linked_elsewhere
+from engine.matching import LibraryIndex, linked_elsewhere
 from engine.models import Borrower, IntakeDecision, IntakeEntry, utcnow
 from engine.person import Person, person_from_record
 from engine.plan import OPEN_INTAKE, BorrowerUpdate, match_changes, matched_update
-from engine.suggest import SHOWN, SuggestionIndex, Suggestions, link_label
+from engine.suggest import (
+    SHOWN,
+    UNLIKELY_MATCH,
+    SuggestionIndex,
+    Suggestions,
+    link_label,
+    twin_rather_than,
+)
 from engine.text import year_number
+from engine.users import ACTOR_WIDTH
 
 SEARCH_LIMIT = 20
+DECISIONS_SHOWN = 20
+# Ids per IN (...) list: SQL Server takes at most 2,100 parameters.
+IDS_PER_QUERY = 1000
 
 
 class IntakeError(Exception):
@@ -60,6 +82,9 @@ class IntakeItem:
     best_score: int | None
     # The borrower it was matched to or transferred as, once decided.
     borrower_barcode: str | None
+    # When the entry last changed (a sync refresh, a decision): the TUI checks
+    # it before deciding on what it showed.
+    updated_at: datetime | None = None
 
     @property
     def name(self) -> str:
@@ -83,6 +108,27 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class DecisionLine:
+    """A past Intake decision, as ``mislink intake decisions`` lists it."""
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    summary: str
+    undone_at: datetime | None
+    undone_by: str | None
+
+
+@dataclass(frozen=True)
+class Doubt:
+    """Why a decision needs force: the borrower it is about and what is wrong."""
+    entry_id: int
+    borrower_id: int
+    barcode: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class BorrowerHit:
     id: int
     barcode: str
@@ -103,27 +149,30 @@ def load_index(session: Session) -> SuggestionIndex:
 
 def list_entries(session: Session, *, status: str | None = None, reason: str | None = None,
                  year: str | None = None, name: str | None = None, index: SuggestionIndex | None = None,
-                 today: date | None = None) -> list[IntakeItem]:
+                 today: date | None = None, score_missing: bool = True) -> list[IntakeItem]:
     """Intake entries, oldest first: the open ones (pending, confirmed new)
     unless ``status`` names one ("rejected", "matched"…) or is "all". ``year``
     is a year group ("7" or "Year 7"), ``name`` part of a name. An entry the
-    sync has not scored yet is scored now (not stored)."""
-    query = select(IntakeEntry).order_by(IntakeEntry.id).execution_options(populate_existing=True)
+    sync has not scored yet is scored now (not stored), unless
+    ``score_missing`` is False: then its ``best_score`` stays None and no
+    incoming record is read, which keeps a list of 10,000 quick."""
+    query = _ITEMS
     if status != "all":
         query = query.where(IntakeEntry.status.in_((status,) if status else OPEN_INTAKE))
     if reason:
         query = query.where(IntakeEntry.reason == reason)
-    entries = session.execute(query).scalars().all()
+    items = [IntakeItem(**row) for row in session.execute(query).mappings()]
     if year:
         wanted = year_number(year)
-        entries = [e for e in entries if year_number(e.year_group) == wanted]
+        items = [i for i in items if year_number(i.year_group) == wanted]
     if name:
         words = key_of(name).split()
-        entries = [e for e in entries if all(w in key_of(f"{e.forename} {e.surname}") for w in words)]
-    if any(e.best_score is None for e in entries):
-        index = index or load_index(session)
-    barcodes = _barcodes(session, {e.borrower_id for e in entries if e.borrower_id})
-    return [_item(e, barcodes, _live_score(e, index, today)) for e in entries]
+        items = [i for i in items if all(w in key_of(i.name) for w in words)]
+    unscored = [i.id for i in items if i.best_score is None]
+    if not (score_missing and unscored):
+        return items
+    scores = _live_scores(session, unscored, index or load_index(session), today)
+    return [replace(i, best_score=scores[i.id]) if i.id in scores else i for i in items]
 
 
 def show_entry(session: Session, entry_id: int, *, index: SuggestionIndex | None = None,
@@ -131,8 +180,15 @@ def show_entry(session: Session, entry_id: int, *, index: SuggestionIndex | None
     entry = _entry(session, entry_id)
     person = _person(entry)
     suggestions = (index or load_index(session)).suggest(person, today, limit)
-    barcodes = _barcodes(session, {entry.borrower_id} if entry.borrower_id else set())
-    return IntakeDetail(_item(entry, barcodes, entry.best_score), person, suggestions)
+    (item,) = [IntakeItem(**row) for row in session.execute(_ITEMS.where(IntakeEntry.id == entry_id)).mappings()]
+    return IntakeDetail(item, person, suggestions)
+
+
+def recent_decisions(session: Session, limit: int = DECISIONS_SHOWN) -> list[DecisionLine]:
+    """The latest Intake decisions, newest first, the undone ones included:
+    their ids are what ``undo_decision_by_id`` takes."""
+    query = select(*_columns(IntakeDecision, DecisionLine)).order_by(IntakeDecision.id.desc()).limit(limit)
+    return [DecisionLine(**row) for row in session.execute(query).mappings()]
 
 
 def search_borrowers(session: Session, text: str, limit: int = SEARCH_LIMIT) -> list[BorrowerHit]:
@@ -159,9 +215,14 @@ def search_borrowers(session: Session, text: str, limit: int = SEARCH_LIMIT) -> 
 # --- deciding ----------------------------------------------------------------
 
 def match_entry(session: Session, config: Config, entry_id: int, barcode: str, *, actor: str,
-                now: datetime | None = None) -> Decision:
+                now: datetime | None = None, force: bool = False, index: SuggestionIndex | None = None,
+                today: date | None = None) -> Decision:
     """Link the MIS person to this borrower and bring the borrower up to date,
-    as the sync would (a recycled borrower is restored)."""
+    as the sync would (a recycled borrower is restored). Refused if the
+    borrower is linked to someone else or the person to another borrower;
+    without ``force``, also when the borrower looks like a different person
+    (``_match_doubt``). ``index`` (the library as ``load_index`` reads it)
+    saves indexing the library again."""
     now = now or utcnow()
     entry = _open_entry(session, entry_id, "matched")
     person = _person(entry)
@@ -170,6 +231,10 @@ def match_entry(session: Session, config: Config, entry_id: int, barcode: str, *
         raise IntakeError(f"borrower {barcode} is linked to another MIS person ({link_label(row)}); "
                           f"{_entry_label(entry)} cannot be matched to it")
     _refuse_second_link(session, person, entry, allowed=row["id"])
+    doubts = _match_doubt(session, entry, person, row, index, today)
+    if doubts and not force:
+        raise IntakeError(f"{_entry_label(entry)} was not matched: {doubts[0].reason}; "
+                          "match with force if you are sure it is them")
     recorder = ChangeRecorder(session)
     recorder.touch("borrowers", row["id"])
     recorder.touch("intake", entry.id)
@@ -177,8 +242,9 @@ def match_entry(session: Session, config: Config, entry_id: int, barcode: str, *
     apply_updates(session, [_borrower_update(row, person, config)], events, now)
     events.add("linked", borrower_id=row["id"], intake_id=entry.id, field="matched_by", new="intake")
     _close(session, [(entry, row["id"])], "matched", events, actor, now)
+    _record_forced(events, "match", doubts)
     events.flush(session)
-    summary = f"matched {_entry_label(entry)} to borrower {barcode}"
+    summary = f"matched {_entry_label(entry)} to borrower {barcode}" + _forced_note(doubts)
     return _saved(recorder.save("match", summary, actor, now), [entry.id], [barcode])
 
 
@@ -215,8 +281,10 @@ def transfer_entries(session: Session, config: Config, entry_ids: Sequence[int] 
     people = [_person(e) for e in entries]
     for entry, person in zip(entries, people):
         _refuse_second_link(session, person, entry)
-    if not force:
-        _refuse_probable_duplicates(session, entries, people, today)
+    doubts = _probable_duplicates(session, entries, people, today)
+    if doubts and not force:
+        raise IntakeError("nothing transferred: " + "; ".join(d.reason for d in doubts)
+                          + ". Match them instead, or transfer with force if they really are new")
     allocator = BarcodeAllocator(config.barcodes, set(session.execute(select(Borrower.barcode)).scalars()))
     try:
         barcodes = [allocator.allocate(mis_id=p.mis_id, admission_no=p.admission_no, label=_entry_label(e))
@@ -239,20 +307,40 @@ def transfer_entries(session: Session, config: Config, entry_ids: Sequence[int] 
     apply_updates(session, [_borrower_update(dict(rows[b]), p, config) for b, p in zip(barcodes, people)],
                    events, now)
     _close(session, [(e, rows[b]["id"]) for e, b in zip(entries, barcodes)], "transferred", events, actor, now)
+    _record_forced(events, "transfer", doubts)
     events.flush(session)
     summary = (f"transferred {_entry_label(entries[0])} as borrower {barcodes[0]}" if len(entries) == 1
                else f"transferred {len(entries)} Intake entries as borrowers {barcodes[0]}…{barcodes[-1]}")
+    summary += _forced_note(doubts)
     return _saved(recorder.save("transfer", summary, actor, now), [e.id for e in entries], barcodes)
 
 
 def undo_last(session: Session, *, actor: str, now: datetime | None = None) -> Decision:
     """Revert the last Intake decision not yet undone, exactly; refused if
     anything has changed what it wrote since."""
-    now = now or utcnow()
     decision = session.execute(select(IntakeDecision).where(IntakeDecision.undone_at.is_(None))
                                .order_by(IntakeDecision.id.desc()).limit(1)).scalar()
     if decision is None:
         raise IntakeError("there is no Intake decision to undo")
+    return _undo(session, decision, actor, now)
+
+
+def undo_decision_by_id(session: Session, decision_id: int, *, actor: str, now: datetime | None = None) -> Decision:
+    """Revert one Intake decision, the last or an older one (``recent_decisions``
+    lists their ids): a decision that cannot be undone no longer stands in
+    the way of the ones before it. Refused, as ``undo_last`` is, if anything
+    (a later decision included) has changed what it wrote since."""
+    decision = session.get(IntakeDecision, decision_id, populate_existing=True)
+    if decision is None:
+        raise IntakeError(f"there is no Intake decision {decision_id}")
+    if decision.undone_at is not None:
+        raise IntakeError(f"decision {decision_id} (\"{decision.summary}\") was already undone, "
+                          f"on {decision.undone_at:%Y-%m-%d %H:%M} by {decision.undone_by}")
+    return _undo(session, decision, actor, now)
+
+
+def _undo(session: Session, decision: IntakeDecision, actor: str, now: datetime | None) -> Decision:
+    now = now or utcnow()
     try:
         reverted = undo_decision(session, decision, now)
     except UndoRefused as exc:
@@ -263,11 +351,11 @@ def undo_last(session: Session, *, actor: str, now: datetime | None = None) -> D
         target = {"intake_id": item.row_id} if item.table == "intake" else \
             {"borrower_id": item.row_id if item.column != "deleted" else None}
         events.add("undone", field=item.column if item.column != "deleted" else "barcode",
-                   old=_shown(item.was), new=_shown(item.now), **target)
+                   old=_shown(item.column, item.was), new=_shown(item.column, item.now), **target)
     for entry_id in entry_ids:
         events.add("intake_undone", intake_id=entry_id, field="decision", old=decision.action, new=decision.summary)
     events.flush(session)
-    decision.undone_at, decision.undone_by = now, actor[:64]
+    decision.undone_at, decision.undone_by = now, actor[:ACTOR_WIDTH]
     session.flush()
     return Decision(decision.id, "undo", f"undid: {decision.summary}", tuple(entry_ids), ())
 
@@ -275,13 +363,14 @@ def undo_last(session: Session, *, actor: str, now: datetime | None = None) -> D
 # --- for the sync --------------------------------------------------------------
 
 def refresh_best_scores(session: Session, *, since: datetime | None = None, today: date | None = None,
-                        limit: int | None = None) -> int:
+                        limit: int | None = None, index: SuggestionIndex | None = None) -> int:
     """Store open Intake entries' best suggestion scores: those added or
     refreshed at or after ``since`` (a sync run's time), or, without ``since``,
     every one not scored yet; at most ``limit`` of them, oldest first, if
     given (the rest keep no score until a later call, and ``list_entries``
     scores them as it shows them). A sync that changed nothing scores nothing.
     No events: the score is derived, not a change to anybody's data.
+    ``index`` (from ``load_index``) saves indexing the library again.
     Returns how many entries were scored."""
     # MariaDB keeps whole seconds: a row written at `since` may read back earlier.
     condition = (IntakeEntry.best_score.is_(None) if since is None
@@ -291,10 +380,10 @@ def refresh_best_scores(session: Session, *, since: datetime | None = None, toda
                               .order_by(IntakeEntry.id).limit(limit)).all()
     if not entries:
         return 0
-    index = load_index(session)
+    index = index or load_index(session)
     rows = []
     for entry in entries:
-        score = index.suggest(person_from_record(json.loads(entry.record)), today, limit=1).best_score
+        score = _best_score(index, entry.record, today)
         if score != entry.best_score:
             rows.append({"id": entry.id, "best_score": score})
     bulk_update(session, IntakeEntry, rows)
@@ -334,12 +423,18 @@ def _borrower(session: Session, barcode: str) -> dict:
 
 
 def _refuse_second_link(session: Session, person: Person, entry: IntakeEntry, allowed: int | None = None):
-    """One library record per MIS person: refuse a second."""
-    linked = session.execute(select(Borrower.barcode).where(
-        Borrower.mis_person_type == person.person_type.value, Borrower.mis_id == person.mis_id,
-        Borrower.id != (allowed or -1))).scalar()
-    if linked is not None:
-        raise IntakeError(f"{_entry_label(entry)} is already linked to borrower {linked}")
+    """One library record per MIS person: refuse a second. Any of the
+    person's ids counts (MIS id, IdaasId, ExternalId), exactly as the sync's
+    link tier finds them: two borrowers carrying them would send the person
+    back to Intake on the next sync, as conflicting ids."""
+    ids = [and_(Borrower.mis_person_type == person.person_type.value, Borrower.mis_id == person.mis_id)]
+    ids += [func.lower(column) == value.casefold() for column, value in
+            ((Borrower.idaas_id, person.idaas_id), (Borrower.external_id, person.external_id)) if value]
+    rows = session.execute(select(*BORROWER_COLUMNS).where(or_(*ids), Borrower.id != (allowed or -1))).mappings()
+    index = LibraryIndex(rows)
+    linked = sorted(index.rows[b]["barcode"] for b in index.linked(person))
+    if linked:
+        raise IntakeError(f"{_entry_label(entry)} is already linked to borrower {', '.join(linked)}")
 
 
 def _transferable(session: Session, entry_ids: Sequence[int], all_new: bool) -> list[IntakeEntry]:
@@ -354,18 +449,48 @@ def _transferable(session: Session, entry_ids: Sequence[int], all_new: bool) -> 
     return [_open_entry(session, entry_id, "transferred") for entry_id in dict.fromkeys(entry_ids)]
 
 
-def _refuse_probable_duplicates(session: Session, entries: list[IntakeEntry], people: list[Person],
-                                today: date | None) -> None:
+def _probable_duplicates(session: Session, entries: list[IntakeEntry], people: list[Person],
+                         today: date | None) -> list[Doubt]:
+    """The entries whose best suggestion says they are already borrowers."""
     index = load_index(session)
-    problems = []
+    doubts = []
     for entry, person in zip(entries, people):
         best = index.suggest(person, today, limit=1).best
         if best is not None and best.probable_duplicate:
-            problems.append(f"{_entry_label(entry)} looks like borrower {best.barcode} ({best.name}, "
-                            f"score {best.score})")
-    if problems:
-        raise IntakeError("nothing transferred: " + "; ".join(problems)
-                          + ". Match them instead, or transfer with force if they really are new")
+            doubts.append(Doubt(entry.id, best.borrower_id, best.barcode,
+                                f"{_entry_label(entry)} looks like borrower {best.barcode} ({best.name}, "
+                                f"score {best.score})"))
+    return doubts
+
+
+def _match_doubt(session: Session, entry: IntakeEntry, person: Person, row: Mapping,
+                 index: SuggestionIndex | None, today: date | None) -> list[Doubt]:
+    """Why this borrower may not be this person, if it may not: a twin's
+    record (the same surname and date of birth, another forename) or one
+    that scores too low to be them. Twins merged are far worse than a
+    duplicate, so a match like that needs force."""
+    if twin_rather_than(person, row):
+        reason = (f"borrower {row['barcode']} has the same surname and date of birth but another forename "
+                  f"({row['forename']}), so may be a twin or sibling")
+        return [Doubt(entry.id, row["id"], row["barcode"], reason)]
+    score = (index or load_index(session)).score(person, row, today)
+    if score < UNLIKELY_MATCH:
+        reason = f"borrower {row['barcode']} looks like a different person (score {score})"
+        return [Doubt(entry.id, row["id"], row["barcode"], reason)]
+    return []
+
+
+def _record_forced(events: EventLog, action: str, doubts: list[Doubt]) -> None:
+    """A forced decision names, in the log, each borrower it was forced past."""
+    for doubt in doubts:
+        events.add("intake_forced", intake_id=doubt.entry_id, borrower_id=doubt.borrower_id, field=action,
+                   new=doubt.reason)
+
+
+def _forced_note(doubts: list[Doubt]) -> str:
+    if not doubts:
+        return ""
+    return f" (forced past borrower{'s' if len(doubts) > 1 else ''} {', '.join(d.barcode for d in doubts)})"
 
 
 def _borrower_update(row: Mapping, person: Person, config: Config) -> BorrowerUpdate:
@@ -378,7 +503,7 @@ def _close(session: Session, decided: Iterable[tuple[IntakeEntry, int]], status:
     rows = []
     for entry, borrower_id in decided:
         rows.append({"id": entry.id, "status": status, "borrower_id": borrower_id, "decided_at": now,
-                     "decided_by": actor[:64], "updated_at": now})
+                     "decided_by": actor[:ACTOR_WIDTH], "updated_at": now})
         events.add(f"intake_{status}", intake_id=entry.id, borrower_id=borrower_id, field="status",
                    old=entry.status, new=status)
     bulk_update(session, IntakeEntry, rows)
@@ -393,7 +518,7 @@ def _set_status(session: Session, entry: IntakeEntry, status: str, action: str, 
     decided = status != "pending"
     bulk_update(session, IntakeEntry, [{"id": entry.id, "status": status, "updated_at": now,
                                         "decided_at": now if decided else None,
-                                        "decided_by": actor[:64] if decided else None}])
+                                        "decided_by": actor[:ACTOR_WIDTH] if decided else None}])
     events.add(f"intake_{action}", intake_id=entry.id, field="status", old=entry.status, new=status)
     events.flush(session)
     return _saved(recorder.save(action, summary, actor, now), [entry.id], [])
@@ -403,22 +528,32 @@ def _saved(decision: IntakeDecision, entry_ids: list[int], barcodes: list[str]) 
     return Decision(decision.id, decision.action, decision.summary, tuple(entry_ids), tuple(barcodes))
 
 
-def _barcodes(session: Session, borrower_ids: set[int]) -> dict[int, str]:
-    if not borrower_ids:
-        return {}
-    return dict(session.execute(select(Borrower.id, Borrower.barcode).where(Borrower.id.in_(borrower_ids))).all())
+def _columns(model, shape, **instead) -> list:
+    """The model's columns named like the dataclass ``shape``'s fields, or
+    what ``instead`` gives for a name the model lacks."""
+    return [instead[f.name] if f.name in instead else getattr(model, f.name) for f in fields(shape)]
 
 
-def _live_score(entry: IntakeEntry, index: SuggestionIndex | None, today: date | None) -> int | None:
-    if entry.best_score is not None or index is None:
-        return entry.best_score
-    return index.suggest(_person(entry), today, limit=1).best_score
+# An IntakeItem as one row: the entry's own columns and its borrower's barcode,
+# never the (large) incoming record.
+_ITEMS = (select(*_columns(IntakeEntry, IntakeItem, borrower_barcode=Borrower.barcode.label("borrower_barcode")))
+          .outerjoin(Borrower, Borrower.id == IntakeEntry.borrower_id).order_by(IntakeEntry.id))
 
 
-def _item(entry: IntakeEntry, barcodes: dict[int, str], best_score: int | None) -> IntakeItem:
-    return IntakeItem(entry.id, entry.status, entry.reason, entry.reason_detail, entry.person_type, entry.mis_id,
-                      entry.forename, entry.surname, entry.date_of_birth, entry.year_group, entry.tutor_group,
-                      best_score, barcodes.get(entry.borrower_id) if entry.borrower_id else None)
+def _live_scores(session: Session, entry_ids: list[int], index: SuggestionIndex,
+                 today: date | None) -> dict[int, int]:
+    """Best suggestion scores worked out now for these entries, not stored."""
+    scores = {}
+    for start in range(0, len(entry_ids), IDS_PER_QUERY):
+        chunk = entry_ids[start:start + IDS_PER_QUERY]
+        for entry_id, record in session.execute(select(IntakeEntry.id, IntakeEntry.record)
+                                                .where(IntakeEntry.id.in_(chunk))):
+            scores[entry_id] = _best_score(index, record, today)
+    return scores
+
+
+def _best_score(index: SuggestionIndex, record: str, today: date | None) -> int:
+    return index.suggest(person_from_record(json.loads(record)), today, limit=1).best_score
 
 
 def _hit(row: Mapping) -> BorrowerHit:
@@ -427,10 +562,8 @@ def _hit(row: Mapping) -> BorrowerHit:
                        row["year_group"], row["tutor_group"], row["status"], linked)
 
 
-def _shown(value: object) -> object:
+def _shown(column: str, value: object) -> object:
     """An undo event's value: attachments are described, never copied."""
-    if isinstance(value, dict):
-        return "(photo)"
-    if isinstance(value, list):
-        return f"({len(value)} guardians)"
-    return value
+    if value is None or value == REMOVED or column not in (PHOTO, GUARDIANS):
+        return value
+    return "(photo)" if column == PHOTO else "(guardians)"

@@ -5,9 +5,11 @@ blocking keys; ``index.suggest(person)`` scores the borrowers that share any key
 with the person, field by field (``engine.evidence``), and ranks them with a
 0–100 score and the per-field explanation. Both active and recycled borrowers
 are offered. A borrower linked to another MIS person is never offered, only
-reported as a warning when it would have ranked. ``auto_accept`` is the
-optional fuzzy auto-accept the sync may apply. Pure: the library comes in as
-plain rows (as in ``Snapshot.borrowers``), nothing is read or written here.
+reported as a warning when it would have ranked. ``index.score`` weighs one
+borrower named by hand, and ``twin_rather_than`` says when it may be the
+person's twin. ``auto_accept`` is the optional fuzzy auto-accept the sync may
+apply. Pure: the library comes in as plain rows (as in
+``Snapshot.borrowers``), nothing is read or written here.
 
 Blocking keys, each cheap to look up, so that one record against 100,000
 borrowers scores a few hundred at most: date of birth; each mistyped variant of
@@ -28,14 +30,26 @@ from typing import Iterable, Mapping, Sequence
 
 from engine.birthdates import mistyped_variants
 from engine.config import IntakeSettings
-from engine.evidence import Comparer, FieldEvidence, NameWeights, Side, borrower_side, key_of, person_side
+from engine.evidence import (
+    AGREE,
+    Comparer,
+    FieldEvidence,
+    NameWeights,
+    Side,
+    borrower_side,
+    key_of,
+    person_side,
+)
 from engine.matching import IntakeReason, Match, Unmatched, linked_elsewhere, linked_key
 from engine.nicknames import NicknameTable, nickname_table
-from engine.person import Person, PersonKey
+from engine.person import Person, PersonKey, Presence
 
 # A score at or above this says "probably already a borrower": transferring the
 # record as new then needs --force.
 PROBABLE_DUPLICATE = 60
+# A borrower matched by hand that scores below this looks like a slip (the
+# wrong barcode, the wrong child): the match then needs force.
+UNLIKELY_MATCH = 40
 SHOWN = 5
 # A borrower linked to someone else is worth a warning only if it looks at
 # least this much like the person.
@@ -46,6 +60,12 @@ MAX_BLOCK = 2000
 # Score = 100 / (1 + 2^-((weight - MIDPOINT) / SPREAD)): a borrower whose
 # evidence sums to MIDPOINT is an even bet.
 SCORE_MIDPOINT, SCORE_SPREAD = 13.0, 2.0
+# Auto-accept only people the school has or is about to have: a guess about a
+# leaver would link a borrower only to recycle it.
+AUTO_ACCEPTED = frozenset({Presence.ON_ROLL, Presence.ARRIVING})
+# Besides the names and an exact date of birth, an automatic match needs one
+# of these to agree: a score made of names and a birthday alone is not enough.
+CORROBORATING = frozenset({"upn", "admission_no", "postcode", "address", "gender"})
 
 
 @dataclass(frozen=True)
@@ -159,6 +179,8 @@ class SuggestionIndex:
                                         Counter(chain.from_iterable(s.surnames for s in sides)), len(sides))
         # (date of birth, surname) -> how many borrowers: more than one means twins.
         self.twins = Counter((s.dob, surname) for s in sides if s.dob for surname in s.surnames)
+        # surname -> how many borrowers with no date of birth: any of them may be a twin.
+        self.undated = Counter(surname for s in sides if not s.dob for surname in s.surnames)
 
     def candidates(self, person: Person) -> set[int]:
         """Positions of the borrowers worth scoring for this person."""
@@ -220,13 +242,36 @@ class SuggestionIndex:
                     heapq.heappop(best_unlinked)
         return scored
 
+    def score(self, person: Person, row: Mapping, today: date | None = None) -> int:
+        """How much this one borrower, as it is now, looks like the person
+        (0 to 100; 0 when its year group rules it out), found or not."""
+        comparer = Comparer(person_side(person), self.name_weights, today or date.today())
+        evidence = comparer.evidence(borrower_side(row))
+        return 0 if evidence is None else score_from_weight(sum(e.weight for e in evidence))
+
     def possible_twin(self, person: Person, borrower_id: int) -> bool:
-        """Could this person, or this borrower, have a twin in the library?"""
+        """Could this person, or this borrower, have a twin in the library:
+        another borrower with the same surname and date of birth, or with the
+        same surname and no date of birth to tell them apart?"""
         probe = person_side(person)
         side = self.sides[self.positions[borrower_id]]
         own = {(side.dob, s) for s in side.surnames} if side.dob else set()
         theirs = {(probe.dob, s) for s in probe.surnames} if probe.dob else set()
-        return any(self.twins[key] - (key in own) > 0 for key in own | theirs)
+        if any(self.twins[key] - (key in own) > 0 for key in own | theirs):
+            return True
+        undated_self = set() if side.dob else set(side.surnames)
+        return any(self.undated[s] - (s in undated_self) > 0 for s in {*side.surnames, *probe.surnames})
+
+
+def twin_rather_than(person: Person, row: Mapping) -> bool:
+    """Is this borrower perhaps the person's twin rather than the person: the
+    same surname and date of birth, but a forename that is neither one of the
+    person's (legal or preferred) nor a short form of one?"""
+    probe, side = person_side(person), borrower_side(row)
+    if not probe.dob or probe.dob != side.dob or not set(probe.surnames) & set(side.surnames):
+        return False
+    table = nickname_table()
+    return not any(table.one_name(a, b) for a in probe.forenames for b in side.forenames)
 
 
 def _suggestion(row: Mapping, weight: float, evidence: tuple[FieldEvidence, ...],
@@ -248,16 +293,17 @@ def auto_accept(people: Sequence[Person], results: Mapping[PersonKey, Match | Un
                 borrowers: Iterable[Mapping], settings: IntakeSettings, today: date) -> dict[PersonKey, int]:
     """Fuzzy matches the sync may make after its certain tiers: person -> borrower id.
 
-    Off while ``auto_accept_score`` is 0. Only a person the certain tiers found
-    no match for at all (not a possible twin, a contested borrower, clashing
-    ids…), whose best suggestion reaches the score with ``auto_accept_margin``
-    over every other candidate (linked ones included), for a borrower nobody
-    else in this run matched or wants, and never where either side could have
-    a twin: a twin in the library or in the same export.
+    Off while ``auto_accept_score`` is 0. Only a person on roll or arriving
+    whom the certain tiers found no match for at all (not a possible twin, a
+    contested borrower, clashing ids…), whose best suggestion is corroborated
+    (``corroborated``) and reaches the score with ``auto_accept_margin`` over
+    every other candidate (linked ones included), for a borrower nobody else
+    in this run matched or wants, and never where either side could have a
+    twin: a twin in the library or in the same export.
     """
     if not settings.auto_accept_score:
         return {}
-    waiting = [p for p in people if isinstance(results.get(p.key), Unmatched)
+    waiting = [p for p in people if p.presence in AUTO_ACCEPTED and isinstance(results.get(p.key), Unmatched)
                and results[p.key].reason is IntakeReason.NO_MATCH]
     if not waiting:
         return {}
@@ -270,14 +316,27 @@ def auto_accept(people: Sequence[Person], results: Mapping[PersonKey, Match | Un
         if any(incoming_twins[(person.person_type, key_of(s), person.date_of_birth)] > 1
                for s in person.surnames()):
             continue
-        found = index.suggest(person, today, limit=2)
-        best = found.best
-        if best is None or best.borrower_id in taken or best.score < settings.auto_accept_score:
-            continue
-        rivals = [s.score for s in (*found.ranked[1:], *found.linked_elsewhere)]
-        if rivals and best.score - max(rivals) < settings.auto_accept_margin:
-            continue
-        if not index.possible_twin(person, best.borrower_id):
+        best = _clear_best(index.suggest(person, today, limit=2), settings)
+        if best is not None and best.borrower_id not in taken and not index.possible_twin(person, best.borrower_id):
             proposals[person.key] = best.borrower_id
     claims = Counter(proposals.values())
     return {key: borrower_id for key, borrower_id in proposals.items() if claims[borrower_id] == 1}
+
+
+def _clear_best(found: Suggestions, settings: IntakeSettings) -> Suggestion | None:
+    """The best suggestion, if it is corroborated and clearly ahead of the rest."""
+    best = found.best
+    if best is None or best.score < settings.auto_accept_score or not corroborated(best):
+        return None
+    rivals = [s.score for s in (*found.ranked[1:], *found.linked_elsewhere)]
+    if rivals and best.score - max(rivals) < settings.auto_accept_margin:
+        return None
+    return best
+
+
+def corroborated(suggestion: Suggestion) -> bool:
+    """Enough to link without a person, whatever the score: the same date of
+    birth on both sides (a name alone never matches, and a mistyped date is
+    for a person to judge) and one more field beyond the names that agrees."""
+    verdicts = {e.field: e.verdict for e in suggestion.evidence}
+    return verdicts["date_of_birth"] == AGREE and any(verdicts[field] == AGREE for field in CORROBORATING)

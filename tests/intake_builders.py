@@ -55,9 +55,10 @@ def library(tmp_path: Path, library_url: str, *borrowers: dict, **sections) -> C
     return config
 
 
-def sync(config: Config, *students: dict):
-    """Sync an export of these students (``tests.builders.student`` dicts)."""
-    write_export(config.source_path, Students=list(students))
+def sync(config: Config, *students: dict, **endpoints: list[dict]):
+    """Sync an export of these students (``tests.builders.student`` dicts) and
+    any other endpoints (``Photos=[...]``, ``Contacts=[...]``…)."""
+    write_export(config.source_path, Students=list(students), **endpoints)
     report = run_sync(config)
     assert report.outcome == "ok", report.message
     return report

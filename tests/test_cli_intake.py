@@ -1,14 +1,25 @@
 """``mislink intake …``: output, --json in either place, exit codes, refusals on stderr."""
 from __future__ import annotations
 
+import getpass
 import json
 
 import pytest
+from sqlalchemy import select
 
 from engine.cli import build_parser
 from engine.cli_intake import run_intake
+from engine.models import IntakeDecision, IntakeEntry, SyncEvent
+from engine.users import current_user
 from tests.builders import student
-from tests.intake_builders import borrower_by_barcode, entry_id, library, row, sync
+from tests.intake_builders import (
+    borrower_by_barcode,
+    entry_id,
+    library,
+    row,
+    session_for,
+    sync,
+)
 
 
 def mislink(config, *argv) -> int:
@@ -86,3 +97,45 @@ def test_reject_unreject_and_search(config, capsys):
     assert mislink(config, "intake", "unreject", entry) == 0
     assert mislink(config, "intake", "search", "alfred", "smy") == 0
     assert "S0041" in capsys.readouterr().out
+
+
+def test_a_match_that_looks_wrong_needs_force(config, capsys):
+    entry = str(entry_id(config, "102"))
+    assert mislink(config, "intake", "match", entry, "S0041") == 1
+    assert "looks like a different person" in capsys.readouterr().err
+    assert mislink(config, "intake", "match", entry, "S0041", "--force") == 0
+    assert capsys.readouterr().out.startswith("Matched Intake")
+    assert borrower_by_barcode(config, "S0041")["mis_id"] == "102"
+
+
+def test_decisions_lists_ids_and_undo_takes_one(config, capsys):
+    assert mislink(config, "intake", "reject", str(entry_id(config, "102"))) == 0
+    assert mislink(config, "intake", "new", str(entry_id(config, "101"))) == 0
+    capsys.readouterr()
+    assert mislink(config, "--json", "intake", "decisions") == 0
+    listed = json.loads(capsys.readouterr().out)["decisions"]
+    assert [d["action"] for d in listed] == ["new", "reject"]
+    rejected = listed[1]["id"]
+    assert mislink(config, "intake", "undo", str(rejected)) == 0
+    assert capsys.readouterr().out.startswith("Undid: rejected Intake")
+    assert mislink(config, "intake", "decisions") == 0
+    out = capsys.readouterr().out
+    assert f"{rejected:>6}" in out and "(undone " in out and "2 decisions" in out
+    assert mislink(config, "intake", "undo") == 0, "without an id: the last decision still standing"
+    assert capsys.readouterr().out.startswith("Undid: confirmed Intake")
+
+
+def test_who_decided_is_the_login_cut_to_the_audit_columns(config, monkeypatch):
+    monkeypatch.setattr(getpass, "getuser", lambda: "x" * 100)
+    assert current_user() == "x" * 64
+    assert mislink(config, "intake", "reject", str(entry_id(config, "102"))) == 0
+    with session_for(config) as session:
+        actors = {*session.scalars(select(SyncEvent.actor).where(SyncEvent.run_id.is_(None))),
+                  *session.scalars(select(IntakeDecision.actor)), *session.scalars(select(IntakeEntry.decided_by))}
+    assert actors - {None} == {"x" * 64}
+
+    def no_login():
+        raise OSError("no login name")
+
+    monkeypatch.setattr(getpass, "getuser", no_login)
+    assert current_user() == "unknown"

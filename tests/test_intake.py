@@ -2,23 +2,38 @@
 MariaDB): each decision, its refusals, undo, and what the next sync makes of it."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, insert, select, update
 
+import engine.intake
+from engine.decisions import REMOVED, scrub_decisions
 from engine.intake import (
     IntakeError,
     list_entries,
+    load_index,
     mark_new,
     match_entry,
+    recent_decisions,
     refresh_best_scores,
     reject_entry,
     search_borrowers,
     show_entry,
     transfer_entries,
+    undo_decision_by_id,
     undo_last,
     unreject_entry,
 )
-from engine.models import Borrower, IntakeDecision, IntakeEntry, Loan, SyncEvent
+from engine.models import (
+    Borrower,
+    BorrowerPhoto,
+    Guardian,
+    IntakeDecision,
+    IntakeEntry,
+    Loan,
+    SyncEvent,
+)
 from tests.builders import student
 from tests.intake_builders import (
     borrower_by_barcode,
@@ -28,6 +43,7 @@ from tests.intake_builders import (
     session_for,
     sync,
 )
+from tests.optional_builders import b64, contact, image_bytes, photo, student_contact
 
 ALFIE = dict(Id="101", LegalForename="Alfred", Gender="M")
 
@@ -59,6 +75,16 @@ def count(config, model):
         return session.execute(select(func.count()).select_from(model)).scalar()
 
 
+def forced_events(config):
+    with session_for(config) as session:
+        return session.execute(select(SyncEvent.intake_id, SyncEvent.borrower_id, SyncEvent.field)
+                               .where(SyncEvent.action == "intake_forced")).all()
+
+
+def no_index(*_args, **_kwargs):
+    raise AssertionError("the library was indexed again")
+
+
 def test_list_filters_and_scores(config):
     with session_for(config) as session:
         items = list_entries(session)
@@ -81,6 +107,26 @@ def test_refresh_best_scores_stores_what_list_shows(config):
         assert refresh_best_scores(session) == 0
         stored = dict(session.execute(select(IntakeEntry.mis_id, IntakeEntry.best_score)).all())
     assert stored == shown
+
+
+def test_list_without_scoring_reads_no_record_and_says_when_each_entry_changed(config, monkeypatch):
+    with session_for(config) as session:
+        stored = dict(session.execute(select(IntakeEntry.id, IntakeEntry.updated_at)).all())
+        # Unscored, and a record that cannot be read: a quick list needs neither.
+        session.execute(update(IntakeEntry).values(best_score=None, record="not read"))
+    monkeypatch.setattr(engine.intake, "load_index", no_index)
+    with session_for(config) as session:
+        items = list_entries(session, score_missing=False)
+    assert [i.best_score for i in items] == [None, None]
+    assert {i.id: i.updated_at for i in items} == stored
+
+
+def test_refresh_best_scores_reuses_the_index_it_is_given(config, monkeypatch):
+    with session_for(config) as session:
+        index = load_index(session)
+        session.execute(update(IntakeEntry).values(best_score=None))
+        monkeypatch.setattr(engine.intake, "load_index", no_index)
+        assert refresh_best_scores(session, index=index) == 2
 
 
 def test_show_ranks_the_existing_borrower_first(config):
@@ -127,6 +173,39 @@ def test_match_refusals_write_nothing(config, barcode, entry, message):
     with pytest.raises(IntakeError, match=message), session_for(config) as session:
         match_entry(session, config, entry_id(config, entry), barcode, actor="mrs.b")
     assert status(config, "101") == "pending" and count(config, IntakeDecision) == 0
+
+
+def test_a_hand_match_to_a_twins_borrower_needs_force(tmp_path, library_url):
+    """Scarlett's record matched to her twin Tori's borrower would merge the twins."""
+    config = library(tmp_path, library_url, row("Tori", "Clark", "2013-06-01", barcode="S0001969", gender="F"))
+    sync(config, student("Scarlett", "Clark", "2013-06-01", Id="13", YearGroup="Year  6"))
+    tori = borrower_by_barcode(config, "S0001969")
+    with pytest.raises(IntakeError, match=r"same surname and date of birth but another forename \(Tori\).*force"), \
+            session_for(config) as session:
+        match_entry(session, config, entry_id(config, "13"), "S0001969", actor="mrs.b")
+    assert borrower_by_barcode(config, "S0001969") == tori and count(config, IntakeDecision) == 0
+    with session_for(config) as session:
+        decision = match_entry(session, config, entry_id(config, "13"), "S0001969", actor="mrs.b", force=True)
+    assert decision.summary.endswith("(forced past borrower S0001969)")
+    assert forced_events(config) == [(entry_id(config, "13"), tori["id"], "match")]
+
+
+def test_a_hand_match_to_a_borrower_who_looks_like_someone_else_needs_force(config):
+    zed = entry_id(config, "102")
+    with pytest.raises(IntakeError, match=r"borrower S0041 looks like a different person \(score \d+\)"), \
+            session_for(config) as session:
+        match_entry(session, config, zed, "S0041", actor="mrs.b")
+    assert borrower_by_barcode(config, "S0041")["mis_id"] is None
+    with session_for(config) as session:
+        match_entry(session, config, zed, "S0041", actor="mrs.b", force=True)
+    assert borrower_by_barcode(config, "S0041")["mis_id"] == "102"
+
+
+def test_a_hand_match_of_the_right_borrower_needs_no_force_and_records_none(config):
+    with session_for(config) as session:
+        decision = match_entry(session, config, entry_id(config, "101"), "S0041", actor="mrs.b",
+                               index=load_index(session))
+    assert "forced" not in decision.summary and forced_events(config) == []
 
 
 def test_a_decided_entry_cannot_be_decided_again(config):
@@ -188,6 +267,15 @@ def test_transferring_a_probable_duplicate_needs_force(config):
     assert count(config, Borrower) == 1
     with session_for(config) as session:
         assert transfer_entries(session, config, [alfie_entry], force=True, actor="mrs.b").barcodes == ("S0042",)
+
+
+def test_a_forced_transfer_records_the_borrower_it_was_forced_past(config):
+    with session_for(config) as session:
+        decision = transfer_entries(session, config, [entry_id(config, "101"), entry_id(config, "102")], force=True,
+                                    actor="mrs.b")
+    assert decision.summary.endswith("(forced past borrower S0041)")
+    assert forced_events(config) == [(entry_id(config, "101"), borrower_by_barcode(config, "S0041")["id"],
+                                      "transfer")]
 
 
 def test_a_rejection_is_remembered_across_syncs_until_unrejected(config):
@@ -257,6 +345,27 @@ def test_undo_steps_back_one_decision_at_a_time(config):
         undo_last(session, actor="mrs.b")
 
 
+def test_a_decision_that_cannot_be_undone_does_not_block_older_ones(config):
+    with session_for(config) as session:
+        rejected = reject_entry(session, entry_id(config, "102"), actor="mrs.b")
+        matched = match_entry(session, config, entry_id(config, "101"), "S0041", actor="mrs.b")
+    sync(config, alfie(RegGroup="8B"), zed())
+    with pytest.raises(IntakeError, match="has changed since"), session_for(config) as session:
+        undo_last(session, actor="mrs.b")
+    with session_for(config) as session:
+        assert [(d.id, d.action, d.undone_at) for d in recent_decisions(session)] == [
+            (matched.id, "match", None), (rejected.id, "reject", None)]
+        undone = undo_decision_by_id(session, rejected.id, actor="mr.c")
+    assert undone.summary.startswith("undid: rejected Intake") and status(config, "102") == "pending"
+    with session_for(config) as session:
+        assert [d.undone_by for d in recent_decisions(session)] == [None, "mr.c"]
+    with pytest.raises(IntakeError, match=f"decision {rejected.id} .* was already undone"), \
+            session_for(config) as session:
+        undo_decision_by_id(session, rejected.id, actor="mrs.b")
+    with pytest.raises(IntakeError, match="no Intake decision 9999"), session_for(config) as session:
+        undo_decision_by_id(session, 9999, actor="mrs.b")
+
+
 def test_undo_is_refused_when_the_sync_has_changed_what_it_wrote(config):
     with session_for(config) as session:
         match_entry(session, config, entry_id(config, "101"), "S0041", actor="mrs.b")
@@ -303,11 +412,14 @@ def test_a_sync_that_fills_intake_beyond_the_limit_leaves_scores_for_later(tmp_p
         assert list_entries(session)[0].best_score is not None, "the list still shows a score"
 
 
-def test_the_sync_auto_accepts_a_clear_fuzzy_match_only_when_switched_on(tmp_path, library_url):
+@pytest.mark.parametrize("score, linked", [(90, True), (0, False)])
+def test_the_sync_auto_accepts_a_clear_fuzzy_match_only_when_switched_on(tmp_path, library_url, score, linked):
     config = library(tmp_path, library_url, row("Alfred", "Smyth", barcode="S0041", gender="M"),
-                     intake={"auto_accept_score": 90})
+                     intake={"auto_accept_score": score})
     report = sync(config, alfie(AdmissionNo=None), zed())
-    assert report.counts["intake_added"] == 1 and borrower_by_barcode(config, "S0041")["mis_id"] == "101"
+    assert report.counts["matched_by_fuzzy"] == int(linked)
+    assert report.counts["intake_added"] == (1 if linked else 2)
+    assert borrower_by_barcode(config, "S0041")["mis_id"] == ("101" if linked else None)
 
 
 def test_one_library_record_per_person(config):
@@ -318,3 +430,73 @@ def test_one_library_record_per_person(config):
         transfer_entries(session, config, [entry_id(config, "101")], force=True, actor="mrs.b")
     with pytest.raises(IntakeError, match="already linked to borrower S0050"), session_for(config) as session:
         match_entry(session, config, entry_id(config, "101"), "S0041", actor="mrs.b")
+
+
+@pytest.mark.parametrize("ids", [{"idaas_id": "pl-101"}, {"external_id": "00000000-0000-0000-0000-000000000101"}])
+def test_one_library_record_per_person_whichever_id_links_it(config, ids):
+    """A second borrower carrying the person's IdaasId or ExternalId would make
+    the next sync reopen the decision as conflicting ids."""
+    with session_for(config) as session:
+        session.execute(insert(Borrower).values(barcode="S0050", forename="Alfie", surname="Smith", **ids))
+    with pytest.raises(IntakeError, match="already linked to borrower S0050"), session_for(config) as session:
+        match_entry(session, config, entry_id(config, "101"), "S0041", actor="mrs.b")
+    with pytest.raises(IntakeError, match="already linked to borrower S0050"), session_for(config) as session:
+        transfer_entries(session, config, [entry_id(config, "101")], force=True, actor="mrs.b")
+
+
+# --- what decisions keep of optional data --------------------------------------
+
+GUARDIAN = contact("9", "Perpetua", "Smith", MobilePhone="07700 900123")
+
+
+def stored_decisions(config) -> str:
+    with session_for(config) as session:
+        return "\n".join(session.execute(select(IntakeDecision.changes)).scalars())
+
+
+def test_a_decision_keeps_no_photo_or_guardian_and_forgets_what_is_switched_off(tmp_path, library_url):
+    picture = image_bytes()
+    optional = {"Photos": [photo("101", picture)], "Contacts": [GUARDIAN],
+                "StudentContacts": [student_contact("101", "9", "Mother", 1)]}
+    on = library(tmp_path, library_url, row("Alfred", "Smyth", barcode="S0041", gender="M"),
+                 data={"email": True, "photos": True, "guardians": True})
+    before = borrower_by_barcode(on, "S0041")
+    sync(on, alfie(WorkEmail="alfie@example.org"), **optional)
+    with session_for(on) as session:
+        match_entry(session, on, entry_id(on, "101"), "S0041", actor="mrs.b")
+    kept = stored_decisions(on)
+    assert b64(picture)[:40] not in kept and "Perpetua" not in kept and "07700" not in kept, "digests only"
+    assert "alfie@example.org" in kept
+    after = json.loads(kept)["rows"][0]["after"]
+    assert after["photo"]["digest"] == after["photo_digest"] and after["guardians"]["count"] == 1
+
+    # Switched off: the sync empties the borrower, the decisions lose their copies...
+    sync(library(tmp_path, library_url), alfie(WorkEmail="alfie@example.org"), **optional)
+    with session_for(on) as session:
+        assert scrub_decisions(session, {"email", "photo_digest", "guardians"}) == 1
+        assert scrub_decisions(session, {"email", "photo_digest", "guardians"}) == 0
+    kept = stored_decisions(on)
+    assert "alfie@example.org" not in kept and REMOVED in kept
+    recorded = json.loads(kept)["rows"]
+    borrower = next(r for r in recorded if r["table"] == "borrowers")
+    assert {borrower["after"][k] for k in ("email", "photo_digest", "guardians_digest", "photo", "guardians")} \
+        == {REMOVED}
+    # ...and the match can still be undone: what is gone stays gone.
+    with session_for(on) as session:
+        undo_last(session, actor="mrs.b")
+    assert borrower_by_barcode(on, "S0041") == before and count(on, BorrowerPhoto) == count(on, Guardian) == 0
+
+
+def test_undo_removes_a_photo_the_decision_wrote_and_cannot_bring_back_the_one_it_replaced(tmp_path, library_url):
+    """Decisions keep no photos: the old one is gone, and the borrower says it
+    has none, so the next sync to link it writes the photo afresh."""
+    config = library(tmp_path, library_url, row("Alfred", "Smyth", barcode="S0041", gender="M",
+                                                 photo_digest="old"), data={"photos": True})
+    with session_for(config) as session:
+        session.execute(insert(BorrowerPhoto).values(borrower_id=borrower_by_barcode(config, "S0041")["id"],
+                                                     content_type="image/jpeg", data=b"old"))
+    sync(config, alfie(), Photos=[photo("101", image_bytes())])
+    with session_for(config) as session:
+        match_entry(session, config, entry_id(config, "101"), "S0041", actor="mrs.b")
+        undo_last(session, actor="mrs.b")
+    assert borrower_by_barcode(config, "S0041")["photo_digest"] is None and count(config, BorrowerPhoto) == 0

@@ -22,12 +22,13 @@ from engine.matching import (
     match_people,
 )
 from engine.nicknames import Relation, nickname_table
-from engine.person import PersonType
+from engine.person import PersonType, Presence
 from engine.suggest import (
     PROBABLE_DUPLICATE,
     SuggestionIndex,
     auto_accept,
     score_from_weight,
+    twin_rather_than,
 )
 from tests.intake_builders import TODAY, person, row
 
@@ -153,6 +154,27 @@ def test_the_explanation_adds_up_to_the_score():
     assert evidence(found.best, "upn").verdict == "agree"
 
 
+def test_a_borrower_with_the_same_surname_and_birthday_but_another_forename_may_be_a_twin():
+    scarlett = person("Scarlett", "Clark", legal_forename="Scarlett Rose")
+    assert twin_rather_than(scarlett, row("Tori", "Clark"))
+    assert not twin_rather_than(scarlett, row("Scarlett", "Clark"))
+    assert not twin_rather_than(scarlett, row("Tori", "Clark", "2012-03-05")), "another birthday: not a twin"
+    # One child's names: the legal one, or a short form.
+    assert not twin_rather_than(person("Alfie", "Smith", legal_forename="Alfred"), row("Alfred", "Smith"))
+    assert not twin_rather_than(person("Alfie", "Smith"), row("Alfred", "Smith"))
+    # Two short forms of one name are two children's names as often as one's.
+    assert twin_rather_than(person("Alfie", "Smith"), row("Freddie", "Smith"))
+
+
+def test_score_weighs_one_borrower_as_suggest_would():
+    alfred, tori = row("Alfred", "Smyth", gender="M"), row("Tori", "Clark", "2010-01-01")
+    index = SuggestionIndex([alfred, tori])
+    alfie = person("Alfie", "Smith", legal_forename="Alfred", gender="M")
+    assert index.score(alfie, alfred, TODAY) == index.suggest(alfie, TODAY).best.score
+    assert index.score(alfie, tori, TODAY) < 5
+    assert index.score(alfie, {**alfred, "year_group": "Year 11"}, TODAY) == 0, "ruled out by its year group"
+
+
 def test_a_stranger_is_not_a_probable_duplicate():
     found = suggest(person("Zachary", "Okafor", "2012-03-04"), row("Maisie", "Okafor", "2010-11-30"))
     assert all(s.score < PROBABLE_DUPLICATE for s in found.ranked)
@@ -193,7 +215,7 @@ def test_auto_accept_needs_a_clear_margin_over_the_runner_up():
 def test_auto_accept_is_one_to_one():
     borrowers = [row("Alfred", "Smyth", "2012-03-04", gender="M", admission_no="777")]
     first = person("Alfie", "Smith", "2012-03-04", legal_forename="Alfred", gender="M")
-    second = person("Alfred", "Smyth", "2012-03-14", gender="M", admission_no="000777")
+    second = person("Alfrid", "Smyth", gender="M", admission_no="000777")
     assert accept([first], borrowers) and accept([second], borrowers)
     assert accept([first, second], borrowers) == {}
 
@@ -208,3 +230,43 @@ def test_auto_accept_only_takes_records_the_certain_tiers_found_nothing_for():
     assert auto_accept([other], results, [taken], ON, TODAY) == {other.key: taken["id"]}
     results[incoming.key] = Match(taken["id"], Tier.NAME_DOB)
     assert auto_accept([incoming, other], results, [taken], ON, TODAY) == {}
+
+
+def test_auto_accept_needs_the_same_date_of_birth_on_both_sides():
+    """A name alone never matches, however rare the name and whatever else agrees."""
+    details = {"gender": "F", "postcode": "ZZ9 9ZZ", "address": "1 Lane End"}
+    incoming = person("Xanthe", "Quirk", **details)
+    undated = row("Xanthe", "Quirke", None, **details)
+    assert SuggestionIndex([undated]).suggest(incoming, TODAY).best.score >= ON.auto_accept_score
+    assert accept([incoming], [undated]) == {}
+    mistyped = row("Xanthe", "Quirke", "2012-03-14", **details)
+    assert SuggestionIndex([mistyped]).suggest(incoming, TODAY).best.score >= ON.auto_accept_score
+    assert accept([incoming], [mistyped]) == {}, "a mistyped date of birth is for a person to judge"
+    dated = row("Xanthe", "Quirke", **details)
+    assert accept([incoming], [dated]) == {incoming.key: dated["id"]}
+
+
+def test_auto_accept_needs_a_field_beyond_names_and_date_of_birth_to_agree():
+    incoming = person("Alfie", "Smith", legal_forename="Alfred")
+    borrower = row("Alfred", "Smyth")
+    assert SuggestionIndex([borrower]).suggest(incoming, TODAY).best.score >= ON.auto_accept_score
+    assert accept([incoming], [borrower]) == {}
+    with_gender = person("Alfie", "Smith", legal_forename="Alfred", gender="M")
+    assert accept([with_gender], [{**borrower, "gender": "M"}]) == {with_gender.key: borrower["id"]}
+
+
+def test_auto_accept_never_where_a_borrower_with_the_surname_has_no_date_of_birth():
+    """Ben Brown, typed without a birthday, may be Amy's twin: leave it to a person."""
+    amy, ben = row("Amy", "Brown", gender="F"), row("Ben", "Brown", None, gender="M")
+    incoming = person("Amie", "Brown", gender="F")
+    assert accept([incoming], [amy, row("Ben", "Green", None, gender="M")]) == {incoming.key: amy["id"]}
+    assert accept([incoming], [amy, ben]) == {}
+
+
+@pytest.mark.parametrize("presence, accepted", [(Presence.ON_ROLL, True), (Presence.ARRIVING, True),
+                                                (Presence.LEFT, False)])
+def test_auto_accept_only_for_people_on_roll_or_arriving(presence, accepted):
+    """A guess about a leaver would link a borrower only to recycle it."""
+    amy = row("Amy", "Brown", gender="F")
+    incoming = person("Amie", "Brown", gender="F", presence=presence)
+    assert accept([incoming], [amy]) == ({incoming.key: amy["id"]} if accepted else {})
