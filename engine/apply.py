@@ -14,12 +14,12 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.models import Borrower, BorrowerPhoto, Guardian, IntakeEntry, SyncEvent, utcnow
+from engine.decisions import REMOVED, scrub_decisions
 from engine.matching import Tier
 from engine.person import person_to_record
 from engine.plan import BorrowerUpdate, Change, SyncPlan
 
 MAX_EVENT_VALUE = 500
-REMOVED = "(removed: switched off)"
 
 
 def shown(value: object) -> str | None:
@@ -89,6 +89,8 @@ def _forget_purged_values(session: Session, plan: SyncPlan) -> None:
             chunk = ordered[start:start + 1000]
             session.execute(update(table).where(table.c.field == field, table.c[column].in_(chunk))
                             .values(old_value=REMOVED, new_value=None))
+    if targets:
+        scrub_decisions(session, {field for _, field in targets})
 
 
 def bulk_update(session: Session, model, rows: list[dict]) -> None:

@@ -133,16 +133,6 @@ class CommandRefused(Exception):
     """The command cannot be carried out as asked; nothing is written."""
 
 
-def current_user() -> str:
-    """Who made a decision, for the audit trail: the logged-in account."""
-    import getpass
-
-    try:
-        return getpass.getuser()[:64]
-    except (KeyError, OSError):
-        return "unknown"
-
-
 def _import_borrowers(config: Config, args: argparse.Namespace) -> int:
     from engine.borrower_import import ImportFileError, import_borrowers
 
@@ -173,6 +163,7 @@ def _import_borrowers(config: Config, args: argparse.Namespace) -> int:
 def _recycle_bin(config: Config, args: argparse.Namespace) -> int:
     from engine import recycle_bin
     from engine.runlog import append_lines
+    from engine.users import current_user
 
     if args.action == "purge" and args.older_than < 0:
         print("mislink: --older-than takes a number of days, 0 or more", file=sys.stderr)

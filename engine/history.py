@@ -335,6 +335,6 @@ def decide(session: Session, config: Config, action: str, shown: Sequence[Queued
         return transfer_entries(session, config, [e.item.id for e in shown], force=force, actor=actor)
     (entry,) = shown
     if action == "match":
-        return match_entry(session, config, entry.item.id, barcode, actor=actor)
+        return match_entry(session, config, entry.item.id, barcode, actor=actor, force=force)
     single = {"new": mark_new, "reject": reject_entry, "unreject": unreject_entry}
     return single[action](session, entry.item.id, actor=actor)

@@ -66,6 +66,11 @@ class IntakeError(Exception):
     """An Intake operation was refused; the message says why."""
 
 
+class NeedsForce(IntakeError):
+    """Refused only because the decision looks like a mistake (a twin, a
+    stranger, a probable duplicate): a person may confirm it and force it."""
+
+
 @dataclass(frozen=True)
 class IntakeItem:
     id: int
@@ -233,7 +238,7 @@ def match_entry(session: Session, config: Config, entry_id: int, barcode: str, *
     _refuse_second_link(session, person, entry, allowed=row["id"])
     doubts = _match_doubt(session, entry, person, row, index, today)
     if doubts and not force:
-        raise IntakeError(f"{_entry_label(entry)} was not matched: {doubts[0].reason}; "
+        raise NeedsForce(f"{_entry_label(entry)} was not matched: {doubts[0].reason}; "
                           "match with force if you are sure it is them")
     recorder = ChangeRecorder(session)
     recorder.touch("borrowers", row["id"])
@@ -283,7 +288,7 @@ def transfer_entries(session: Session, config: Config, entry_ids: Sequence[int] 
         _refuse_second_link(session, person, entry)
     doubts = _probable_duplicates(session, entries, people, today)
     if doubts and not force:
-        raise IntakeError("nothing transferred: " + "; ".join(d.reason for d in doubts)
+        raise NeedsForce("nothing transferred: " + "; ".join(d.reason for d in doubts)
                           + ". Match them instead, or transfer with force if they really are new")
     allocator = BarcodeAllocator(config.barcodes, set(session.execute(select(Borrower.barcode)).scalars()))
     try:

@@ -9,6 +9,7 @@ from textual.widgets import Select
 from engine.config import load_config
 from tests.test_tui_school import (ALFIE, PUPILS, build_school, drives_the_app, highlight, library_of, press, running,
                                    settle, sync_export)
+from tui.dialogs.confirm_anyway import ConfirmAnyway
 from tui.dialogs.confirm_transfer import ConfirmTransfer
 from tui.dialogs.error import ErrorDialog
 
@@ -61,8 +62,27 @@ async def test_search_and_match_when_the_borrower_is_not_suggested(school):
         await pilot.pause(0.3)
         await settle(pilot)
         await press(pilot, "down", "enter")
+        # Rita is nothing like Alfred Smyth: the engine doubts it, the librarian insists.
+        assert isinstance(pilot.app.screen, ConfirmAnyway)
+        assert "looks like a different person" in pilot.app.screen.explanation
+        assert borrowers(school)["S0001"]["mis_id"] is None
+        await press(pilot, "y")
     assert borrowers(school)["S0001"]["mis_id"] == "104"
     assert intake_status(school, "104") == "matched"
+
+
+@drives_the_app
+async def test_a_doubted_match_can_be_cancelled(school):
+    async with running(school) as pilot:
+        await highlight(pilot, "104")
+        await pilot.press("s", *"smyth")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        await press(pilot, "down", "enter")
+        assert isinstance(pilot.app.screen, ConfirmAnyway)
+        await press(pilot, "escape")
+    assert borrowers(school)["S0001"]["mis_id"] is None
+    assert intake_status(school, "104") == "pending"
 
 
 @drives_the_app

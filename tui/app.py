@@ -14,6 +14,7 @@ the engine refuses one whose entry has changed since (``history.decide``).
 """
 from __future__ import annotations
 
+import dataclasses
 import gc
 from datetime import date
 from pathlib import Path
@@ -27,16 +28,20 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from engine import history, intake, recycle_bin
 from engine.config import Config, ConfigError, mask_url
+from engine.db import driver_reason
 from engine.history import ChangeMarker
-from engine.intake import IntakeError
+from engine.intake import IntakeError, NeedsForce
+from engine.lock import LibraryBusy
 from engine.plan import OPEN_INTAKE
 from engine.recycle_bin import RecycleBinError
 from engine.suggest import SuggestionIndex
 from engine.sync import run_sync
+from engine.users import current_user
 from tui.dialogs.error import ErrorDialog
 from tui.dialogs.help import HelpScreen
 from tui.dialogs.sync_preview import SyncPreview
-from tui.library import Library, actor
+from tui.dialogs.confirm_anyway import ConfirmAnyway
+from tui.library import Library
 from tui.messages import (BorrowerRestored, BorrowersFound, DecisionMade, EventsLoaded, IndexBuilt, MarkerRead,
                           QueueLoaded, RecycleBinLoaded, RunsLoaded, ScoresStored, SettingSaved, SuggestionsLoaded,
                           SyncFinished, SyncPreviewed, SyncProgressed)
@@ -52,7 +57,7 @@ POLL_SECONDS = 3.0
 FULL_COLLECTION_EVERY = 100
 SUGGESTIONS_SHOWN = 3
 # A refusal's message already says what to do; anything else is unexpected.
-REFUSALS = (IntakeError, RecycleBinError, ConfigError)
+REFUSALS = (IntakeError, RecycleBinError, ConfigError, LibraryBusy)
 FAILURE_TITLES = {
     "decide": "Not done", "restore": "Not restored", "settings": "Not saved", "sync": "The sync could not run",
     "marker": "The library cannot be read",
@@ -89,6 +94,8 @@ class MislinkApp(App[int]):
         # The queue is what the librarian looks at first: the rest waits for it.
         self._queue_first = True
         self._unreachable = False
+        # The decision being made, so a doubted one can be confirmed and forced.
+        self._last_decision: IntakePane.DecisionRequested | None = None
 
     @property
     def today(self) -> date:
@@ -151,7 +158,7 @@ class MislinkApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="scores")
     def store_missing_scores(self) -> None:
-        self.post_message(ScoresStored(self.library.run(intake.refresh_best_scores, today=self.today)))
+        self.post_message(ScoresStored(self.library.write(intake.refresh_best_scores, today=self.today)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="index")
     def build_index(self) -> None:
@@ -168,12 +175,14 @@ class MislinkApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="decide")
     def decide(self, request: IntakePane.DecisionRequested) -> None:
-        self.post_message(DecisionMade(self.library.run(
-            history.decide, self.config, request.action, request.entries, actor=actor(), barcode=request.barcode)))
+        self._last_decision = request
+        self.post_message(DecisionMade(self.library.write(
+            history.decide, self.config, request.action, request.entries, actor=current_user(),
+            barcode=request.barcode, force=request.force)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="decide")
     def undo(self) -> None:
-        self.post_message(DecisionMade(self.library.run(intake.undo_last, actor=actor())))
+        self.post_message(DecisionMade(self.library.write(intake.undo_last, actor=current_user())))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs")
     def load_runs(self) -> None:
@@ -190,7 +199,7 @@ class MislinkApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="restore")
     def restore(self, barcode: str) -> None:
-        self.post_message(BorrowerRestored(self.library.run(recycle_bin.restore, barcode, actor())))
+        self.post_message(BorrowerRestored(self.library.write(recycle_bin.restore, barcode, current_user())))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
     def preview_sync(self) -> None:
@@ -222,6 +231,9 @@ class MislinkApp(App[int]):
         if group == "decide":
             self.intake.set_busy(False)
             self.check_for_changes()
+            if isinstance(error, NeedsForce) and not self._last_decision.force:
+                self._ask_to_force(self._last_decision, str(error))
+                return
         if group == "settings" and isinstance(error, ConfigError):
             unplaced = self.settings.show_problems(error.problems)
             if not unplaced:
@@ -231,12 +243,20 @@ class MislinkApp(App[int]):
             self._sync_dialog.dismiss(False)
         self.push_screen(ErrorDialog(FAILURE_TITLES.get(group, "Something went wrong"), self._explain(error)))
 
+    def _ask_to_force(self, request: IntakePane.DecisionRequested, reason: str) -> None:
+        def answered(anyway: bool | None) -> None:
+            if anyway:
+                self.intake.set_busy(True)
+                self.decide(dataclasses.replace(request, force=True))
+
+        self.push_screen(ConfirmAnyway(reason), answered)
+
     def _explain(self, error: BaseException) -> str:
         if isinstance(error, REFUSALS):
             return str(error)[:1].upper() + str(error)[1:]
         if isinstance(error, SQLAlchemyError):
-            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-            return f"The library database {mask_url(self.config.library_url)} could not be used: {reason}"
+            return (f"The library database {mask_url(self.config.library_url)} could not be used: "
+                    f"{driver_reason(error)}")
         if isinstance(error, OSError):
             return f"{error.strerror or error}: {error.filename or ''}".strip(": ")
         return f"{type(error).__name__}: {error}"

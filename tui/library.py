@@ -1,14 +1,16 @@
 """The terminal UI's one door to the library database.
 
-Workers call ``Library.run(engine_function, ...)`` from their own thread: it
-opens a session, calls the engine function with it inside one transaction
-(committed when the function returns, rolled back if it raises) and closes the
-session, so no session ever crosses threads. The connection pool is made on
+Workers call ``Library.run(engine_function, ...)`` (to read) or
+``Library.write(...)`` (to change anything) from their own thread: it opens a
+session, calls the engine function with it inside one transaction (committed
+when the function returns, rolled back if it raises) and closes the session,
+so no session ever crosses threads. ``write`` also holds the library lock, as
+a sync does, so a decision never interleaves with a scheduled sync: while one
+runs, the decision is refused with a message saying so. The connection pool is made on
 first use, in a worker, never at import or when the app is built.
 """
 from __future__ import annotations
 
-import getpass
 import threading
 from typing import Callable, TypeVar
 
@@ -16,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from engine.db import connect
+from engine.lock import library_lock
 
 Result = TypeVar("Result")
 
@@ -30,6 +33,10 @@ class Library:
         with Session(self._connected()) as session, session.begin():
             return function(session, *args, **kwargs)
 
+    def write(self, function: Callable[..., Result], *args, **kwargs) -> Result:
+        with library_lock(self._connected()):
+            return self.run(function, *args, **kwargs)
+
     def close(self) -> None:
         with self._lock:
             if self._engine is not None:
@@ -42,10 +49,3 @@ class Library:
                 self._engine = connect(self.url)
             return self._engine
 
-
-def actor() -> str:
-    """Who decides, for the audit trail: the account the librarian logged in as."""
-    try:
-        return getpass.getuser()[:64]
-    except (KeyError, OSError):
-        return "unknown"

@@ -63,6 +63,8 @@ class IntakePane(Vertical):
         action: str  # match | new | reject | unreject | transfer
         entries: tuple[QueuedEntry, ...]
         barcode: str | None = None
+        # Set once the librarian has confirmed a decision the engine doubted.
+        force: bool = False
 
     @dataclass
     class UndoRequested(Message):
