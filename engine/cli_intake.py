@@ -22,7 +22,7 @@ import json
 import sys
 from typing import Callable
 
-from engine.config import Config, mask_url
+from engine.config import Config
 from engine.users import current_user
 
 
@@ -66,27 +66,24 @@ def _force(parser: argparse.ArgumentParser, help_text: str) -> None:
     parser.add_argument("--force", action="store_true", default=argparse.SUPPRESS, help=help_text)
 
 
+# Actions that only read; every other action writes, and so holds the library lock.
+READING = {"list", "show", "search", "decisions"}
+
+
 def run_intake(config: Config, args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import SQLAlchemyError
-    from sqlalchemy.orm import Session
-
     from engine import intake
-    from engine.cli import ExitCode
-    from engine.db import connect, driver_reason
+    from engine.cli import CommandRefused, ExitCode, in_library
 
-    try:
-        engine = connect(config.library_url)
+    def work(session):
         try:
-            with Session(engine) as session, session.begin():
-                data, text = _run(intake, session, config, args)
-        finally:
-            engine.dispose()
-    except intake.IntakeError as exc:
-        print(f"mislink: {exc}", file=sys.stderr)
-        return ExitCode.FAILED
-    except SQLAlchemyError as exc:
-        print(f"mislink: library database {mask_url(config.library_url)}: {driver_reason(exc)}", file=sys.stderr)
-        return ExitCode.FAILED
+            return _run(intake, session, config, args)
+        except intake.IntakeError as exc:
+            raise CommandRefused(str(exc)) from exc
+
+    result, failed = in_library(config, work, write=args.action not in READING)
+    if failed is not None:
+        return failed
+    data, text = result
     if getattr(args, "json", False):
         print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
     else:

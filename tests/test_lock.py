@@ -82,3 +82,19 @@ def test_lock_left_by_a_killed_process_does_not_block_the_next_run(tmp_path, lib
         time.sleep(0.5)  # a server notices the dead connection within moments
         result = _cli(config)
     assert result.returncode == ExitCode.OK, result.stdout + result.stderr
+
+
+def test_an_intake_decision_waits_for_nobody_while_a_sync_writes(tmp_path, library_url):
+    """A librarian's decision and a sync never interleave: while one writes,
+    the other is refused at once (and reading goes on)."""
+    config = _config_file(tmp_path, library_url)
+    assert _cli(config).returncode == ExitCode.OK
+    engine = connect(library_url)
+    with library_lock(engine):
+        reject = subprocess.run([sys.executable, "-m", "engine", "--config", str(config), "intake", "reject", "1"],
+                                capture_output=True, text=True, timeout=60)
+        listing = subprocess.run([sys.executable, "-m", "engine", "--config", str(config), "intake", "list"],
+                                 capture_output=True, text=True, timeout=60)
+    engine.dispose()
+    assert reject.returncode == ExitCode.LOCKED and "another mislink process" in reject.stderr
+    assert listing.returncode == ExitCode.OK and "Ada Lovelace" in listing.stdout
