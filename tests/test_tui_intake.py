@@ -54,19 +54,23 @@ async def test_accepting_a_suggestion_links_the_borrower(school):
     assert intake_status(school, "101") == "matched"
 
 
+async def search_and_pick_alfred_for_rita(pilot) -> None:
+    """Rita Stone (104) is nothing like Alfred Smyth: the engine doubts the match."""
+    await highlight(pilot, "104")
+    await pilot.press("s", *"smyth")
+    await pilot.pause(0.3)
+    await settle(pilot)
+    await press(pilot, "down", "enter")
+    assert isinstance(pilot.app.screen, ConfirmAnyway)
+    assert "looks like a different person" in pilot.app.screen.explanation
+
+
 @drives_the_app
 async def test_search_and_match_when_the_borrower_is_not_suggested(school):
     async with running(school) as pilot:
-        await highlight(pilot, "104")
-        await pilot.press("s", *"smyth")
-        await pilot.pause(0.3)
-        await settle(pilot)
-        await press(pilot, "down", "enter")
-        # Rita is nothing like Alfred Smyth: the engine doubts it, the librarian insists.
-        assert isinstance(pilot.app.screen, ConfirmAnyway)
-        assert "looks like a different person" in pilot.app.screen.explanation
+        await search_and_pick_alfred_for_rita(pilot)
         assert borrowers(school)["S0001"]["mis_id"] is None
-        await press(pilot, "y")
+        await press(pilot, "y")  # the librarian insists
     assert borrowers(school)["S0001"]["mis_id"] == "104"
     assert intake_status(school, "104") == "matched"
 
@@ -74,12 +78,7 @@ async def test_search_and_match_when_the_borrower_is_not_suggested(school):
 @drives_the_app
 async def test_a_doubted_match_can_be_cancelled(school):
     async with running(school) as pilot:
-        await highlight(pilot, "104")
-        await pilot.press("s", *"smyth")
-        await pilot.pause(0.3)
-        await settle(pilot)
-        await press(pilot, "down", "enter")
-        assert isinstance(pilot.app.screen, ConfirmAnyway)
+        await search_and_pick_alfred_for_rita(pilot)
         await press(pilot, "escape")
     assert borrowers(school)["S0001"]["mis_id"] is None
     assert intake_status(school, "104") == "pending"
