@@ -76,7 +76,7 @@ class MislinkApp(App[int]):
         Binding("f3", "show_pane('bin')", "Recycle bin", show=False, id="pane_bin"),
         Binding("f4", "show_pane('settings')", "Settings", show=False, id="pane_settings"),
         # Shown in the sync log's footer, where there is room for it.
-        Binding("ctrl+r", "run_sync", "Sync now", show=False, id="sync_now"),
+        Binding("ctrl+r", "run_sync", "Sync", id="sync_now"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="quit", priority=True),
     ]

@@ -34,7 +34,6 @@ class EventFilter:
 
 class SyncLog(Vertical):
     BINDINGS = [
-        Binding("ctrl+r", "app.run_sync", "Sync now", id="log_sync_now"),
         Binding("a", "focus_filter('#log-action')", "Filter action", id="log_action"),
         Binding("f", "focus_filter('#log-field')", "Filter field", id="log_field"),
         Binding("e", "focus_events", "Events", id="log_events"),
