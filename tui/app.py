@@ -78,7 +78,7 @@ class MislinkApp(App[int]):
         # Shown in the sync log's footer, where there is room for it.
         Binding("ctrl+r", "run_sync", "Sync", id="sync_now"),
         Binding("question_mark", "help", "Help", id="help"),
-        Binding("ctrl+q", "quit", "Quit", show=False, id="quit", priority=True),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
     def __init__(self, config: Config, config_path: Path, *, today: date | None = None):
