@@ -3,8 +3,9 @@
 A sync, a borrower import, a recycle-bin purge and an Intake decision each
 take this lock while they write. A second writer never waits and never
 interleaves: it fails at once with ``LibraryBusy``, so a librarian's decision
-can never be overwritten by a nightly sync that planned before it. Each lock is released by the operating system or the database
-server when its holder dies, so a killed run never blocks the next one.
+can never be overwritten by a nightly sync that planned before it. Each lock
+is released by the operating system or the database server when its holder
+dies, so a killed run never blocks the next one.
 
 - SQLite: ``flock`` on a ``<database>.lock`` file beside the database.
 - PostgreSQL: a session-level advisory lock.
