@@ -1,19 +1,30 @@
 """The ``mislink`` command line.
 
 stdout carries only the report (text, or JSON with ``--json``); diagnostics go
-to stderr. Exit codes are ``ExitCode``. Heavy imports are deferred so that a
-headless command never loads the terminal UI.
+to stderr, one line each, whatever the values in them hold. Exit codes are
+``ExitCode``. Heavy imports are deferred so that a headless command never loads
+the terminal UI.
+
+Every error ends the same way (``Failure``): its message on stderr and, with
+``--json``, ``{"error": …, "exit_code": …}`` on stdout. A writer's work is done
+only when its commit has returned: an error before that exits 1 ("nothing
+written"), and nothing after it (a run log that cannot be written, a reader
+that stopped reading) turns done work into a failure. Output that may leave
+the terminal (a scheduled run, a pipe) names records by MIS id and barcode only.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from contextvars import ContextVar
 from enum import IntEnum
 from pathlib import Path
 
 from engine.cli_intake import add_intake_commands, run_intake
 from engine.config import Config, ConfigError, load_config, mask_url
+from engine.safe_text import one_line, stack_only
 
 
 class ExitCode(IntEnum):
@@ -24,10 +35,69 @@ class ExitCode(IntEnum):
     LOCKED = 4
 
 
+class Failure(Exception):
+    """The command ends with an error: its exit code and what to say."""
+
+    def __init__(self, code: ExitCode, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+class CommandRefused(Exception):
+    """The command cannot be carried out as asked; nothing is written."""
+
+
+# Set once a writer's commit has returned: from then on the command is done.
+_saved: ContextVar[bool] = ContextVar("saved", default=False)
+
+
+def emit(text: str) -> None:
+    """Print the report on stdout. A reader that has gone away (``| head``)
+    ends the output quietly."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        _silence(sys.stdout)
+
+
+def emit_json(data: object) -> None:
+    emit(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def complain(message: str) -> None:
+    """One line on stderr, control characters escaped."""
+    try:
+        print(f"mislink: {one_line(message)}", file=sys.stderr, flush=True)
+    except BrokenPipeError:
+        _silence(sys.stderr)
+
+
+def _silence(stream) -> None:
+    """Python's recipe for a closed pipe: point the stream at /dev/null, so
+    that nothing more written to it (not even the flush at exit) fails."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+
+
+def show_names() -> bool:
+    """Names only for a person at a terminal; a scheduled run's output, or a
+    pipe's, names records by MIS id and barcode."""
+    return sys.stdout.isatty()
+
+
+class _Parser(argparse.ArgumentParser):
+    """A usage error is a ``Failure`` like any other, so ``--json`` gets it as
+    JSON too."""
+
+    def error(self, message: str):
+        raise Failure(ExitCode.USAGE, f"{self.prog}: {message} (see {self.prog} --help)")
+
+
 def _shared_options() -> argparse.ArgumentParser:
     """--config and --json work before or after a subcommand. SUPPRESS keeps a
     subcommand from resetting a value given before it."""
-    shared = argparse.ArgumentParser(add_help=False)
+    shared = _Parser(add_help=False)
     shared.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="configuration file")
     shared.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
     return shared
@@ -35,7 +105,7 @@ def _shared_options() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     shared = _shared_options()
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mislink", description="Keep the library's borrowers in step with the school's MIS.")
     parser.add_argument("--config", type=Path, default=Path("config.toml"), help="configuration file")
     parser.add_argument("--sync", action="store_true", help="run a sync now, without the terminal UI")
@@ -65,16 +135,43 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    # Before parsing succeeds, --json (or an abbreviation of it) is looked for by hand.
+    as_json = any(len(a) > 2 and "--json".startswith(a) for a in argv)
+    _saved.set(False)
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return ExitCode.OK if exc.code == 0 else ExitCode.USAGE
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exc:  # --help
+            return ExitCode.OK if exc.code == 0 else ExitCode.USAGE
+        as_json = args.json
+        return _command(args)
+    except Failure as failure:
+        return fail(failure, as_json=as_json)
+    except Exception as exc:  # noqa: BLE001 - a bug must not print a traceback that quotes a pupil's data
+        print(f"mislink: unexpected error:\n{stack_only(exc)}", file=sys.stderr)
+        done = _saved.get()
+        message = (f"unexpected error ({type(exc).__name__}) after the change was saved" if done
+                   else f"unexpected error ({type(exc).__name__}), nothing written")
+        if as_json:
+            emit_json({"error": message, "exit_code": int(ExitCode.OK if done else ExitCode.FAILED)})
+        return ExitCode.OK if done else ExitCode.FAILED
+
+
+def fail(failure: Failure, *, as_json: bool) -> ExitCode:
+    """Say why the command failed (and, with ``--json``, as JSON on stdout too);
+    its exit code."""
+    complain(str(failure))
+    if as_json:
+        emit_json({"error": one_line(failure), "exit_code": int(failure.code)})
+    return failure.code
+
+
+def _command(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print(f"mislink: configuration error: {exc}", file=sys.stderr)
-        return ExitCode.USAGE
+        raise Failure(ExitCode.USAGE, f"configuration error: {exc}") from None
     if args.command == "borrowers":
         return _import_borrowers(config, args)
     if args.command == "intake":
@@ -84,8 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.sync:
         return _sync(config, args)
     if args.dry_run or args.force:
-        print("mislink: --dry-run and --force go with --sync", file=sys.stderr)
-        return ExitCode.USAGE
+        raise Failure(ExitCode.USAGE, "--dry-run and --force go with --sync")
     from tui.app import run  # deferred: a headless command never loads Textual
 
     return run(config, args.config)
@@ -95,42 +191,48 @@ def _sync(config: Config, args: argparse.Namespace) -> int:
     from engine.sync import run_sync
 
     report = run_sync(config, dry_run=args.dry_run, force=args.force)
-    if args.json:
-        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
-    else:
-        print(report.to_text())
     if report.outcome == "dry-run":
         # A scheduled pre-check learns that the real run would be stopped.
-        return ExitCode.GUARD if report.guard_stops else ExitCode.OK
-    return {"ok": ExitCode.OK, "refused": ExitCode.GUARD, "locked": ExitCode.LOCKED}.get(report.outcome,
-                                                                                    ExitCode.FAILED)
+        code = ExitCode.GUARD if report.guard_stops else ExitCode.OK
+    else:
+        code = {"ok": ExitCode.OK, "refused": ExitCode.GUARD, "locked": ExitCode.LOCKED}.get(report.outcome,
+                                                                                           ExitCode.FAILED)
+    if args.json:
+        emit_json({**report.to_json(names=show_names()), "exit_code": int(code)}
+                  | ({"error": report.message} if code != ExitCode.OK else {}))
+    else:
+        emit(report.to_text(names=show_names()))
+    if report.log_problem:
+        complain(f"warning: {report.log_problem}")
+    if code != ExitCode.OK:
+        complain(f"sync {report.outcome}: {report.message}")
+    return code
 
 
 def in_library(config: Config, work, *, write: bool):
-    """Run ``work(session)`` in one transaction on the library: (result, None),
-    or (None, exit code) after saying on stderr why it could not be done."""
+    """``work(session)``'s result, once its transaction has committed. Raises
+    ``Failure`` (saying why) if it could not be done: then nothing was written."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from engine.db import LibraryMissing, driver_reason
     from engine.lock import LibraryBusy
-    from engine.session import open_library
+    from engine.session import CommitFailed, open_library
 
     try:
         with open_library(config, write=write) as session:
-            return work(session), None
+            result = work(session)
     except LibraryBusy as exc:
-        print(f"mislink: {exc}", file=sys.stderr)
-        return None, ExitCode.LOCKED
+        raise Failure(ExitCode.LOCKED, str(exc)) from None
+    except CommitFailed as exc:
+        raise Failure(ExitCode.FAILED, f"the library database did not save the change, nothing written: {exc}") \
+            from None
     except SQLAlchemyError as exc:
-        print(f"mislink: library database {mask_url(config.library_url)}: {driver_reason(exc)}", file=sys.stderr)
-        return None, ExitCode.FAILED
+        raise Failure(ExitCode.FAILED, f"library database {mask_url(config.library_url)}: {driver_reason(exc)}"
+                                       + ("; nothing written" if write else "")) from None
     except (CommandRefused, LibraryMissing) as exc:
-        print(f"mislink: {exc}", file=sys.stderr)
-        return None, ExitCode.FAILED
-
-
-class CommandRefused(Exception):
-    """The command cannot be carried out as asked; nothing is written."""
+        raise Failure(ExitCode.FAILED, str(exc)) from None
+    _saved.set(write)
+    return result
 
 
 def _import_borrowers(config: Config, args: argparse.Namespace) -> int:
@@ -145,29 +247,28 @@ def _import_borrowers(config: Config, args: argparse.Namespace) -> int:
             session.rollback()
         return result
 
-    result, failed = in_library(config, work, write=True)
-    if failed is not None:
-        return failed
+    result = in_library(config, work, write=True)
+    code = ExitCode.OK if result.written else ExitCode.FAILED
+    verdict = "imported" if result.written else "NOT imported (fix the rows above, or use --skip-invalid)"
     if args.json:
-        print(json.dumps({"imported": result.imported, "already_present": result.already_present,
-                          "written": result.written, "problems": [vars(p) for p in result.problems]}, indent=2))
+        emit_json({"imported": result.imported, "already_present": result.already_present,
+                   "written": result.written, "problems": [vars(p) for p in result.problems],
+                   "exit_code": int(code)} | ({} if result.written else {"error": f"{args.file.name}: {verdict}"}))
     else:
         for problem in result.problems:
-            print(f"  {args.file.name} {problem}", file=sys.stderr)
-        verdict = "imported" if result.written else "NOT imported (fix the rows above, or use --skip-invalid)"
-        print(f"{args.file.name}: {result.imported} borrowers {verdict}; {result.already_present} already in the "
-              f"library; {len(result.problems)} bad rows{' skipped' if result.written and result.problems else ''}")
-    return ExitCode.OK if result.written else ExitCode.FAILED
+            complain(f"{args.file.name} {problem}")
+        emit(f"{args.file.name}: {result.imported} borrowers {verdict}; {result.already_present} already in the "
+             f"library; {len(result.problems)} bad rows{' skipped' if result.written and result.problems else ''}")
+    return code
 
 
 def _recycle_bin(config: Config, args: argparse.Namespace) -> int:
     from engine import recycle_bin
-    from engine.runlog import append_lines
+    from engine.runlog import log_problem
     from engine.users import current_user
 
     if args.action == "purge" and args.older_than < 0:
-        print("mislink: --older-than takes a number of days, 0 or more", file=sys.stderr)
-        return ExitCode.USAGE
+        raise Failure(ExitCode.USAGE, "--older-than takes a number of days, 0 or more")
 
     def work(session):
         try:
@@ -182,22 +283,24 @@ def _recycle_bin(config: Config, args: argparse.Namespace) -> int:
             raise CommandRefused(str(exc)) from exc
 
     writes = args.action == "restore" or (args.action == "purge" and not args.dry_run)
-    rows, failed = in_library(config, work, write=writes)
-    if failed is not None:
-        return failed
+    rows = in_library(config, work, write=writes)
     if args.action == "purge" and not args.dry_run:
-        append_lines(config.log_path, [f"recycle bin: removed {r.barcode} for good (recycled "
-                                       f"{r.recycled_at:%Y-%m-%d}, no loans out)" for r in rows]
-                     or [f"recycle bin: nobody recycled over {args.older_than} days ago to remove"])
+        problem = log_problem(config.log_path, [f"recycle bin: removed {r.barcode} for good (recycled "
+                                                f"{r.recycled_at:%Y-%m-%d}, no loans out)" for r in rows]
+                              or [f"recycle bin: nobody recycled over {args.older_than} days ago to remove"])
+        if problem:
+            complain(f"warning: {problem}")
+    names = show_names()
     if args.json:
-        print(json.dumps([{**vars(r), "recycled_at": r.recycled_at.isoformat() if r.recycled_at else None}
-                          for r in rows], indent=2, ensure_ascii=False))
+        emit_json([{**vars(r), "recycled_at": r.recycled_at.isoformat() if r.recycled_at else None}
+                   | ({} if names else {"forename": None, "surname": None}) for r in rows])
         return ExitCode.OK
     verb = {"list": "in the recycle bin", "restore": "restored",
             "purge": "would be removed" if args.dry_run else "removed for good"}[args.action]
     for row in rows:
         when = row.recycled_at.date().isoformat() if row.recycled_at else ""
-        print(f"  {row.barcode:<12} {row.forename} {row.surname:<24} {row.tutor_group or '':<28} {when}"
-              f"{f'  {row.loans_out} loans out' if row.loans_out else ''}")
-    print(f"{len(rows)} borrower(s) {verb}")
+        name = f"{row.forename} {row.surname:<24} " if names else ""
+        emit(f"  {row.barcode:<12} {name}{row.tutor_group or '':<28} {when}"
+             f"{f'  {row.loans_out} loans out' if row.loans_out else ''}")
+    emit(f"{len(rows)} borrower(s) {verb}")
     return ExitCode.OK

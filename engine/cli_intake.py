@@ -10,15 +10,16 @@
     mislink intake undo [DECISION_ID]
     mislink intake search TEXT
 
-Each is one call into ``engine.intake`` in one transaction. ``--json`` (before
-or after the action) prints one JSON object. A refusal prints its reason on
-stderr and exits 1; nothing is written.
+Each is one call into ``engine.intake`` in one transaction; a decision is
+printed only once its commit has returned. ``--json`` (before or after the
+action) prints one JSON object. A refusal prints its reason on stderr (and,
+with ``--json``, as a JSON error) and exits 1; nothing is written. These are
+commands a person runs to look at records, so they show names.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from typing import Callable
 
 from engine.config import Config
@@ -71,7 +72,7 @@ READING = {"list", "show", "search", "decisions"}
 
 def run_intake(config: Config, args: argparse.Namespace) -> int:
     from engine import intake
-    from engine.cli import CommandRefused, ExitCode, in_library
+    from engine.cli import CommandRefused, ExitCode, Failure, emit, emit_json, fail, in_library
 
     def work(session):
         try:
@@ -79,14 +80,15 @@ def run_intake(config: Config, args: argparse.Namespace) -> int:
         except intake.IntakeError as exc:
             raise CommandRefused(str(exc)) from exc
 
-    result, failed = in_library(config, work, write=args.action not in READING)
-    if failed is not None:
-        return failed
-    data, text = result
-    if getattr(args, "json", False):
-        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    as_json = getattr(args, "json", False)
+    try:
+        data, text = in_library(config, work, write=args.action not in READING)
+    except Failure as failure:
+        return fail(failure, as_json=as_json)
+    if as_json:
+        emit_json(data)
     else:
-        print(text)
+        emit(text)
     return ExitCode.OK
 
 

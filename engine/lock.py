@@ -7,7 +7,9 @@ can never be overwritten by a nightly sync that planned before it. Each lock
 is released by the operating system or the database server when its holder
 dies, so a killed run never blocks the next one.
 
-- SQLite: ``flock`` on a ``<database>.lock`` file beside the database.
+- SQLite: ``flock`` on a ``<database>.lock`` file beside the database, named
+  after the file's real path, so that two configs reaching one file through a
+  symlink or a ``..`` path still exclude each other.
 - PostgreSQL: a session-level advisory lock.
 - MariaDB/MySQL: ``GET_LOCK`` (a named lock owned by the connection), named
   after the library's database.
@@ -15,16 +17,22 @@ dies, so a killed run never blocks the next one.
 
 The server locks belong to a connection, so the lock is held on a connection of
 its own, outside the pool's reuse, and that connection is closed afterwards.
+Releasing never fails the work it guarded: a lock whose connection is lost was
+released by the server with it.
 """
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+log = logging.getLogger(__name__)
 
 LOCK_NAME = "mislink-sync"
 # pg_try_advisory_lock takes a bigint; any fixed number unique to mislink will do.
@@ -54,7 +62,10 @@ def library_lock(engine: Engine) -> Iterator[None]:
         try:
             yield
         finally:
-            _release_server_lock(connection, dialect)
+            try:
+                _release_server_lock(connection, dialect)
+            except SQLAlchemyError:
+                log.warning("the library lock's connection was lost; the database server released the lock")
     finally:
         connection.invalidate()  # never hand a lock-holding connection back to the pool
         connection.close()
@@ -95,7 +106,7 @@ def _file_lock(database: str | None) -> Iterator[None]:
     if not database or database == ":memory:":
         yield  # a private in-memory library cannot be shared
         return
-    path = Path(f"{database}.lock")
+    path = Path(f"{os.path.realpath(database)}.lock")
     handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:

@@ -1,9 +1,16 @@
-"""The outcome of a run, as JSON for scripts and as a short text for people."""
+"""The outcome of a run, as JSON for scripts and as a short text for people.
+
+With ``names=False`` both name records by MIS id and barcode only: the command
+line asks for that whenever its output is not a terminal, so the output of a
+scheduled run holds no personal data. Every line of the text is one line
+whatever the values in it hold.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.plan import SyncPlan
+from engine.plan import Change, SyncPlan
+from engine.safe_text import one_line
 
 TIER_NAMES = {"matched_by_link": "by MIS link", "matched_by_upn": "by UPN",
               "matched_by_name_dob": "by name and date of birth"}
@@ -21,8 +28,10 @@ class SyncReport:
     plan: SyncPlan | None = None
     # Why the safety guards would stop this plan (even when forced or a dry run).
     guard_stops: list[str] = field(default_factory=list)
+    # Why the run log could not be written, if it could not: a warning only.
+    log_problem: str = ""
 
-    def to_json(self) -> dict:
+    def to_json(self, *, names: bool = True) -> dict:
         plan = self.plan
         return {
             "outcome": self.outcome,
@@ -31,13 +40,14 @@ class SyncReport:
             "message": self.message,
             "forced": self.forced,
             **self.counts,
-            "rejections": [vars(r) for r in plan.rejections] if plan else [],
+            "rejections": [{**vars(r), "record": r.record if names else record_id(r.record)}
+                           for r in plan.rejections] if plan else [],
             "warnings": plan.warnings if plan else [],
             "leavers_with_loans_list": [{"barcode": r.barcode, "loans_out": r.loans_out}
                                         for r in plan.recycles if r.loans_out] if plan else [],
         }
 
-    def to_text(self) -> str:
+    def to_text(self, *, names: bool = True) -> str:
         c = self.counts
         title = {"ok": "done", "dry-run": "dry run, nothing written", "failed": "FAILED, nothing written",
                  "refused": "REFUSED, nothing written", "locked": "NOT RUN, another sync is running"}[self.outcome]
@@ -59,23 +69,37 @@ class SyncReport:
                     f"{field} from {n}" for field, n in sorted(c["fields_purged"].items())))
             lines.append(f"  rejected records: {c['rejected']}")
         if self.plan:
-            lines += _details(self.plan, full=self.outcome == "dry-run")
-        return "\n".join(lines)
+            lines += _details(self.plan, full=self.outcome == "dry-run", names=names)
+        return "\n".join(map(one_line, lines))
 
 
-def _details(plan: SyncPlan, full: bool) -> list[str]:
+def record_id(label: str) -> str:
+    """A record's label without the name a label carries after its id:
+    "student 3116 (Albus Dumbledore)" -> "student 3116"."""
+    return label.split(" (", 1)[0]
+
+
+def _details(plan: SyncPlan, full: bool, names: bool) -> list[str]:
+    def who(label: str) -> str:
+        return label if names else record_id(label)
+
+    def change(c: Change) -> str:
+        if c.hidden:
+            return f"{c.field} removed"
+        return f"{c.field} {c.old!s} -> {c.new!s}" if names else f"{c.field} changed"
+
     lines = [f"  warning: {w}" for w in plan.warnings]
-    lines += [f"  rejected: {r}" for r in plan.rejections]
-    lines += [f"  leaver with {r.loans_out} loan(s) out: {r.label}" for r in plan.recycles if r.loans_out]
+    lines += [f"  rejected: {r.file} {who(r.record)}: {r.field}: {r.reason}" for r in plan.rejections]
+    lines += [f"  leaver with {r.loans_out} loan(s) out: {who(r.label)}"
+              for r in plan.recycles if r.loans_out]
     if full:
-        planned = [f"  update {u.barcode}: " + "; ".join(
-            f"{c.field} {'removed' if c.hidden else f'{c.old!s} -> {c.new!s}'}" for c in u.changes)
-            + (" (restore from recycle bin)" if u.restore else "") for u in plan.updates]
-        planned += [f"  recycle {r.label}: {r.reason}" for r in plan.recycles]
-        planned += [f"  to Intake: {a.person.label}: {a.reason.value}" for a in plan.intake_adds]
+        planned = [f"  update {u.barcode}: " + "; ".join(map(change, u.changes))
+                   + (" (restore from recycle bin)" if u.restore else "") for u in plan.updates]
+        planned += [f"  recycle {who(r.label)}: {r.reason}" for r in plan.recycles]
+        planned += [f"  to Intake: {who(a.person.label)}: {a.reason.value}" for a in plan.intake_adds]
         planned += [f"  Intake entry {r.entry_id} refreshed: " + ", ".join(c.field for c in r.changes)
                     for r in plan.intake_refreshes]
-        planned += [f"  Intake entry {c.entry_id} {c.status}: {c.label}" for c in plan.intake_closes]
+        planned += [f"  Intake entry {c.entry_id} {c.status}: {who(c.label)}" for c in plan.intake_closes]
         lines += planned[:PLAN_LINES]
         if len(planned) > PLAN_LINES:
             lines.append(f"  … and {len(planned) - PLAN_LINES} more planned changes (use --json for counts)")

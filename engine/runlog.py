@@ -2,8 +2,9 @@
 
 Only what a librarian needs to identify a record goes in: MIS ids and
 barcodes, never names, dates of birth, addresses, contact details or photos.
-Each line starts with the local time and its UTC offset. The file is created
-readable by its owner only.
+Each line starts with the local time and its UTC offset, and is one line
+whatever the values in it hold (``engine.safe_text.one_line``), so text from an
+export can never forge a line. The file is created readable by its owner only.
 """
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from engine.report import SyncReport
+from engine.report import SyncReport, record_id
+from engine.safe_text import one_line
 
 
-def append_run_log(path: Path, report: SyncReport) -> None:
+def run_log_lines(report: SyncReport) -> list[str]:
     c = report.counts
     lines = [f"sync {report.outcome}{' (forced)' if report.forced else ''}"
              f" run={report.run_id or '-'} source={report.source}"]
@@ -27,14 +29,25 @@ def append_run_log(path: Path, report: SyncReport) -> None:
     plan = report.plan
     if plan:
         lines += [f"  warning: {w}" for w in plan.warnings]
-        lines += [f"  rejected: {r.file} {r.record.split(' (')[0]}: {r.field}: {r.reason}" for r in plan.rejections]
+        lines += [f"  rejected: {r.file} {record_id(r.record)}: {r.field}: {r.reason}" for r in plan.rejections]
         if report.outcome == "ok":
             lines += [f"  recycled: {r.barcode} ({r.reason}; {r.loans_out} loans out)" for r in plan.recycles]
-    append_lines(path, lines)
+    return lines
 
 
 def append_lines(path: Path, lines: list[str]) -> None:
     stamp = datetime.now().astimezone().isoformat(sep=" ", timespec="seconds")
     path.parent.mkdir(parents=True, exist_ok=True)
     with os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a", encoding="utf-8") as log:
-        log.write("".join(f"{stamp} {line}\n" for line in lines))
+        log.write("".join(f"{stamp} {one_line(line)}\n" for line in lines))
+
+
+def log_problem(path: Path, lines: list[str]) -> str | None:
+    """Append ``lines``; None, or why the log could not be written. The work
+    the lines describe is done either way, so a log problem is a warning for
+    the caller to show, never a failed run."""
+    try:
+        append_lines(path, lines)
+    except (OSError, ValueError) as exc:  # ValueError: a path the system cannot name (a NUL in it)
+        return f"could not write the run log {path}: {getattr(exc, 'strerror', None) or exc}"
+    return None

@@ -78,12 +78,18 @@ def test_dry_run_prints_the_plan_writes_nothing_and_matches_the_real_run(tmp_pat
     assert library.snapshot() == before
     code, out, _ = run(capsys, "--config", config, "--sync", "--dry-run")
     assert "dry run, nothing written" in out
-    assert "to Intake: student 20 (Nia Newman): no_match" in out
+    assert "to Intake: student 20: no_match" in out, "not on a terminal: ids only"
     assert "update B010:" in out
     code, out, _ = run(capsys, "--config", config, "--sync", "--json")
     real = json.loads(out)
     counts = lambda report: {k: v for k, v in report.items() if k not in ("outcome", "run_id", "message")}  # noqa
     assert counts(dry) == counts(real)
+
+
+def test_on_a_terminal_the_dry_run_names_the_records(tmp_path, library_url, capsys, monkeypatch):
+    monkeypatch.setattr("engine.cli.show_names", lambda: True)
+    code, out, _ = run(capsys, "--config", school(tmp_path, library_url), "--sync", "--dry-run")
+    assert code == 0 and "to Intake: student 20 (Nia Newman): no_match" in out
 
 
 def test_a_failed_sync_exits_1(tmp_path, library_url, capsys):

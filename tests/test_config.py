@@ -124,7 +124,11 @@ def test_a_bad_configuration_stops_the_cli_before_anything_runs(tmp_path, capsys
     config = write_config(tmp_path, "[data]\nphotos = true\nphone = true\n")
     assert main(["--config", str(config), *flags]) == ExitCode.USAGE == 2
     captured = capsys.readouterr()
-    assert "data.phone: unknown key" in captured.err and captured.out == ""
+    assert "data.phone: unknown key" in captured.err
+    if "--json" in flags:  # the error as JSON, and nothing else
+        assert json.loads(captured.out) == {"error": captured.err.strip().removeprefix("mislink: "), "exit_code": 2}
+    else:
+        assert captured.out == ""
     assert not (tmp_path / "library.sqlite").exists(), "a library was created"
     assert not (tmp_path / "mislink.log").exists(), "a run was logged"
 
