@@ -37,6 +37,13 @@ NAME_LEVELS_BELOW_EXACT = {"short form": 1.0, "one part matches": 1.5, "close sp
 NAME_FIXED = {"forename": {"similar spelling": 1.0, "initial only": 0.5, "different": -7.0},
               "surname": {"similar spelling": 1.0, "initial only": 0.0, "different": -5.0}}
 SWAP_PENALTY = 1.0
+# A forename this close to another is the other mistyped (``typed_differently``):
+# one slip (a letter swapped with the next, changed, lost or added), or two in
+# a name of LONG_NAME letters or more or where the two sound alike (Rosie / Rosy).
+TYPING_SLIPS, LONG_NAME, LONG_NAME_SLIPS = 1, 8, 2
+TYPED_DIFFERENTLY = "typed differently"
+# The name levels a typing slip can reach: a nickname or a shared part says more.
+SPELLING_LEVELS = frozenset({"close spelling", "one letter different", "sounds alike", "similar spelling"})
 DATE_WEIGHTS = {DateRelation.SAME: 11.0, DateRelation.DAY_MONTH_SWAPPED: 4.5, DateRelation.TRANSPOSED: 2.5,
                 DateRelation.ONE_DIGIT: 1.5, DateRelation.DIFFERENT: -4.5}
 # A borrower's year group may be stale (typed years ago) but never ahead of the
@@ -186,6 +193,8 @@ class NameWeights:
                 if best is None or weight > best[0]:
                     best = (weight, level, a, b)
         weight, level, a, b = best
+        if field == "forename" and level in SPELLING_LEVELS and typed_differently(a, b):
+            level = TYPED_DIFFERENTLY
         return FieldEvidence(field, DISAGREE if weight < 0 else PARTIAL, weight, f"{level} ({a} / {b})")
 
 
@@ -297,6 +306,21 @@ def name_level(field: str, a: str, b: str) -> str:
     if (len(a) == 1 or len(b) == 1) and a[0] == b[0]:
         return "initial only"
     return "different"
+
+
+@lru_cache(maxsize=200_000)
+def typed_differently(a: str, b: str) -> bool:
+    """Is one (``name_key``) forename the other one mistyped ("jsesica" /
+    "jessica") or spelled as it sounds ("poppie" / "poppy")? Not when the
+    nickname table knows both as names of their own and unrelated (Louis /
+    Louise, Alexander / Alexandra): parents do give twins names a letter or
+    two apart."""
+    long_or_alike = min(len(a), len(b)) >= LONG_NAME or sound_key(a) == sound_key(b)
+    slips = LONG_NAME_SLIPS if long_or_alike else TYPING_SLIPS
+    if a == b or OSA.distance(a, b, score_cutoff=slips) > slips:
+        return False
+    table = nickname_table()
+    return not (table.knows(a) and table.knows(b) and table.relation(a, b) is None)
 
 
 @lru_cache(maxsize=100_000)

@@ -47,11 +47,12 @@ from engine.person import Person, person_from_record
 from engine.plan import OPEN_INTAKE, BorrowerUpdate, match_changes, matched_update
 from engine.suggest import (
     SHOWN,
-    UNLIKELY_MATCH,
+    Forename,
     SuggestionIndex,
     Suggestions,
+    compare_forenames,
     link_label,
-    twin_rather_than,
+    match_doubt,
 )
 from engine.text import year_number
 from engine.users import ACTOR_WIDTH
@@ -249,7 +250,8 @@ def match_entry(session: Session, config: Config, entry_id: int, barcode: str, *
     _close(session, [(entry, row["id"])], "matched", events, actor, now)
     _record_forced(events, "match", doubts)
     events.flush(session)
-    summary = f"matched {_entry_label(entry)} to borrower {barcode}" + _forced_note(doubts)
+    summary = f"matched {_entry_label(entry)} to borrower {barcode}" + _forename_note(person, row) \
+        + _forced_note(doubts)
     return _saved(recorder.save("match", summary, actor, now), [entry.id], [barcode])
 
 
@@ -470,19 +472,27 @@ def _probable_duplicates(session: Session, entries: list[IntakeEntry], people: l
 
 def _match_doubt(session: Session, entry: IntakeEntry, person: Person, row: Mapping,
                  index: SuggestionIndex | None, today: date | None) -> list[Doubt]:
-    """Why this borrower may not be this person, if it may not: a twin's
-    record (the same surname and date of birth, another forename) or one
-    that scores too low to be them. Twins merged are far worse than a
-    duplicate, so a match like that needs force."""
-    if twin_rather_than(person, row):
-        reason = (f"borrower {row['barcode']} has the same surname and date of birth but another forename "
-                  f"({row['forename']}), so may be a twin or sibling")
-        return [Doubt(entry.id, row["id"], row["barcode"], reason)]
-    score = (index or load_index(session)).score(person, row, today)
-    if score < UNLIKELY_MATCH:
-        reason = f"borrower {row['barcode']} looks like a different person (score {score})"
-        return [Doubt(entry.id, row["id"], row["barcode"], reason)]
-    return []
+    """Why this borrower may not be this person, if it may not
+    (``match_doubt``): a twin's record, or one that scores too low to be
+    them. Every other Intake entry, open or decided, is a person who may
+    be the twin."""
+    doubt = match_doubt(index or load_index(session), person, row, _born_the_same_day(session, entry, person), today)
+    return [] if doubt is None else [Doubt(entry.id, row["id"], row["barcode"], doubt.reason)]
+
+
+def _born_the_same_day(session: Session, entry: IntakeEntry, person: Person) -> list[Person]:
+    """The people of the other Intake entries born on this person's birthday."""
+    if person.date_of_birth is None:
+        return []
+    records = session.execute(select(IntakeEntry.record).where(
+        IntakeEntry.date_of_birth == person.date_of_birth, IntakeEntry.id != entry.id)).scalars()
+    return [person_from_record(json.loads(record)) for record in records]
+
+
+def _forename_note(person: Person, row: Mapping) -> str:
+    """A match's summary says when the borrower's forename was not the person's."""
+    forename = compare_forenames(person, row)
+    return "" if forename.relation is Forename.SAME else f" ({forename.note})"
 
 
 def _record_forced(events: EventLog, action: str, doubts: list[Doubt]) -> None:

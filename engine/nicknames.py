@@ -38,11 +38,9 @@ class NicknameTable:
             return Relation.SIBLING
         return None
 
-    def one_name(self, a: str, b: str) -> bool:
-        """Could these be one child's forename: the same, or one a short form
-        of the other? Two short forms of one name (Alfie / Freddie) are not
-        enough here: twins are given names like that."""
-        return a == b or self.relation(a, b) is Relation.SHORT_FORM
+    def knows(self, name: str) -> bool:
+        """Is this (``name_key``) forename in the table, as a name or a short form?"""
+        return name in self.direct
 
     def roots(self, name: str) -> frozenset[str]:
         """The full names a forename may stand for (itself included): two

@@ -6,10 +6,19 @@ with the person, field by field (``engine.evidence``), and ranks them with a
 0–100 score and the per-field explanation. Both active and recycled borrowers
 are offered. A borrower linked to another MIS person is never offered, only
 reported as a warning when it would have ranked. ``index.score`` weighs one
-borrower named by hand, and ``twin_rather_than`` says when it may be the
-person's twin. ``auto_accept`` is the optional fuzzy auto-accept the sync may
-apply. Pure: the library comes in as plain rows (as in
-``Snapshot.borrowers``), nothing is read or written here.
+borrower named by hand, and ``match_doubt`` says why a person should think
+twice before matching it: it may be the person's twin, or a stranger.
+``auto_accept`` is the optional fuzzy auto-accept the sync may apply. Pure:
+the library comes in as plain rows (as in ``Snapshot.borrowers``), nothing is
+read or written here.
+
+Twins, one rule everywhere: a borrower with the person's surname and date of
+birth is taken for a twin or sibling only when its forename is clearly
+another name, or when a real second person (another borrower, another
+incoming record) shares that surname and date of birth. A forename typed
+differently (``engine.evidence.typed_differently``) or in another form (a
+short form, a nickname) on its own is the same child, and the explanation
+says so ("forename typed differently: Jsesica / Jessica").
 
 Blocking keys, each cheap to look up, so that one record against 100,000
 borrowers scores a few hundred at most: date of birth; each mistyped variant of
@@ -25,6 +34,7 @@ import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 from itertools import chain
 from typing import Iterable, Mapping, Sequence
 
@@ -39,6 +49,7 @@ from engine.evidence import (
     borrower_side,
     key_of,
     person_side,
+    typed_differently,
 )
 from engine.matching import IntakeReason, Match, Unmatched, linked_elsewhere, linked_key
 from engine.nicknames import NicknameTable, nickname_table
@@ -98,6 +109,36 @@ class Suggestions:
     @property
     def best_score(self) -> int:
         return self.ranked[0].score if self.ranked else 0
+
+
+class Forename(Enum):
+    """How a borrower's forename stands to an incoming person's, strongest first."""
+    SAME = "the same"
+    OTHER_FORM = "in another form"  # a short form or nickname (nickname table)
+    TYPED_DIFFERENTLY = "typed differently"
+    DIFFERENT = "different"
+
+
+@dataclass(frozen=True)
+class ForenameComparison:
+    relation: Forename
+    # The two forenames, as typed, that are most alike.
+    stored: str
+    incoming: str
+
+    @property
+    def note(self) -> str:
+        return f"forename {self.relation.value}: {self.stored} / {self.incoming}"
+
+
+@dataclass(frozen=True)
+class MatchDoubt:
+    """Why matching a person to a borrower needs force."""
+    kind: str  # TWIN or STRANGER
+    reason: str
+
+
+TWIN, STRANGER = "twin", "stranger"
 
 
 def score_from_weight(weight: float) -> int:
@@ -177,8 +218,11 @@ class SuggestionIndex:
         sides = self.sides
         self.name_weights = NameWeights(Counter(chain.from_iterable(s.forenames for s in sides)),
                                         Counter(chain.from_iterable(s.surnames for s in sides)), len(sides))
-        # (date of birth, surname) -> how many borrowers: more than one means twins.
-        self.twins = Counter((s.dob, surname) for s in sides if s.dob for surname in s.surnames)
+        # (date of birth, surname) -> the borrowers' positions: more than one means twins.
+        self.birthdays: dict[tuple, list[int]] = defaultdict(list)
+        for position, side in enumerate(sides):
+            for key in birthday_keys(side):
+                self.birthdays[key].append(position)
         # surname -> how many borrowers with no date of birth: any of them may be a twin.
         self.undated = Counter(surname for s in sides if not s.dob for surname in s.surnames)
 
@@ -249,36 +293,118 @@ class SuggestionIndex:
         evidence = comparer.evidence(borrower_side(row))
         return 0 if evidence is None else score_from_weight(sum(e.weight for e in evidence))
 
+    def row(self, borrower_id: int) -> Mapping:
+        return self.rows[self.positions[borrower_id]]
+
+    def sharing_birthday(self, person: Person, row: Mapping) -> list[Mapping]:
+        """The borrowers other than this one with the person's, or this
+        borrower's, surname and date of birth."""
+        keys = birthday_keys(person_side(person)) | birthday_keys(borrower_side(row))
+        found = {p for key in keys for p in self.birthdays.get(key, ()) if self.rows[p]["id"] != row["id"]}
+        return [self.rows[p] for p in sorted(found)]
+
     def possible_twin(self, person: Person, borrower_id: int) -> bool:
         """Could this person, or this borrower, have a twin in the library:
         another borrower with the same surname and date of birth, or with the
         same surname and no date of birth to tell them apart?"""
-        probe = person_side(person)
-        side = self.sides[self.positions[borrower_id]]
-        own = {(side.dob, s) for s in side.surnames} if side.dob else set()
-        theirs = {(probe.dob, s) for s in probe.surnames} if probe.dob else set()
-        if any(self.twins[key] - (key in own) > 0 for key in own | theirs):
+        if self.sharing_birthday(person, self.row(borrower_id)):
             return True
+        side, probe = self.sides[self.positions[borrower_id]], person_side(person)
         undated_self = set() if side.dob else set(side.surnames)
         return any(self.undated[s] - (s in undated_self) > 0 for s in {*side.surnames, *probe.surnames})
 
 
-def twin_rather_than(person: Person, row: Mapping) -> bool:
-    """Is this borrower perhaps the person's twin rather than the person: the
-    same surname and date of birth, but a forename that is neither one of the
-    person's (legal or preferred) nor a short form of one?"""
-    probe, side = person_side(person), borrower_side(row)
-    if not probe.dob or probe.dob != side.dob or not set(probe.surnames) & set(side.surnames):
-        return False
+def birthday_keys(side: Side) -> set[tuple]:
+    """(date of birth, surname) for each of a record's surnames: what twins share."""
+    return {(side.dob, surname) for surname in side.surnames} if side.dob else set()
+
+
+def compare_forenames(person: Person, row: Mapping) -> ForenameComparison:
+    """The closest any of the borrower's forenames comes to one of the
+    person's (legal or preferred). A short form or a slip of the keys is not
+    taken as the same child's name where the recorded genders differ (Louis /
+    Louise, Alex / Alexandra): that is a brother and a sister."""
     table = nickname_table()
-    return not any(table.one_name(a, b) for a in probe.forenames for b in side.forenames)
+    stored = [str(n) for n in dict.fromkeys((row["forename"], row["legal_forename"], row["preferred_forename"])) if n]
+    incoming = [n for n in dict.fromkeys((person.preferred_forename, person.legal_forename)) if n]
+    best = ForenameComparison(Forename.DIFFERENT, stored[0] if stored else "", incoming[0] if incoming else "")
+    order = list(Forename)
+    for b in stored:
+        for a in incoming:
+            kb, ka = key_of(b), key_of(a)
+            relation = Forename.SAME if kb == ka else Forename.OTHER_FORM if table.relation(ka, kb) else \
+                Forename.TYPED_DIFFERENTLY if typed_differently(ka, kb) else Forename.DIFFERENT
+            if order.index(relation) < order.index(best.relation):
+                best = ForenameComparison(relation, b, a)
+    if best.relation is not Forename.SAME and {person.gender, row["gender"]} == {"M", "F"}:
+        return ForenameComparison(Forename.DIFFERENT, best.stored, best.incoming)
+    return best
+
+
+def twin_doubt(person: Person, row: Mapping, second_person: str | None) -> str | None:
+    """Why this borrower may be the person's twin or sibling rather than the
+    person, if it may: it has their surname (or that typed differently) and
+    date of birth, and either its
+    forename is clearly another name (the twin it belongs to may be missing
+    from both the library and the export: left, or not yet arrived), or its
+    forename is not exactly theirs and ``second_person`` (someone else with
+    that surname and date of birth, as a librarian reads it) says there is a
+    twin to mistake them for."""
+    probe, side = person_side(person), borrower_side(row)
+    # A surname typed differently hides no twin: Albie Lewos may be Isabella Lewis's brother.
+    if not probe.dob or probe.dob != side.dob or not any(
+            a == b or typed_differently(a, b) for a in probe.surnames for b in side.surnames):
+        return None
+    forename = compare_forenames(person, row)
+    if forename.relation is Forename.DIFFERENT:
+        return (f"borrower {row['barcode']} has the same surname and date of birth but another forename "
+                f"({row['forename']}), so may be a twin or sibling")
+    if forename.relation is Forename.SAME or second_person is None:
+        return None
+    return (f"borrower {row['barcode']} has the same surname and date of birth ({forename.note}), and so does "
+            f"{second_person}, so {row['barcode']} may be a twin's or sibling's")
+
+
+def second_person(index: SuggestionIndex, person: Person, row: Mapping, incoming: Iterable[Person]) -> str | None:
+    """Someone other than the person and the borrower with their surname and
+    date of birth, as a librarian reads it: another borrower (one linked to
+    an MIS person included), or another incoming person in ``incoming``."""
+    borrowers = index.sharing_birthday(person, row)
+    if borrowers:
+        return f"borrower {borrowers[0]['barcode']} ({_full_name(borrowers[0]['forename'], borrowers[0]['surname'])})"
+    keys = birthday_keys(person_side(person)) | birthday_keys(borrower_side(row))
+    other = next((p for p in incoming if p.key != person.key and birthday_keys(person_side(p)) & keys), None)
+    if other is None:
+        return None
+    name = _full_name(other.preferred_forename, other.preferred_surname)
+    return f"incoming {other.person_type.value} {name} (MIS id {other.mis_id})"
+
+
+def match_doubt(index: SuggestionIndex, person: Person, row: Mapping, incoming: Iterable[Person],
+                today: date | None = None) -> MatchDoubt | None:
+    """Why matching this person to this borrower by hand needs force, if it
+    does: the borrower may be their twin (``twin_doubt``; ``incoming`` are
+    the other incoming people, those born on the person's birthday are
+    enough), or scores too low to be them (the wrong barcode, the wrong
+    child). Twins merged are far worse than a duplicate."""
+    twin = twin_doubt(person, row, second_person(index, person, row, incoming))
+    if twin is not None:
+        return MatchDoubt(TWIN, twin)
+    score = index.score(person, row, today)
+    if score < UNLIKELY_MATCH:
+        return MatchDoubt(STRANGER, f"borrower {row['barcode']} looks like a different person (score {score})")
+    return None
 
 
 def _suggestion(row: Mapping, weight: float, evidence: tuple[FieldEvidence, ...],
                 linked_to: str | None = None) -> Suggestion:
-    name = " ".join(str(n) for n in (row["forename"], row["surname"]) if n)
+    name = _full_name(row["forename"], row["surname"])
     return Suggestion(row["id"], row["barcode"], name, row["status"], score_from_weight(weight),
                       round(weight, 2), evidence, linked_to)
+
+
+def _full_name(forename: object, surname: object) -> str:
+    return " ".join(str(n) for n in (forename, surname) if n)
 
 
 def link_label(row: Mapping) -> str:
@@ -299,7 +425,8 @@ def auto_accept(people: Sequence[Person], results: Mapping[PersonKey, Match | Un
     (``corroborated``) and reaches the score with ``auto_accept_margin`` over
     every other candidate (linked ones included), for a borrower nobody else
     in this run matched or wants, and never where either side could have a
-    twin: a twin in the library or in the same export.
+    twin: a twin in the library or in the same export, or a borrower a hand
+    match would doubt as a twin (``twin_doubt``).
     """
     if not settings.auto_accept_score:
         return {}
@@ -317,7 +444,8 @@ def auto_accept(people: Sequence[Person], results: Mapping[PersonKey, Match | Un
                for s in person.surnames()):
             continue
         best = _clear_best(index.suggest(person, today, limit=2), settings)
-        if best is not None and best.borrower_id not in taken and not index.possible_twin(person, best.borrower_id):
+        if best is not None and best.borrower_id not in taken and not index.possible_twin(person, best.borrower_id) \
+                and twin_doubt(person, index.row(best.borrower_id), None) is None:
             proposals[person.key] = best.borrower_id
     claims = Counter(proposals.values())
     return {key: borrower_id for key, borrower_id in proposals.items() if claims[borrower_id] == 1}

@@ -25,10 +25,15 @@ from engine.nicknames import Relation, nickname_table
 from engine.person import PersonType, Presence
 from engine.suggest import (
     PROBABLE_DUPLICATE,
+    STRANGER,
+    TWIN,
+    Forename,
     SuggestionIndex,
     auto_accept,
+    compare_forenames,
+    match_doubt,
     score_from_weight,
-    twin_rather_than,
+    twin_doubt,
 )
 from tests.intake_builders import TODAY, person, row
 
@@ -156,14 +161,76 @@ def test_the_explanation_adds_up_to_the_score():
 
 def test_a_borrower_with_the_same_surname_and_birthday_but_another_forename_may_be_a_twin():
     scarlett = person("Scarlett", "Clark", legal_forename="Scarlett Rose")
-    assert twin_rather_than(scarlett, row("Tori", "Clark"))
-    assert not twin_rather_than(scarlett, row("Scarlett", "Clark"))
-    assert not twin_rather_than(scarlett, row("Tori", "Clark", "2012-03-05")), "another birthday: not a twin"
+    assert "may be a twin" in twin_doubt(scarlett, row("Tori", "Clark"), None)
+    assert twin_doubt(scarlett, row("Scarlett", "Clark"), None) is None
+    assert twin_doubt(scarlett, row("Tori", "Clark", "2012-03-05"), None) is None, "another birthday: not a twin"
     # One child's names: the legal one, or a short form.
-    assert not twin_rather_than(person("Alfie", "Smith", legal_forename="Alfred"), row("Alfred", "Smith"))
-    assert not twin_rather_than(person("Alfie", "Smith"), row("Alfred", "Smith"))
-    # Two short forms of one name are two children's names as often as one's.
-    assert twin_rather_than(person("Alfie", "Smith"), row("Freddie", "Smith"))
+    assert twin_doubt(person("Alfie", "Smith", legal_forename="Alfred"), row("Alfred", "Smith"), None) is None
+    assert twin_doubt(person("Alfie", "Smith"), row("Alfred", "Smith"), None) is None
+
+
+JESSICA = ("Jessica", "Smith")
+
+
+@pytest.mark.parametrize("typed, relation", [
+    ("Jsesica", Forename.TYPED_DIFFERENTLY),  # two letters swapped
+    ("Jessoca", Forename.TYPED_DIFFERENTLY),  # a neighbouring key
+    ("Jesica", Forename.TYPED_DIFFERENTLY),  # a letter lost
+    ("Jesssica", Forename.TYPED_DIFFERENTLY),  # a letter doubled
+    ("Jessika", Forename.TYPED_DIFFERENTLY),  # spelled as it sounds
+    ("Jess", Forename.OTHER_FORM),  # the short form she goes by
+])
+def test_a_forename_typed_differently_on_its_own_is_the_same_child_and_says_so(typed, relation):
+    jessica, borrower = person(*JESSICA), row(typed, "Smith")
+    forename = compare_forenames(jessica, borrower)
+    assert (forename.relation, forename.stored, forename.incoming) == (relation, typed, "Jessica")
+    assert twin_doubt(jessica, borrower, None) is None
+    assert match_doubt(SuggestionIndex([borrower]), jessica, borrower, [], TODAY) is None
+
+
+@pytest.mark.parametrize("typed", ["Jsesica", "Jess"])
+def test_a_forename_typed_differently_is_a_possible_twin_when_a_second_person_shares_surname_and_birthday(typed):
+    jessica, borrower, tom = person(*JESSICA), row(typed, "Smith"), row("Tom", "Smith", gender="M")
+    doubt = match_doubt(SuggestionIndex([borrower, tom]), jessica, borrower, [], TODAY)
+    assert doubt.kind == TWIN and tom["barcode"] in doubt.reason and "Tom Smith" in doubt.reason
+    assert "/ Jessica" in doubt.reason and "twin" in doubt.reason
+    incoming_tom = person("Tom", "Smith", gender="M")
+    doubt = match_doubt(SuggestionIndex([borrower]), jessica, borrower, [jessica, incoming_tom], TODAY)
+    assert doubt.kind == TWIN and f"MIS id {incoming_tom.mis_id}" in doubt.reason
+    born_elsewhen = [person("Tom", "Smith", "2010-01-01"), person("Tom", "Smithson")]
+    assert match_doubt(SuggestionIndex([borrower, row("Tom", "Smith", "2010-01-01")]), jessica, borrower,
+                       born_elsewhen, TODAY) is None, "no one else shares both surname and birthday"
+
+
+def test_the_same_forename_is_never_a_twin_even_beside_one():
+    jessica, borrower, tom = person(*JESSICA), row("Jessica", "Smith"), row("Tom", "Smith")
+    assert match_doubt(SuggestionIndex([borrower, tom]), jessica, borrower, [person("Tom", "Smith")], TODAY) is None
+
+
+@pytest.mark.parametrize("incoming, stored", [
+    (person("Louise", "Smith", gender="F"), row("Louis", "Smith", gender="M")),  # one letter, and a brother
+    (person("Alexandra", "Smith", gender="F"), row("Alex", "Smith", gender="M")),  # a short form of his name
+    (person("Frances", "Smith"), row("Francis", "Smith")),  # two names of their own, one letter apart
+    (person("Alexandra", "Smith"), row("Alexander", "Smith")),
+    (person("Alfie", "Smith"), row("Zachary", "Smith")),
+    (person("Isabella", "Lewis"), row("Albie", "Lewos")),  # her brother's record, his surname mistyped
+])
+def test_a_clearly_different_forename_with_the_same_surname_and_birthday_needs_force_on_its_own(incoming, stored):
+    assert compare_forenames(incoming, stored).relation is Forename.DIFFERENT
+    doubt = match_doubt(SuggestionIndex([stored]), incoming, stored, [], TODAY)
+    assert doubt.kind == TWIN and f"another forename ({stored['forename']})" in doubt.reason
+
+
+def test_a_borrower_scoring_too_low_looks_like_a_different_person():
+    stranger = row("Maisie", "Okafor", "2010-11-30")
+    doubt = match_doubt(SuggestionIndex([stranger]), person("Zachary", "Newman"), stranger, [], TODAY)
+    assert doubt.kind == STRANGER and "looks like a different person" in doubt.reason
+
+
+def test_the_evidence_calls_a_slip_of_the_keys_a_forename_typed_differently():
+    found = suggest(person(*JESSICA), row("Jsesica", "Smith"))
+    assert evidence(found.best, "forename").detail == "typed differently (jessica / jsesica)"
+    assert evidence(suggest(person(*JESSICA), row("Jess", "Smith")).best, "forename").detail.startswith("short form")
 
 
 def test_score_weighs_one_borrower_as_suggest_would():
@@ -205,6 +272,19 @@ def test_auto_accept_never_where_the_export_has_a_twin():
     amy = row("Amy", "Brown", gender="F")
     incoming, twin = person("Amie", "Brown", gender="F"), person("Zoe", "Brown", gender="F")
     assert accept([incoming, twin], [amy]) == {}
+
+
+def test_auto_accept_never_takes_a_borrower_a_hand_match_would_doubt_as_a_twin():
+    """Tori Quirk, born the same day in the same house, scores high enough; she
+    is Scarlett's twin, whose own record the export does not have."""
+    details = {"gender": "F", "postcode": "ZZ9 9ZZ", "address": "1 Lane End"}
+    tori = row("Tori", "Quirk", **details)
+    scarlett = person("Scarlett", "Quirk", **details)
+    at_85 = IntakeSettings(auto_accept_score=85, auto_accept_margin=15)
+    assert SuggestionIndex([tori]).suggest(scarlett, TODAY).best.score >= at_85.auto_accept_score
+    assert accept([scarlett], [tori], at_85) == {}
+    typo = row("Scralett", "Quirk", **details)
+    assert accept([scarlett], [typo], at_85) == {scarlett.key: typo["id"]}
 
 
 def test_auto_accept_needs_a_clear_margin_over_the_runner_up():
