@@ -11,7 +11,12 @@ plus ``auto_accept``; precision is the share of them that are right, recall the
 share of records with a true match that they find. Suggestions: top-1 and top-3
 accuracy for records with a true match, over all of them and over those the
 automatic matching leaves in Intake; for records with no true match, how often
-the best suggestion wrongly claims a probable duplicate. Time per record is
+the best suggestion wrongly claims a probable duplicate. Hand matches: the
+share of true matches a person could not make without forcing
+(``match_doubt``, the check ``intake match`` and the Intake screen make, with
+every other incoming record as a possible second person), and the share of
+twin pairs where matching one twin to the other's borrower is refused without
+force (it must be all of them). Time per record is
 ``SuggestionIndex.suggest`` alone; building the index is printed apart.
 FEBRL needs the benchmark extra (``pip install -e '.[benchmark]'``).
 """
@@ -19,13 +24,14 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from benchmarks.eval_set import TEST_SEED, EvalSet, febrl_set, school_set
 from engine.config import IntakeSettings
 from engine.matching import LibraryIndex, Match, match_people
-from engine.suggest import SuggestionIndex, Suggestions, auto_accept
+from engine.person import Person
+from engine.suggest import STRANGER, TWIN, MatchDoubt, SuggestionIndex, Suggestions, auto_accept, match_doubt
 
 
 @dataclass
@@ -85,9 +91,47 @@ def report(eval_set: EvalSet, settings: IntakeSettings, by_label: bool) -> None:
     new = [k for k, b in eval_set.truth.items() if b is None]
     claimed = [k for k in new if found[k].best and found[k].best.probable_duplicate]
     print(f"  no true match: probable duplicate wrongly claimed {_share(len(claimed), len(new))}")
+    hand = HandMatches(eval_set, index)
+    doubts = {k: hand.doubt(hand.people[k], eval_set.truth[k]) for k in with_truth}
+    refused = {k for k, doubt in doubts.items() if doubt}
+    for title, keys in (("all", with_truth), ("left in Intake", [k for k in with_truth if k in in_intake])):
+        kinds = Counter(doubts[k].kind for k in keys if k in refused)
+        print(f"  true matches refused without force, {title}: {_share(sum(kinds.values()), len(keys))}; "
+              f"as a twin {_share(kinds[TWIN], len(keys))}, as a different person {_share(kinds[STRANGER], len(keys))}")
+    pairs = [(a, b) for a, b in hand.twin_pairs() if eval_set.truth[b.key] is not None]
+    guarded = [(a, b) for a, b in pairs if hand.doubt(a, eval_set.truth[b.key])]
+    print(f"  twins: matching one to the other's borrower refused without force {_share(len(guarded), len(pairs))}")
     print(f"  time: {per_record * 1000:.2f} ms per record (index built in {built:.2f} s)")
     if by_label:
-        _misses_by_label(eval_set, found, with_truth)
+        missed = {k for k in with_truth if _rank(found[k], eval_set.truth[k]) != 1}
+        _by_label("top-1 misses", eval_set, with_truth, missed)
+        _by_label("refused without force", eval_set, with_truth, refused)
+
+
+class HandMatches:
+    """Hand matches checked as a person would make them: every other incoming
+    record is a person who may share the surname and date of birth."""
+
+    def __init__(self, eval_set: EvalSet, index: SuggestionIndex):
+        self.eval_set, self.index = eval_set, index
+        self.rows = {row["id"]: row for row in eval_set.borrowers}
+        self.people = {p.key: p for p in eval_set.people}
+        self.born: dict = defaultdict(list)
+        for person in eval_set.people:
+            self.born[person.date_of_birth].append(person)
+
+    def doubt(self, person: Person, borrower_id: int) -> MatchDoubt | None:
+        others = [p for p in self.born[person.date_of_birth] if p.key != person.key]
+        return match_doubt(self.index, person, self.rows[borrower_id], others, self.eval_set.today)
+
+    def twin_pairs(self) -> list[tuple[Person, Person]]:
+        """Each twin pair both ways round: the set labels twins, who share a
+        surname and a date of birth."""
+        families: dict = defaultdict(list)
+        for person in self.eval_set.people:
+            if "twin" in self.eval_set.labels[person.key]:
+                families[(person.legal_surname, person.date_of_birth)].append(person)
+        return [(a, b) for twins in families.values() if len(twins) == 2 for a, b in (twins, twins[::-1])]
 
 
 def _rank(suggestions: Suggestions, borrower_id: int) -> int | None:
@@ -95,15 +139,15 @@ def _rank(suggestions: Suggestions, borrower_id: int) -> int | None:
     return ids.index(borrower_id) + 1 if borrower_id in ids else None
 
 
-def _misses_by_label(eval_set: EvalSet, found: dict, keys: list) -> None:
-    totals, misses = Counter(), Counter()
+def _by_label(title: str, eval_set: EvalSet, keys: list, hit: set) -> None:
+    totals, hits = Counter(), Counter()
     for key in keys:
         labels = eval_set.labels.get(key) or ["plain"]
         totals.update(labels)
-        if _rank(found[key], eval_set.truth[key]) != 1:
-            misses.update(labels)
-    print("  top-1 misses by label: " + ", ".join(f"{label} {misses[label]}/{totals[label]}"
-                                                  for label in sorted(totals) if misses[label]))
+        if key in hit:
+            hits.update(labels)
+    print(f"  {title} by label: " + ", ".join(f"{label} {hits[label]}/{totals[label]}"
+                                             for label in sorted(totals) if hits[label]))
 
 
 def main(argv: list[str] | None = None) -> None:
