@@ -18,8 +18,12 @@ from engine.decisions import REMOVED, scrub_decisions
 from engine.matching import Tier
 from engine.person import person_to_record
 from engine.plan import BorrowerUpdate, Change, SyncPlan
+from engine.text import fit_text
 
-MAX_EVENT_VALUE = 500
+# Audit text is bounded by design: a value longer than its column is shown
+# cut, with a marker, rather than failing the run that records it.
+MAX_EVENT_VALUE = SyncEvent.__table__.c.new_value.type.length
+MAX_DETAIL = IntakeEntry.__table__.c.reason_detail.type.length
 
 
 def shown(value: object) -> str | None:
@@ -28,7 +32,7 @@ def shown(value: object) -> str | None:
         return None
     if isinstance(value, (date, datetime)):
         value = value.isoformat()
-    return str(value)[:MAX_EVENT_VALUE]
+    return fit_text(str(value), MAX_EVENT_VALUE)
 
 
 class EventLog:
@@ -164,7 +168,8 @@ def _apply_intake(session: Session, plan: SyncPlan, events: EventLog, now: datet
     if plan.intake_adds:
         session.execute(insert(IntakeEntry.__table__), [
             {**_intake_columns(add.person, person_to_record(add.person)), "status": "pending",
-             "reason": add.reason.value, "reason_detail": add.detail[:500], "created_at": now, "updated_at": now}
+             "reason": add.reason.value, "reason_detail": fit_text(add.detail, MAX_DETAIL),
+             "created_at": now, "updated_at": now}
             for add in plan.intake_adds])
         added = {(add.person.person_type.value, add.person.mis_id) for add in plan.intake_adds}
         for row in session.execute(select(IntakeEntry.id, IntakeEntry.person_type, IntakeEntry.mis_id)
@@ -176,7 +181,7 @@ def _apply_intake(session: Session, plan: SyncPlan, events: EventLog, now: datet
         values = {"id": item.entry_id, "updated_at": now, "record": json.dumps(item.record, sort_keys=True)}
         if item.person is not None:
             values.update(_intake_columns(item.person, item.record))
-            values.update(reason=item.reason.value, reason_detail=item.detail[:500])
+            values.update(reason=item.reason.value, reason_detail=fit_text(item.detail, MAX_DETAIL))
         if item.reopen:
             values.update(status="pending", borrower_id=None, decided_at=None, decided_by=None)
             events.add("intake_reopened", intake_id=item.entry_id, field="status", new="pending")

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
 from engine.config import BarcodeSettings
-from engine.text import MAX_LENGTHS
+from engine.text import MAX_LENGTHS, unique_key
 
 
 class BarcodeError(ValueError):
@@ -13,9 +14,23 @@ class BarcodeError(ValueError):
 
 def barcode_key(barcode: str) -> str:
     """The form in which two barcodes clash. MariaDB's unique index ignores
-    case, so "lib-1" and "LIB-1" must be one barcode on every database, or the
-    clash would surface as an IntegrityError on MariaDB alone."""
-    return barcode.casefold()
+    case, accents and trailing spaces, so "lib-1", "LIB-1 " and "líb-1" must be
+    one barcode on every database, or the clash would surface as an
+    IntegrityError on MariaDB alone (see ``engine.text.unique_key``)."""
+    return unique_key(barcode)
+
+
+def stored_barcode(wanted: str, barcodes: Iterable[str]) -> str | None:
+    """The library's barcode that ``wanted`` names: itself if stored, else the
+    one stored barcode it folds equal to (what MariaDB's lookup would find),
+    so a barcode typed by hand finds the same borrower on every database."""
+    key, found = barcode_key(wanted), []
+    for barcode in barcodes:
+        if barcode == wanted:
+            return barcode
+        if barcode_key(barcode) == key:
+            found.append(barcode)
+    return found[0] if len(found) == 1 else None
 
 
 class BarcodeAllocator:
@@ -29,7 +44,7 @@ class BarcodeAllocator:
         self.settings = settings
         self.taken = {barcode_key(b) for b in existing}
         # Case-blind like the clash check: "s000041" typed by hand still counts.
-        pattern = re.compile(rf"^{re.escape(settings.prefix)}(\d+)$", re.IGNORECASE)
+        pattern = re.compile(rf"^{re.escape(settings.prefix)}([0-9]{{1,64}})$", re.IGNORECASE)
         numbers = [int(m.group(1)) for b in existing if (m := pattern.match(b))]
         self.next_number = max(numbers, default=0) + 1
 

@@ -23,7 +23,8 @@ from engine.barcodes import BarcodeAllocator, BarcodeError, barcode_key
 from engine.config import BarcodeSettings
 from engine.export.fields import FieldProblem, parse_date, text
 from engine.models import Borrower, SyncRun, utcnow
-from engine.text import EncodingProblem, clean, decode_windows_text, gender_code, name_key, year_label
+from engine.text import (EncodingProblem, clean, decode_windows_text, gender_code, name_key, unique_key,
+                         year_label)
 
 REQUIRED = ("ManagementSystemID", "Forename", "Surname", "DateOfBirth", "Gender", "TutorGroup", "YearGroup")
 OPTIONAL = ("Barcode", "Type", "UPN", "AdmissionNo")
@@ -100,9 +101,10 @@ def import_borrowers(session: Session, path: Path, barcodes: BarcodeSettings, *,
     result = ImportResult()
     library = _LibraryBorrowers.read(session)
     allocator = BarcodeAllocator(barcodes, library.barcodes)
-    seen_ids: set[tuple[str, str]] = set()
-    # Barcodes compare without regard to case: MariaDB's unique index does,
-    # so "b123" and "B123" must be one barcode on every database.
+    # Ids and barcodes compare as the strictest unique index does (case,
+    # accents, trailing spaces: see unique_key), so a clash is a bad row on
+    # every database rather than an IntegrityError on MariaDB alone.
+    given_ids: dict[tuple[str, str], tuple[int, str]] = {}
     given_barcodes: dict[str, int] = {}
     new_rows = []
     for line, row in rows:
@@ -111,11 +113,8 @@ def import_borrowers(session: Session, path: Path, barcodes: BarcodeSettings, *,
             if library.holds(values):
                 result.already_present += 1
                 continue
-            key = (values["borrower_type"], values["mis_id"])
             if values["mis_id"]:
-                if key in seen_ids:
-                    raise ValueError(f"ManagementSystemID {values['mis_id']} appears twice in the file")
-                seen_ids.add(key)
+                _claim_id(values, line, given_ids, library)
             if values["barcode"]:
                 other_line = given_barcodes.setdefault(barcode_key(values["barcode"]), line)
                 if other_line != line:
@@ -166,6 +165,8 @@ def _borrower_values(row: dict[str, str], today: date) -> dict:
     mis_id = cells["ManagementSystemID"]
     borrower_type = TYPES[kind]
     upn = cells["UPN"]
+    if upn and not upn.isascii():
+        raise ValueError("UPN holds characters other than A-Z and 0-9")
     return {
         "barcode": cells["Barcode"],
         "borrower_type": borrower_type,
@@ -181,6 +182,20 @@ def _borrower_values(row: dict[str, str], today: date) -> dict:
         "year_group": year_label(cells["YearGroup"]),
         "status": "active",
     }
+
+
+def _claim_id(values: dict, line: int, given: dict[tuple[str, str], tuple[int, str]],
+              library: _LibraryBorrowers) -> None:
+    mis_id = values["mis_id"]
+    key = (values["borrower_type"], unique_key(mis_id))
+    stored = library.linked_keys.get(key)
+    if stored not in (None, mis_id):
+        raise ValueError(f"ManagementSystemID {mis_id} differs from {stored}, already in the library, only in case, "
+                         "accents or trailing spaces, which the library cannot tell apart")
+    other_line, other_id = given.setdefault(key, (line, mis_id))
+    if other_line != line:
+        same = "appears twice in the file" if other_id == mis_id else f"is the same as {other_id} to the library"
+        raise ValueError(f"ManagementSystemID {mis_id} {same} (line {other_line})")
 
 
 def _text_cell(row: dict[str, str], column: str, kind: str) -> str | None:
@@ -208,6 +223,8 @@ class _LibraryBorrowers:
     barcodes: set[str]
     barcode_keys: set[str]
     linked: set[tuple[str, str]]
+    # (person type, unique_key(MIS id)) -> the MIS id as stored.
+    linked_keys: dict[tuple[str, str], str]
     unlinked_people: set[tuple]
     all_people: set[tuple]
 
@@ -218,6 +235,7 @@ class _LibraryBorrowers:
                                       Borrower.mis_id, Borrower.date_of_birth, *names)).all()
         library = cls(barcodes={r.barcode for r in rows}, barcode_keys={barcode_key(r.barcode) for r in rows},
                       linked={(r.mis_person_type, r.mis_id) for r in rows if r.mis_id},
+                      linked_keys={(r.mis_person_type, unique_key(r.mis_id)): r.mis_id for r in rows if r.mis_id},
                       unlinked_people=set(), all_people=set())
         for r in rows:
             people = {_person(r.borrower_type, getattr(r, f), getattr(r, s), r.date_of_birth)

@@ -1,27 +1,102 @@
-"""Reading what the planner needs from the library, in a few bulk queries."""
+"""Reading what the planner needs from the library, in a few bulk queries.
+
+Nothing stored in the library may stop a sync: a value the engine cannot use
+(a date SQLite holds as any text, a person type it does not know, a run's
+counts that are not JSON) is reported by barcode or id and left alone.
+"""
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, DateTime, String, TypeDecorator, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from engine.models import Borrower, IntakeEntry, Loan, SyncRun
 from engine.person import PersonType
 from engine.plan import SEEN_KEYS, Snapshot
 
-BORROWER_COLUMNS = [c for c in Borrower.__table__.columns if c.name not in ("created_at", "updated_at")]
+_PERSON_TYPES = {t.value for t in PersonType}
+
+
+def stored_time(value: object, kind: type) -> date | datetime | None:
+    """A stored Date (kind=date) or DateTime (kind=datetime), or None where the
+    database holds something else: SQLite keeps whatever text it was given."""
+    if value is None or type(value) is kind:
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = kind.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if type(parsed) is kind else None
+    return None
+
+
+class _Lenient(TypeDecorator):
+    """A date column read so that one unreadable value is None, not an error
+    that fails the whole query (and every sync after it)."""
+    impl = String
+    cache_ok = True
+    kind: type = date
+
+    def process_result_value(self, value, dialect):
+        return stored_time(value, self.kind)
+
+
+class _LenientDate(_Lenient):
+    kind = date
+    cache_ok = True
+
+
+class _LenientDateTime(_Lenient):
+    kind = datetime
+    cache_ok = True
+
+
+def _read_as(column, types: dict):
+    kind = types.get(type(column.type))
+    return type_coerce(column, kind).label(column.name) if kind else column
+
+
+_SNAPSHOT_COLUMNS = [c for c in Borrower.__table__.columns if c.name not in ("created_at", "updated_at")]
+# For every reader of borrowers: an unreadable stored date reads as None.
+BORROWER_COLUMNS = [_read_as(c, {Date: _LenientDate, DateTime: _LenientDateTime}) for c in _SNAPSHOT_COLUMNS]
+# The snapshot reads dates raw, to report the ones it cannot use.
+_RAW_COLUMNS = [_read_as(c, {Date: String, DateTime: String}) for c in _SNAPSHOT_COLUMNS]
+_TIME_KINDS = {c.name: date if isinstance(c.type, Date) else datetime
+               for c in _SNAPSHOT_COLUMNS if isinstance(c.type, (Date, DateTime))}
 INTAKE_COLUMNS = [IntakeEntry.id, IntakeEntry.person_type, IntakeEntry.mis_id, IntakeEntry.status,
                   IntakeEntry.reason, IntakeEntry.record]
 
 
 def load_snapshot(session: Session) -> Snapshot:
-    borrowers = [dict(row._mapping) for row in session.execute(select(*BORROWER_COLUMNS))]
-    intake = {(PersonType(row.person_type), row.mis_id): dict(row._mapping)
-              for row in session.execute(select(*INTAKE_COLUMNS))}
+    warnings: list[str] = []
+    borrowers = [b for row in session.execute(select(*_RAW_COLUMNS)) if (b := _borrower(row, warnings))]
+    intake = {}
+    for row in session.execute(select(*INTAKE_COLUMNS)):
+        if row.person_type in _PERSON_TYPES:
+            intake[(PersonType(row.person_type), row.mis_id)] = dict(row._mapping)
+        else:
+            warnings.append(f"Intake entry {row.id}: its person type is not student or staff; left alone")
     loans_out = dict(session.execute(
         select(Loan.borrower_id, func.count()).where(Loan.returned_at.is_(None)).group_by(Loan.borrower_id)).all())
-    return Snapshot(borrowers, intake, loans_out, _last_estab(session), _last_seen(session))
+    return Snapshot(borrowers, intake, loans_out, _last_estab(session), _last_seen(session), warnings)
+
+
+def _borrower(row, warnings: list[str]) -> dict | None:
+    borrower = dict(row._mapping)
+    if borrower["mis_person_type"] is not None and borrower["mis_person_type"] not in _PERSON_TYPES:
+        warnings.append(f"borrower {borrower['barcode']}: its MIS person type is not student or staff; "
+                        "left alone by this sync")
+        return None
+    for name, kind in _TIME_KINDS.items():
+        raw = borrower[name]
+        borrower[name] = stored_time(raw, kind)
+        if raw is not None and borrower[name] is None:
+            warnings.append(f"borrower {borrower['barcode']}: the stored {name} is not a {kind.__name__}; "
+                            "read as empty")
+    return borrower
 
 
 def _last_estab(session: Session) -> str | None:
@@ -33,12 +108,24 @@ def _last_estab(session: Session) -> str | None:
 
 def _last_seen(session: Session) -> dict[PersonType, int]:
     """How many of each person type the last full exports held: a delta
-    export's handful of changed rows says nothing about the school's size."""
+    export's handful of changed rows says nothing about the school's size.
+    A run whose counts cannot be read is passed over."""
     seen: dict[PersonType, int] = {}
     runs = session.scalars(select(SyncRun.counts).where(SyncRun.outcome == "ok", SyncRun.kind == "sync")
                            .order_by(SyncRun.id.desc()).limit(50))
-    for counts in map(json.loads, filter(None, runs)):
+    for counts in map(_counts, filter(None, runs)):
+        full = counts.get("full_exports")
         for person_type in PersonType:
-            if person_type not in seen and counts.get("full_exports", {}).get(person_type.value):
-                seen[person_type] = counts[SEEN_KEYS[person_type]]
+            number = counts.get(SEEN_KEYS[person_type])
+            if (person_type not in seen and isinstance(full, dict) and full.get(person_type.value)
+                    and type(number) is int):
+                seen[person_type] = number
     return seen
+
+
+def _counts(text: str) -> dict:
+    try:
+        counts = json.loads(text)
+    except ValueError:
+        return {}
+    return counts if isinstance(counts, dict) else {}

@@ -7,8 +7,9 @@ planning again against the same export gives an empty plan.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
@@ -18,6 +19,7 @@ from engine.export import Export, Rejection
 from engine.matching import REASON_TEXT, IntakeReason, LibraryIndex, Match, Tier, Unmatched, linked_key, match_people
 from engine.person import Person, PersonKey, PersonType, Presence, guardians_digest, person_to_record
 from engine.suggest import auto_accept
+from engine.text import MAX_LENGTHS, fit_text, unique_key
 
 # Optional borrower columns and the [data] setting that lets each one in.
 OPTIONAL_COLUMNS = {"email": "email", "phone": "phones", "address": "address", "postcode": "address",
@@ -97,6 +99,8 @@ class Snapshot:
     # many people of each type a full export held.
     last_estab: str | None = None
     last_seen: dict[PersonType, int] = field(default_factory=dict)
+    # Stored values the engine could not use, each left alone by this run.
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -152,8 +156,10 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
     today = today or date.today()
     data = config.data
     plan = SyncPlan(estab=export.estab, today=today, rejections=list(export.rejections),
-                    warnings=list(export.warnings), seen=export.seen, complete=dict(export.complete))
+                    warnings=[*export.warnings, *snapshot.warnings], seen=export.seen,
+                    complete=dict(export.complete))
     plan.active_borrowers = sum(1 for b in snapshot.borrowers if b["status"] == "active")
+    export = _without_id_clashes(plan, export, snapshot)
     rejected = {k for k, e in snapshot.intake.items() if e["status"] == "rejected"}
     people = [p for p in export.persons if p.key not in rejected]
     plan.skipped_rejected = len(export.persons) - len(people)
@@ -183,6 +189,33 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
     _plan_withdrawn_intake(plan, export, snapshot)
     _plan_purges(plan, snapshot, data)
     return plan
+
+
+def _without_id_clashes(plan: SyncPlan, export: Export, snapshot: Snapshot) -> Export:
+    """The export less anyone whose MIS id differs from one the library holds
+    only as its unique indexes cannot tell (case, accents, trailing spaces:
+    see ``unique_key``). MIS ids are case-sensitive, but no supported database
+    can keep both, so the newcomer is rejected by name, and the person already
+    stored counts as present: whether they left cannot be told."""
+    stored = {key for key in snapshot.intake} | {
+        (PersonType(b["mis_person_type"]), b["mis_id"]) for b in snapshot.borrowers if linked_key(b)}
+    folded: dict[tuple, list[str]] = defaultdict(list)
+    for person_type, mis_id in stored:
+        folded[(person_type, unique_key(mis_id))].append(mis_id)
+    kept, clashing = [], set()
+    for person in export.persons:
+        others = folded.get((person.person_type, unique_key(person.mis_id)), ())
+        if others and person.key not in stored:
+            plan.rejections.append(Rejection(
+                export.files.get(person.person_type, ""), person.label, "Id",
+                f"differs from MIS id {', '.join(sorted(others))} already in the library only in case, accents or "
+                "trailing spaces, which the library cannot tell apart; this record is not used"))
+            clashing.update((person.person_type, other) for other in others)
+        else:
+            kept.append(person)
+    if not clashing:
+        return export
+    return dataclasses.replace(export, persons=kept, present=export.present | clashing)
 
 
 def _settled_matches(people: list[Person], index: LibraryIndex, data: DataSettings, fuzzy=None, rounds: int = 3
@@ -305,10 +338,22 @@ def match_changes(person: Person, row: dict, data: DataSettings) -> list[Change]
 def _recycle(row: dict, reason: str, when: date, snapshot: Snapshot, config: Config,
              changes: list[Change] | None = None) -> Recycle:
     old_group = row["tutor_group"]
-    new_group = config.sync.leaver_group.format(year=when.year, group=old_group or "none")[:64]
+    new_group = leaver_group(config.sync.leaver_group, when.year, old_group or "none")
     name = " ".join(str(n) for n in (row["forename"], row["surname"]) if n)
     return Recycle(row["id"], row["barcode"], f"{row['barcode']} ({name})", reason, old_group, new_group,
                    snapshot.loans_out.get(row["id"], 0), changes or [])
+
+
+def leaver_group(template: str, year: int, group: str) -> str:
+    """A leaver's tutor group, made to fit its column: the old group is kept
+    whole in group_before_recycle, so a long one is shortened here (marked …)
+    rather than the run failing on it."""
+    width = MAX_LENGTHS["group"]
+    label = template.format(year=year, group=group)
+    excess = len(label) - width
+    if excess > 0 and len(group) > excess + 1:
+        label = template.format(year=year, group=group[:len(group) - excess - 1] + "…")
+    return fit_text(label, width)
 
 
 def _plan_absent_leavers(plan: SyncPlan, export: Export, index: LibraryIndex,
@@ -334,7 +379,7 @@ def _plan_intake(plan: SyncPlan, person: Person, result: Unmatched, entry: dict 
     reopen = entry["status"] not in OPEN_INTAKE
     if not reopen and entry["reason"] == result.reason.value and json.dumps(record, sort_keys=True) == entry["record"]:
         return  # the usual case on a nightly run: nothing new about this person
-    stored = json.loads(entry["record"])
+    stored = _stored_record(plan, entry)
     changes = [_record_change(k, stored.get(k), v, data) for k, v in record.items() if stored.get(k) != v]
     plan.purged.update(f"intake.{c.field}" for c in changes if c.hidden)
     if entry["reason"] != result.reason.value:
@@ -342,6 +387,19 @@ def _plan_intake(plan: SyncPlan, person: Person, result: Unmatched, entry: dict 
     if changes or reopen:
         plan.intake_refreshes.append(IntakeRefresh(entry["id"], person, result.reason, detail, changes, reopen,
                                                    record))
+
+
+def _stored_record(plan: SyncPlan, entry: dict) -> dict:
+    """An Intake entry's stored record; one that cannot be read is reported
+    and taken as empty, so that this run's refresh writes it afresh."""
+    try:
+        record = json.loads(entry["record"])
+    except (TypeError, ValueError):
+        record = None
+    if isinstance(record, dict):
+        return record
+    plan.warnings.append(f"Intake entry {entry['id']}: its stored record cannot be read; taken as empty")
+    return {}
 
 
 def _record_change(key: str, old: object, new: object, data: DataSettings) -> Change:
@@ -391,7 +449,7 @@ def _plan_purges(plan: SyncPlan, snapshot: Snapshot, data: DataSettings) -> None
     for entry in snapshot.intake.values():
         if entry["id"] in refreshed or not off_keys:
             continue
-        record = json.loads(entry["record"])
+        record = _stored_record(plan, entry)
         stale = [k for k in off_keys if record.get(k) is not None]
         if stale:
             plan.purged.update(f"intake.{k}" for k in stale)

@@ -14,6 +14,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from sqlalchemy import Column, Integer, String
+
 from engine.models import Borrower
 
 # Letters that do not decompose into a base letter plus an accent under NFKD.
@@ -49,7 +51,7 @@ def name_key(value: str | None) -> str:
     return _NAME_SEPARATORS.sub(" ", text).strip()
 
 
-_YEAR_NUMBER = re.compile(r"^(?:year|yr|y)?\s*(\d{1,2})$", re.IGNORECASE)
+_YEAR_NUMBER = re.compile(r"^(?:year|yr|y)?\s*([0-9]{1,2})$", re.IGNORECASE)
 _RECEPTION = {"r", "rec", "reception", "year r"}
 
 
@@ -108,6 +110,65 @@ def storage_problem(value: str, kind: str) -> str | None:
     if not value.isprintable() and _CONTROL.search(value):
         return "contains a control character"
     return None
+
+
+# Integer is 32-bit signed on every database the library runs on.
+INTEGER_RANGE = (-2**31, 2**31 - 1)
+
+
+def column_problem(column: Column, value: object) -> str | None:
+    """Why a value cannot be stored in this model column, or None: the one
+    rule, read from the models, for every value the engine writes."""
+    if value is None:
+        return None
+    kind = column.type
+    if isinstance(kind, Integer):
+        low, high = INTEGER_RANGE
+        return None if low <= value <= high else f"is out of range ({low} to {high})"
+    if isinstance(kind, String) and kind.length:
+        if len(value) > kind.length:
+            return f"is longer than {kind.length} characters ({len(value)})"
+        if not value.isprintable() and _CONTROL.search(value):
+            return "contains a control character"
+    return None
+
+
+def fit_text(value: str, width: int) -> str:
+    """Text shortened to a column's width, marked with … where cut. Only for
+    text the engine writes about data (audit values, labels), never for the
+    data itself, which is rejected when it does not fit."""
+    return value if len(value) <= width else value[:width - 1] + "…"
+
+
+# Whole numbers as the MIS and a CSV write them: ASCII digits only, since
+# int() also reads "３" and "٣". Beyond 4,000 digits int() itself refuses.
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,4000}")
+
+
+def whole_number(value: str) -> int | None:
+    """The number written in 0-9 (with an optional sign), or None."""
+    return int(value) if _WHOLE_NUMBER.fullmatch(value) else None
+
+
+# Letters the strictest supported unique index (MariaDB's default
+# utf8mb4_general_ci) treats as another letter, beyond case and accents.
+_UNIQUE_FOLD = str.maketrans({**{chr(k): v for k, v in _UNDECOMPOSABLE.items()},
+                              "ß": "s", "ẞ": "s", "Ð": "d", "Þ": "th", "\u0345": "ι"})
+_SUPPLEMENTARY = re.compile("[\U00010000-\U0010FFFF]")
+
+
+def unique_key(value: str) -> str:
+    """The form in which two ids or barcodes are the same to a unique index on
+    any supported database: MariaDB's general_ci ignores case, accents and
+    trailing spaces, reads ß as s and every character beyond U+FFFF as one
+    and the same. Folding a little more than it does is safe (a clash is
+    refused by name); folding less lets a clash reach the database."""
+    value = value.rstrip(" ")
+    if value.isascii():
+        return value.lower()
+    value = _SUPPLEMENTARY.sub("\ufffd", value).translate(_UNIQUE_FOLD)
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_UNIQUE_FOLD).casefold()
 
 
 def gender_code(value: str) -> str | None:

@@ -19,10 +19,13 @@ def check_letter(rest: str) -> str:
     return UPN_ALPHABET[sum(map(mul, map(_VALUES.__getitem__, rest), range(2, 14))) % 23]
 
 
-def is_valid_upn(upn: str | None) -> bool:
-    if not upn or len(upn) != 13 or upn[0] not in UPN_ALPHABET:
+def is_valid_upn(upn: object) -> bool:
+    """A well-formed UPN whose check letter is right. Only ASCII digits count:
+    str.isdigit() is true of "٣" and "３" too. Anything else, stored or
+    incoming, is simply not a trusted UPN."""
+    if type(upn) is not str or len(upn) != 13 or upn[0] not in UPN_ALPHABET:
         return False
     rest = upn[1:]
-    if not (rest[:11].isdigit() and (rest[11].isdigit() or rest[11] in UPN_ALPHABET)):
+    if not (rest[:11].isascii() and rest[:11].isdigit() and (rest[11] in _VALUES)):
         return False
     return check_letter(rest) == upn[0]

@@ -33,8 +33,8 @@ def student(forename: str, surname: str, dob: str | None = "2012-03-04", **field
     """A student record in Xporter's shape; keyword arguments override fields."""
     sid = str(fields.pop("Id", next(_ids)))
     record = {
-        "Id": sid, "XID": f"x{sid}", "ExternalId": f"00000000-0000-0000-0000-{int(sid):012d}",
-        "IdaasId": f"PL-{sid}", "AdmissionNo": f"{int(sid):06d}", "Forename": forename, "Surname": surname,
+        "Id": sid, "XID": f"x{sid}", "ExternalId": f"00000000-0000-0000-0000-{sid:0>12}",
+        "IdaasId": f"PL-{sid}", "AdmissionNo": f"{sid:0>6}", "Forename": forename, "Surname": surname,
         "LegalForename": forename, "LegalSurname": surname, "MiddleName": None,
         "DisplayName": f"{forename} {surname}", "Gender": "F", "DateofBirth": dob,
         "RegGroup": "8A", "YearGroup": "Year  8", "HouseGroup": "Curie", "StudentStatus": "OnRoll",
@@ -46,7 +46,7 @@ def student(forename: str, surname: str, dob: str | None = "2012-03-04", **field
 
 def staff_member(forename: str, surname: str, dob: str | None = "1980-05-06", **fields) -> dict:
     sid = str(fields.pop("Id", next(_ids)))
-    record = {"Id": sid, "IdaasId": f"PWT-{sid}", "ExternalId": f"11111111-0000-0000-0000-{int(sid):012d}",
+    record = {"Id": sid, "IdaasId": f"PWT-{sid}", "ExternalId": f"11111111-0000-0000-0000-{sid:0>12}",
               "Title": "Ms", "StaffCode": surname[:2].upper(), "StaffStatus": "Current", "Forename": forename,
               "Surname": surname, "LegalForename": forename, "LegalSurname": surname,
               "DisplayName": f"Ms {forename[0]} {surname}", "Gender": "F", "DateOfBirth": dob, "RegGroup": None}

@@ -54,6 +54,25 @@ FILE_ERRORS = {
     "missing endpoint file": ("Staff.json", json.dumps({"Staff": []}), "Students.json (or .xml): missing"),
     "not even text": ("Students.json", b"\x81\x8d\x8f\x90\x9d" * 10, "neither UTF-8 nor Windows-1252"),
     "UTF-8 with one bad byte": ("Students.json", DAMAGED_UTF8, "is not valid UTF-8"),
+    # Numbers no export holds, and structures no export has: the file's error,
+    # never an unexpected one.
+    "NaN": ("Students.json", '{"Students": [{"Id": NaN, "Forename": "A", "Surname": "B"}]}', "NaN is not"),
+    "Infinity": ("Students.json", '{"Students": [{"Id": Infinity}]}', "Infinity is not"),
+    "-Infinity": ("Students.json", '{"Students": [{"Id": -Infinity}]}', "-Infinity is not"),
+    "float overflow": ("Students.json", '{"Students": [{"Id": 1e400}]}', "too large"),
+    "integer of 5000 digits": ("Students.json", '{"Students": [{"Id": ' + "9" * 5000 + "}]}", "too long"),
+    "JSON nested 100,000 deep": ("Students.json", '{"Students": ' + "[" * 100_000 + "]" * 100_000 + "}",
+                                 "nested"),
+    "JSON field nested 900 deep": ("Students.json", '{"Students": [{"Id": "1", "Forename": '
+                                   + "[" * 900 + "]" * 900 + "}]}", "nested"),
+    "XML nested 100,000 deep": ("Students.xml", "<Response><Students><Row><Id>1</Id><Forename>" + "<a>" * 100_000
+                                + "</a>" * 100_000 + "</Forename></Row></Students></Response>", "nested"),
+    "page count NaN": ("Students.json", '{"Students": [], "__pagination__": [{"PageNumber": 1, "PageCount": "NaN"}]}',
+                       "PageCount is not a whole number"),
+    "page count in fullwidth digits": ("Students.json", '{"Students": [], "__pagination__": [{"PageNumber": 1, '
+                                       '"PageCount": "\uff12"}]}', "PageCount is not a whole number"),
+    "page count beyond any integer": ("Students.json", '{"Students": [], "__pagination__": [{"PageNumber": 1, '
+                                      '"PageCount": 1e300}]}', "PageCount is not a whole number"),
 }
 
 

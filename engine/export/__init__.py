@@ -8,19 +8,20 @@ Data the school has switched off is never read.
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from engine.config import DataSettings
-from engine.export.fields import FieldMap, FieldProblem
+from engine.export.fields import FieldMap, FieldProblem, identifier
 from engine.export.files import EndpointData, ExportError, load_endpoint
 from engine.export.optional import (GuardianReader, address_of, comms_by_person, decode_photo, first_email,
                                     join_phones, photo_records, staff_year, tutor_group_years, tutored_groups)
 from engine.export.people import PersonReader
 from engine.person import Guardian, Person, PersonKey, PersonType, Presence
-from engine.text import year_label
+from engine.models import SyncRun
+from engine.text import column_problem, unique_key, year_label
 
 __all__ = ["Export", "ExportError", "Rejection", "read_export"]
 
@@ -50,6 +51,8 @@ class Export:
     complete: dict[PersonType, bool] = field(default_factory=dict)
     estab: str | None = None
     seen: Counter = field(default_factory=Counter)
+    # Each person type's file name in this export, for rejections made later.
+    files: dict[PersonType, str] = field(default_factory=dict)
 
 
 _PEOPLE_FILES = {PersonType.STUDENT: "Students", PersonType.STAFF: "Staff"}
@@ -83,11 +86,12 @@ def read_export(folder: Path, data: DataSettings, today: date | None = None) -> 
     for endpoint in endpoints.values():
         if endpoint is not None:
             export.warnings.extend(endpoint.warnings)
-    export.estab = _estab(endpoints.get("SchoolInfo"))
+    _read_estab(export, endpoints.get("SchoolInfo"))
 
     by_type: dict[PersonType, list[tuple[Person, dict]]] = {}
     for person_type in wanted:
         endpoint = endpoints[_PEOPLE_FILES[person_type]]
+        export.files[person_type] = endpoint.path.name
         by_type[person_type] = _people(export, endpoint, person_type, today)
         export.complete[person_type] = endpoint.complete and not endpoint.is_delta
         if not export.complete[person_type]:
@@ -114,12 +118,21 @@ def _required(folder: Path, name: str) -> EndpointData:
     return endpoint
 
 
-def _estab(endpoint: EndpointData | None) -> str | None:
+def _read_estab(export: Export, endpoint: EndpointData | None) -> None:
+    """The school's establishment number; one that cannot be stored is
+    rejected (the run goes on as if SchoolInfo did not say)."""
     if endpoint is None or not endpoint.records:
-        return None
+        return
     key = FieldMap(endpoint.records).key("EstabId")
-    value = endpoint.records[0].get(key) if key else None
-    return str(value).strip() if value not in (None, "") else None
+    try:
+        estab = identifier(endpoint.records[0].get(key) if key else None, "EstabId")
+        problem = column_problem(SyncRun.__table__.c.estab, estab)
+        if problem:
+            raise FieldProblem("EstabId", problem)
+    except FieldProblem as problem:
+        export.rejections.append(Rejection(endpoint.path.name, "school", problem.field, problem.reason))
+        return
+    export.estab = estab
 
 
 def _people(export: Export, endpoint: EndpointData, person_type: PersonType,
@@ -128,22 +141,34 @@ def _people(export: Export, endpoint: EndpointData, person_type: PersonType,
     reader = PersonReader(person_type, endpoint.records, today)
     file_name = endpoint.path.name
     record_ids = [reader.record_id(r) for r in endpoint.records]
-    ids = Counter(record_ids)
+    # Ids the library's unique index would take for one (see unique_key).
+    same_ids: dict[str, list[str]] = defaultdict(list)
+    for record_id in record_ids:
+        if record_id is not None:
+            same_ids[unique_key(record_id)].append(record_id)
     people = []
     for position, (record, record_id) in enumerate(zip(endpoint.records, record_ids), start=1):
         export.seen[person_type] += 1
         label = f"{person_type} {record_id}" if record_id else f"record #{position}"
         if record_id is not None:
             export.present.add((person_type, record_id))
-            if ids[record_id] > 1:
-                export.rejections.append(Rejection(
-                    file_name, label, "Id", f"appears {ids[record_id]} times in this export; none of them is used"))
+            clash = same_ids[unique_key(record_id)]
+            if len(clash) > 1:
+                export.rejections.append(Rejection(file_name, label, "Id", _duplicate_reason(record_id, clash)))
                 continue
         try:
             people.append((reader.person(record), record))
         except FieldProblem as problem:
             export.rejections.append(Rejection(file_name, label, problem.field, problem.reason))
     return people
+
+
+def _duplicate_reason(record_id: str, clash: list[str]) -> str:
+    others = sorted(set(clash) - {record_id})
+    if not others:
+        return f"appears {len(clash)} times in this export; none of them is used"
+    return (f"Id {record_id} and Id {', '.join(others)} differ only in case, accents or trailing spaces, which "
+            "the library cannot tell apart; none of them is used")
 
 
 @dataclass(frozen=True)

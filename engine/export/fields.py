@@ -7,10 +7,11 @@ each wanted field to the spelling a file actually uses, once per file.
 """
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 
-from engine.text import clean, storage_problem
+from engine.text import clean, storage_problem, whole_number
 
 
 class FieldProblem(ValueError):
@@ -56,6 +57,8 @@ def text(record_value: object, field: str, kind: str = "name") -> str | None:
     field of every record.)"""
     if record_value is None:
         return None
+    if type(record_value) in (dict, list):
+        raise FieldProblem(field, f"not a single value (a {type(record_value).__name__})")
     value = " ".join((record_value if type(record_value) is str else str(record_value)).split())
     if not value:
         return None
@@ -68,13 +71,17 @@ def text(record_value: object, field: str, kind: str = "name") -> str | None:
 def identifier(record_value: object, field: str) -> str | None:
     if isinstance(record_value, (bool, dict, list)):
         raise FieldProblem(field, f"not an identifier ({type(record_value).__name__})")
-    if isinstance(record_value, float) and record_value.is_integer():
-        record_value = int(record_value)
+    if isinstance(record_value, float):
+        if not math.isfinite(record_value):
+            raise FieldProblem(field, "not an identifier (not a finite number)")
+        if record_value.is_integer():
+            record_value = int(record_value)
     return text(record_value, field, "id")
 
 
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
-_UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+# ASCII digits only: \d also matches "٢" and "２", which int() reads.
+_ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ].*)?$")
+_UK_DATE = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
 
 
 def parse_date(record_value: object, field: str, *, today: date | None = None,
@@ -109,9 +116,9 @@ def flag(record_value: object) -> bool:
 
 
 def number(record_value: object) -> int | None:
-    value = clean(record_value)
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
+    """A whole number written in ASCII digits, or None for anything else."""
+    if type(record_value) is int:
+        return record_value
+    value = clean(record_value) if type(record_value) is str else None
+    return whole_number(value) if value is not None else None
 

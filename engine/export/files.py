@@ -9,13 +9,14 @@ run stops before a single row is written.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import xmltodict
 
-from engine.export.fields import FieldProblem, identifier
-from engine.text import EncodingProblem, decode_windows_text
+from engine.export.fields import FieldProblem, identifier, number
+from engine.text import INTEGER_RANGE, EncodingProblem, decode_windows_text
 
 # Endpoint file name -> the result-set key inside its response.
 RESULT_SETS = {
@@ -38,6 +39,9 @@ EXTRA_SETS = {"Groups": ("StaffMembers", "StudentMembers")}
 # is not an export we can hold, so it is refused by name rather than left to
 # exhaust the server's memory halfway through a run.
 MAX_FILE_BYTES = 512 * 1024**2
+# An Xporter response is a list of pages, each a dict of result sets, each a
+# list of flat records: nothing in a real export is nested deeper than this.
+MAX_DEPTH = 8
 
 
 class ExportError(Exception):
@@ -102,11 +106,34 @@ def _decode(path: Path) -> tuple[str, list[str]]:
     return text, []
 
 
+class _NotANumber(ValueError):
+    """A JSON number no export holds: NaN, Infinity, or beyond a float."""
+
+
+def _refuse_constant(name: str) -> float:
+    raise _NotANumber(f"{name} is not a number an export can hold")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise _NotANumber(f"the number {literal[:20]} is too large")
+    return value
+
+
 def _json_pages(path: Path, text: str) -> list[dict]:
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise ExportError(f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
+    except _NotANumber as exc:
+        raise ExportError(f"{path.name}: not a valid export: {exc}") from None
+    except RecursionError:
+        raise ExportError(f"{path.name}: nested too deeply to be an Xporter export") from None
+    except ValueError:  # an integer of thousands of digits: Python refuses to read it
+        raise ExportError(f"{path.name}: holds a number too long to be read") from None
+    if _too_deep(document):
+        raise ExportError(f"{path.name}: nested more than {MAX_DEPTH} levels deep; not an Xporter export")
     pages = document if isinstance(document, list) else [document]
     for number, page in enumerate(pages, start=1):
         if not isinstance(page, dict):
@@ -114,10 +141,36 @@ def _json_pages(path: Path, text: str) -> list[dict]:
     return pages
 
 
+def _too_deep(document: object) -> bool:
+    """Is any value nested deeper than MAX_DEPTH? Checked without recursion,
+    and only containers are looked into, so flat records cost one type test
+    per value. Anything deeper would later break str() with a RecursionError."""
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            return True
+        children = value.values() if type(value) is dict else value
+        pending.extend((child, depth + 1) for child in children if type(child) in (dict, list))
+    return False
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _depth_guard(path: list, key: str, value: object) -> tuple[str, object]:
+    if len(path) > MAX_DEPTH:
+        raise _TooDeep
+    return key, value
+
+
 def _xml_response(path: Path, text: str, result_set: str, extras: tuple[str, ...]) -> dict:
     try:
         # Entities are refused outright: no expansion bombs, no external fetches.
-        document = xmltodict.parse(text, disable_entities=True)
+        document = xmltodict.parse(text, disable_entities=True, postprocessor=_depth_guard)
+    except _TooDeep:
+        raise ExportError(f"{path.name}: elements nested more than {MAX_DEPTH} deep; not an Xporter export") from None
     except ValueError as exc:
         raise ExportError(f"{path.name}: XML with entity declarations is refused ({exc})") from exc
     except Exception as exc:  # expat's ExpatError carries line and column
@@ -195,8 +248,8 @@ def _combine(name: str, path: Path, pages: list[dict]) -> EndpointData:
             data.is_delta = True
         pagination = (page.get("__pagination__") or [None])[0]
         if isinstance(pagination, dict):
-            page_numbers.add(_int(pagination.get("PageNumber"), number))
-            data.page_count = max(data.page_count, _int(pagination.get("PageCount"), 1))
+            page_numbers.add(_count(path, pagination, "PageNumber", number))
+            data.page_count = max(data.page_count, _count(path, pagination, "PageCount", 1))
     if page_numbers:
         data.pages_seen = len(page_numbers)
     if not data.complete:
@@ -219,8 +272,14 @@ def _case_insensitive_get(page: dict, key: str):
     return next((v for k, v in page.items() if k.casefold() == folded), None)
 
 
-def _int(value: object, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+def _count(path: Path, pagination: dict, key: str, default: int) -> int:
+    """A page number or count. One that is there but is not a sane whole
+    number makes the file unusable: guessing could take a partial export for
+    a full one, and recycle everyone missing from it."""
+    value = pagination.get(key)
+    if value in (None, ""):
         return default
+    count = number(value)
+    if count is None or not 1 <= count <= INTEGER_RANGE[1]:
+        raise ExportError(f"{path.name}: __pagination__ {key} is not a whole number from 1 up")
+    return count

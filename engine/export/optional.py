@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from PIL import Image, UnidentifiedImageError
 
 from engine.export.fields import FieldMap, FieldProblem, flag, number, text
+from engine.models import Guardian as GuardianRow
 from engine.person import Guardian, Person, PersonType, Photo, Presence
-from engine.text import clean, year_number
+from engine.text import MAX_LENGTHS, clean, column_problem, unique_key, year_number
 
 # MPO is the multi-picture JPEG some cameras write; its first picture is a JPEG.
 PHOTO_TYPES = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png"}
@@ -30,8 +31,8 @@ _PERSON_TYPES = {"student": PersonType.STUDENT, "staff": PersonType.STAFF}
 # Ids sometimes arrive in IdaasId form where a MIS id is meant: PL- students,
 # PWT- staff, PC- contacts, GC-/GY-… groups. Only these prefixes are taken off,
 # so a MIS whose own ids contain a dash is left alone.
-_IDAAS_FORM = re.compile(r"^(?:PL|PWT|PC|G[A-Z])-(\d+)$", re.IGNORECASE)
-MAX_PHONES_TEXT = 200
+_IDAAS_FORM = re.compile(r"^(?:PL|PWT|PC|G[A-Z])-([0-9]+)$", re.IGNORECASE)
+MAX_PHONES_TEXT = MAX_LENGTHS["phone"]
 
 Comms = dict[tuple[str, str], tuple[list[str], list[str]]]
 
@@ -104,9 +105,11 @@ def address_of(record: dict, fields: FieldMap) -> tuple[str | None, str | None]:
                  " ".join(p for p in (part["HouseNo"], part["Street"]) if p),
                  part["District"], part["TownOrCity"], part["County"], postcode]
     address = ", ".join(line for line in lines if line) or None
-    if address and len(address) > 500:
-        raise FieldProblem("AddressBlock" if block else "Street", "the address is longer than 500 characters")
-    return address, (postcode.upper() if postcode else None)
+    limit = MAX_LENGTHS["address"]
+    if address and len(address) > limit:
+        raise FieldProblem("AddressBlock" if block else "Street", f"the address is longer than {limit} characters")
+    # Checked again once upper-cased: "ß".upper() is two letters.
+    return address, (text(postcode.upper(), "PostCode", "postcode") if postcode else None)
 
 
 def decode_photo(value: object, max_kb: int) -> Photo:
@@ -207,10 +210,17 @@ class GuardianReader:
                 self.problems.append(GuardianProblem(self._file_of(problem.field),
                                                      f"contact {contact_id} of student {student_id}", problem))
                 continue
-            # A link listed twice keeps its most important row: one guardian row per contact.
-            known = found[student_id].get(contact_id)
-            if known is None or _rank(guardian) < _rank(known):
-                found[student_id][contact_id] = guardian
+            # A link listed twice keeps its most important row: one guardian
+            # row per contact, as the library's unique index tells contacts apart.
+            key = unique_key(guardian.contact_id)
+            known = found[student_id].get(key)
+            if known is not None and known.contact_id != guardian.contact_id:
+                reason = f"differs from contact {known.contact_id} only in case, accents or trailing spaces; not used"
+                self.problems.append(GuardianProblem(self._file_of("ContactId"),
+                                                     f"contact {contact_id} of student {student_id}",
+                                                     FieldProblem("ContactId", reason)))
+            elif known is None or _rank(guardian) < _rank(known):
+                found[student_id][key] = guardian
         return {sid: tuple(sorted(items.values(), key=_rank)) for sid, items in found.items()}
 
     def _file_of(self, field_name: str) -> str:
@@ -221,6 +231,10 @@ class GuardianReader:
     def _guardian(self, contact_id: str, contact: dict, link: dict, g: dict) -> Guardian:
         c = self.get
         phones, emails = self.comms.get(("contact", contact_id), ([], []))
+        priority = number(g["Priority"](link))
+        problem = column_problem(GuardianRow.__table__.c.priority, priority)
+        if problem:
+            raise FieldProblem("Priority", problem)
         name = text(c["DisplayName"](contact), "DisplayName") or text(" ".join(
             p for p in (clean(c["Title"](contact)), clean(c["Forename"](contact)), clean(c["Surname"](contact)))
             if p), "Surname")
@@ -228,7 +242,7 @@ class GuardianReader:
             contact_id=text(contact_id, "ContactId", "id"),
             name=name or f"contact {contact_id}",
             relationship=text(g["Relationship"](link), "Relationship", "group"),
-            priority=number(g["Priority"](link)),
+            priority=priority,
             parental_responsibility=flag(g["ParResp"](link)),
             phone=join_phones([*((p, "Value") for p in phones),
                                *((c[n](contact), n) for n in ("MobilePhone", "HomePhone", "WorkPhone"))]),

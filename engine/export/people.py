@@ -89,7 +89,8 @@ class PersonReader:
 
 def _upn(value: object, field: str) -> str | None:
     upn = identifier(value, field)
-    return upn.replace(" ", "").upper() if upn else None
+    # Checked again once upper-cased: "ß".upper() is two letters.
+    return text(upn.replace(" ", "").upper(), field, "id") if upn else None
 
 
 def _gender(value: object) -> str | None:
