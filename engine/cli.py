@@ -93,6 +93,16 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         raise Failure(ExitCode.USAGE, f"{self.prog}: {message} (see {self.prog} --help)")
 
+    def _print_message(self, message: str, file=None) -> None:
+        # argparse ignores a failed write, but not the flush at exit: --help
+        # into a closed pipe would end with "Exception ignored".
+        file = file or sys.stderr
+        super()._print_message(message, file)
+        try:
+            file.flush()
+        except BrokenPipeError:
+            _silence(file)
+
 
 def _shared_options() -> argparse.ArgumentParser:
     """--config and --json work before or after a subcommand. SUPPRESS keeps a

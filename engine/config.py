@@ -29,6 +29,8 @@ import tomli_w
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from engine.text import MAX_LENGTHS, storage_problem
+
 
 @dataclass(frozen=True)
 class ConfigProblem:
@@ -238,20 +240,26 @@ def _section_problems(name: str, cls: type, values: dict) -> list[ConfigProblem]
     return problems
 
 
+# Keys whose value may hold a password: an error never shows their value,
+# whatever its type (a URL written as a list or a table still holds it).
+_SECRET_KEY = re.compile(r"(?i)url|dsn|passw|pwd|secret|token|credential")
+
+
 def _value_problem(hint, spec: dataclasses.Field, value) -> str | None:
     """Why ``value`` cannot be this key's value, or None if it can."""
+    shown = "(not shown: it may hold a password)" if _SECRET_KEY.search(spec.name) else _toml(value)
     if typing.get_origin(hint) is Literal:
         allowed = typing.get_args(hint)
         if value not in allowed:
-            return f"must be one of {', '.join(map(_toml, allowed))}, not {_toml(value)}"
+            return f"must be one of {', '.join(map(_toml, allowed))}, not {shown}"
         return None
     expected = {float: (int, float)}.get(hint, hint)
     # bool is an int in Python but never a valid number of anything here.
     if isinstance(value, bool) and hint is not bool or not isinstance(value, expected):
-        return f"must be {_type_name(hint)}, not {_type_name(type(value))} {_toml(value)}"
+        return f"must be {_type_name(hint)}, not {_type_name(type(value))} {shown}"
     low_high = spec.metadata.get("range")
     if low_high and not (low_high[0] <= value <= low_high[1]):  # NaN fails this too
-        return f"must be between {low_high[0]} and {low_high[1]}, not {_toml(value)}"
+        return f"must be between {low_high[0]} and {low_high[1]}, not {shown}"
     if hint is str and spec.name in ("path", "log_file", "url") and not value.strip():
         return "must not be empty"
     return None
@@ -281,7 +289,7 @@ def _check_library(library: LibrarySettings) -> list[tuple[str, str]]:
     is never echoed: it may hold a password."""
     try:
         parsed = make_url(library.url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return [("url", "not a database URL (expected e.g. sqlite:///library.sqlite)")]
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql", "mysql", "mariadb", "mssql"):
@@ -303,13 +311,17 @@ def _check_sync(sync: SyncSettings) -> list[tuple[str, str]]:
                                  "(write {{ and }} for literal braces)")]
     if not sample.strip():
         return [("leaver_group", "must not be empty")]
-    return []
+    # It becomes a stored tutor group: its own text must fit that column.
+    problem = storage_problem(sync.leaver_group.format(year=2024, group=""), "group")
+    return [("leaver_group", f"as a tutor group, {problem}")] if problem else []
 
 
 def _check_barcodes(barcodes: BarcodeSettings) -> list[tuple[str, str]]:
-    if len(barcodes.prefix) + barcodes.digits > 64:
-        return [("prefix", f"with {barcodes.digits} digits, longer than a barcode may be (64 characters)")]
-    return []
+    width = MAX_LENGTHS["barcode"]
+    if len(barcodes.prefix) + barcodes.digits > width:
+        return [("prefix", f"with {barcodes.digits} digits, longer than a barcode may be ({width} characters)")]
+    problem = storage_problem(barcodes.prefix, "barcode")
+    return [("prefix", problem)] if problem else []
 
 
 _SECTION_CHECKS = {"library": _check_library, "sync": _check_sync, "barcodes": _check_barcodes}
@@ -327,7 +339,7 @@ def mask_url(url: str) -> str:
     """A database URL safe to print: every password replaced by ***."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "<unparseable URL>"
     query = {key: _mask_query_value(key, value) for key, value in parsed.query.items()}
     return parsed.set(query=query).render_as_string(hide_password=True)
@@ -346,7 +358,7 @@ def _mask_query_value(key: str, value: str | tuple[str, ...]) -> str | tuple[str
 def has_password(config: Config) -> bool:
     try:
         parsed = make_url(config.library.url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return False
     return bool(parsed.password) or _query_has_secret(parsed)
 

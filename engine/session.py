@@ -45,9 +45,13 @@ def transaction(engine: Engine, *, lock: bool) -> Iterator[Session]:
     with library_lock(engine) if lock else nullcontext(), Session(engine) as session:
         session.begin()
         yield session
+        connection = session.connection()
         try:
             session.commit()
         except Exception as exc:  # noqa: BLE001 - any failure here means nothing was saved
+            # Whatever state the failed commit left the connection in, it is
+            # closed, never reused: the database rolls back what it still holds.
+            connection.invalidate()
             reason = driver_reason(exc) if isinstance(exc, SQLAlchemyError) else \
                 f"unexpected error ({type(exc).__name__})"
             raise CommitFailed(reason) from exc

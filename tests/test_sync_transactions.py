@@ -219,3 +219,36 @@ def test_each_run_is_recorded_with_its_counts(tmp_path, library_url):
     assert run["source"] == str(tmp_path / "export")
     assert run["started_at"] <= run["finished_at"]
     assert json.loads(run["counts"]) == report.counts
+
+
+def test_a_failed_run_is_recorded_whatever_its_values_hold(tmp_path, library_url):
+    """Too long for its columns, or holding a NUL that PostgreSQL refuses: the
+    record of a run that wrote nothing is still written, cut to fit."""
+    from datetime import date
+
+    from engine.db import connect
+    from engine.models import SyncRun, utcnow
+    from engine.plan import SyncPlan
+    from engine.report import SyncReport
+    from engine.sync import _record_unapplied_run
+
+    report = SyncReport(outcome="failed", source="/very/long" * 100 + "\x00", message="why\x00\n" * 2000,
+                        plan=SyncPlan(estab="9\x00\n" * 40, today=date(2024, 3, 1)))
+    engine = connect(library_url)
+    _record_unapplied_run(engine, report, utcnow())
+    engine.dispose()
+    run = Library(library_url).rows("sync_runs")[-1]
+    assert run["outcome"] == "failed"
+    for column in ("source", "estab", "message"):
+        limit = SyncRun.__table__.c[column].type.length or 1000
+        assert len(run[column]) <= limit and "\x00" not in run[column] and "\n" not in run[column]
+
+
+def test_a_sync_with_an_overlong_establishment_number_is_recorded_whatever_its_outcome(tmp_path, library_url):
+    from tests.builders import write_export
+
+    write_export(tmp_path / "export", Students=[student("Ada", "Lovelace", Id="10")],
+                 SchoolInfo=[{"EstabId": "8" * 40}])
+    report = sync(tmp_path, library_url)
+    runs = Library(library_url).rows("sync_runs")
+    assert [r["outcome"] for r in runs] == [report.outcome], report.message
