@@ -72,7 +72,7 @@ INTAKE_COLUMNS = [IntakeEntry.id, IntakeEntry.person_type, IntakeEntry.mis_id, I
 
 def load_snapshot(session: Session) -> Snapshot:
     warnings: list[str] = []
-    borrowers = [b for row in session.execute(select(*_RAW_COLUMNS)) if (b := _borrower(row, warnings))]
+    borrowers = [b for b in _borrower_rows(session, warnings) if _usable(b, warnings)]
     intake = {}
     for row in session.execute(select(*INTAKE_COLUMNS)):
         if row.person_type in _PERSON_TYPES:
@@ -84,19 +84,31 @@ def load_snapshot(session: Session) -> Snapshot:
     return Snapshot(borrowers, intake, loans_out, _last_estab(session), _last_seen(session), warnings)
 
 
-def _borrower(row, warnings: list[str]) -> dict | None:
-    borrower = dict(row._mapping)
-    if borrower["mis_person_type"] is not None and borrower["mis_person_type"] not in _PERSON_TYPES:
-        warnings.append(f"borrower {borrower['barcode']}: its MIS person type is not student or staff; "
-                        "left alone by this sync")
-        return None
-    for name, kind in _TIME_KINDS.items():
-        raw = borrower[name]
-        borrower[name] = stored_time(raw, kind)
-        if raw is not None and borrower[name] is None:
-            warnings.append(f"borrower {borrower['barcode']}: the stored {name} is not a {kind.__name__}; "
-                            "read as empty")
-    return borrower
+def _borrower_rows(session: Session, warnings: list[str]) -> list[dict]:
+    """Every borrower; dates as the database gives them, unless one cannot be
+    read (only SQLite can hold such a value): then all are read raw, and each
+    unreadable one is reported and taken as empty."""
+    try:
+        return [dict(row._mapping) for row in session.execute(select(*_SNAPSHOT_COLUMNS))]
+    except (ValueError, TypeError):
+        pass
+    borrowers = [dict(row._mapping) for row in session.execute(select(*_RAW_COLUMNS))]
+    for borrower in borrowers:
+        for name, kind in _TIME_KINDS.items():
+            raw = borrower[name]
+            borrower[name] = stored_time(raw, kind)
+            if raw is not None and borrower[name] is None:
+                warnings.append(f"borrower {borrower['barcode']}: the stored {name} is not a {kind.__name__}; "
+                                "read as empty")
+    return borrowers
+
+
+def _usable(borrower: dict, warnings: list[str]) -> bool:
+    if borrower["mis_person_type"] is None or borrower["mis_person_type"] in _PERSON_TYPES:
+        return True
+    warnings.append(f"borrower {borrower['barcode']}: its MIS person type is not student or staff; "
+                    "left alone by this sync")
+    return False
 
 
 def _last_estab(session: Session) -> str | None:

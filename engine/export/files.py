@@ -42,6 +42,7 @@ MAX_FILE_BYTES = 512 * 1024**2
 # An Xporter response is a list of pages, each a dict of result sets, each a
 # list of flat records: nothing in a real export is nested deeper than this.
 MAX_DEPTH = 8
+_CONTAINERS = {dict, list}
 
 
 class ExportError(Exception):
@@ -142,16 +143,19 @@ def _json_pages(path: Path, text: str) -> list[dict]:
 
 
 def _too_deep(document: object) -> bool:
-    """Is any value nested deeper than MAX_DEPTH? Checked without recursion,
-    and only containers are looked into, so flat records cost one type test
-    per value. Anything deeper would later break str() with a RecursionError."""
-    pending = [(document, 1)]
-    while pending:
-        value, depth = pending.pop()
+    """Is any value nested deeper than MAX_DEPTH? Checked level by level,
+    without recursion; a flat record costs one C-level pass over its values'
+    types. Anything deeper would later break str() with a RecursionError."""
+    level, depth = [document], 1
+    while level:
         if depth > MAX_DEPTH:
             return True
-        children = value.values() if type(value) is dict else value
-        pending.extend((child, depth + 1) for child in children if type(child) in (dict, list))
+        deeper = []
+        for value in level:
+            children = value.values() if type(value) is dict else value
+            if not _CONTAINERS.isdisjoint(map(type, children)):
+                deeper.extend(child for child in children if type(child) in _CONTAINERS)
+        level, depth = deeper, depth + 1
     return False
 
 
