@@ -9,8 +9,9 @@ Every error ends the same way (``Failure``): its message on stderr and, with
 ``--json``, ``{"error": …, "exit_code": …}`` on stdout. A writer's work is done
 only when its commit has returned: an error before that exits 1 ("nothing
 written"), and nothing after it (a run log that cannot be written, a reader
-that stopped reading) turns done work into a failure. Output that may leave
-the terminal (a scheduled run, a pipe) names records by MIS id and barcode only.
+that stopped reading) turns done work into a failure. The sync's and the
+recycle bin's output, when it is not going to a terminal (a scheduled run, a
+pipe), names records by MIS id and barcode only.
 """
 from __future__ import annotations
 
