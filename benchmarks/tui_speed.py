@@ -13,7 +13,8 @@ the background, once). Printed, with the targets from issue 5:
   (under 1.5 s); then until every row is in the table, the suggestions are
   ready and the missing scores are stored;
 - moving the selection: from pressing ↓ to the next record's suggestions on
-  screen, the queue's pause for the cursor to rest included (under 100 ms),
+  screen and its decision keys ready, the queue's pause for the cursor to
+  rest included (under 100 ms),
   median and worst of ``--moves`` presses, once the app has settled.
 """
 from __future__ import annotations
@@ -90,7 +91,8 @@ async def measure(path: Path, moves: int) -> dict:
         settled = time.perf_counter() - started
         shown_at: list[float] = []
         show = pane.show_suggestions
-        pane.show_suggestions = lambda comparison: (show(comparison), shown_at.append(time.perf_counter()))
+        pane.show_suggestions = lambda entry, comparison: (show(entry, comparison),
+                                                           shown_at.append(time.perf_counter()))
         times = []
         for _ in range(moves):
             shown_at.clear()
@@ -118,10 +120,9 @@ def drawn(app) -> list[float]:
 
 
 def shown(app) -> bool:
-    """Are the highlighted entry's own suggestions on screen?"""
+    """Are the highlighted entry's own suggestions on screen, its keys ready?"""
     pane = app.intake
-    comparison = pane.suggestions.comparison
-    return pane.entry is not None and comparison is not None and comparison.detail.item.id == pane.entry.item.id
+    return pane.entry is not None and pane.shown == pane.entry
 
 
 def main(argv: list[str] | None = None) -> None:

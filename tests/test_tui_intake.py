@@ -60,7 +60,7 @@ async def search_and_pick_alfred_for_rita(pilot) -> None:
     await pilot.press("s", *"smyth")
     await pilot.pause(0.3)
     await settle(pilot)
-    await press(pilot, "down", "enter")
+    await press(pilot, "down", "m")
     assert isinstance(pilot.app.screen, ConfirmAnyway)
     assert "looks like a different person" in pilot.app.screen.explanation
 

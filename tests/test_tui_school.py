@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from tests.builders import TODAY, Library, make_config, student, write_export
 from tui.app import MislinkApp, make_app
 
 SHOWN_AT = datetime(2024, 3, 1, 7, 30)
+POLL = 0.005
 ALFIE = student("Alfie", "Smith", "2012-03-04", Id="101", LegalForename="Alfred", Gender="M")
 GRACE = student("Grace", "Hopper", "2011-12-09", Id="102")
 ZED = student("Zed", "Newman", "2011-10-09", Id="103", YearGroup="Year  9", RegGroup="9C", Gender="M")
@@ -119,3 +121,44 @@ async def highlight(pilot: Pilot, mis_id: str) -> None:
             return
         await pilot.press("down")
     raise AssertionError(f"no Intake entry for MIS id {mis_id}")
+
+
+async def keys_handled(app) -> None:
+    """Until the keys sent so far have been acted on. The app hands a key to
+    the focused widget, from which it bubbles up through every container back
+    to the app, which runs its binding: a callback passed along the same
+    queues arrives behind it."""
+    done = asyncio.Event()
+
+    def hop(path: list) -> None:
+        if path:
+            path[0].call_later(hop, path[1:])
+        else:
+            done.set()
+
+    hop([app, *(app.focused or app.screen).ancestors_with_self])
+    await done.wait()
+
+
+async def until_steady(pilot: Pilot, timeout: float = 30.0) -> None:
+    """Wait on the app's state, not the clock: until no worker is waiting or
+    running and the Intake pane is not deciding and shows the highlighted
+    record's own suggestions (or the results of the search typed), unless a
+    dialog is waiting for an answer."""
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+    await keys_handled(app)
+    while True:
+        with suppress(WorkerCancelled, WorkerFailed):
+            await app.workers.wait_for_complete()
+        # A short look again, not a pause that stands for the work being done.
+        await asyncio.sleep(POLL)
+        pane = app.intake
+        working = any(not worker.is_finished for worker in app.workers)
+        asking = len(app.screen_stack) > 1
+        intake_ready = not pane.busy and pane.suggestions.shown == pane.entry == pane.queue.under_cursor and \
+            not (pane.searching and pane.search.searching)
+        if not working and (asking or intake_ready):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("the app did not settle")

@@ -4,9 +4,11 @@ after looking at the difference."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
+from tests.test_tui_removals import switch_photos_off, tui_school
 from tests.test_tui_school import app_for, build_school, press, settle
 
 
@@ -45,3 +47,40 @@ def test_sync_log_80x24(school, snap_compare):
         await press(pilot, "f2")
 
     assert snap_compare(app_for(school), terminal_size=(80, 24), run_before=on_the_log)
+
+
+async def alfie_matched(pilot):
+    """Alfie accepted as Alfred (1): the line above the suggestions says so,
+    and no notice covers the suggestions or the comparison."""
+    await settle(pilot)
+    await press(pilot, "1")
+
+
+def test_a_decision_is_said_above_the_suggestions_80x24(school, snap_compare):
+    assert snap_compare(app_for(school), terminal_size=(80, 24), run_before=alfie_matched)
+
+
+def test_a_decision_is_said_above_the_suggestions_120x40(school, snap_compare):
+    assert snap_compare(app_for(school), terminal_size=(120, 40), run_before=alfie_matched)
+
+
+@pytest.fixture
+def settings_app(tmp_path, monkeypatch):
+    """The app on a school with every kind of data on, its config.toml named
+    as the technician would name it: the screen shows that name, and the
+    pane's height (so its scrolling) must not depend on where tests run."""
+    tui_school(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    return app_for(Path("config.toml"))
+
+
+def test_switching_photos_off_asks_saying_what_goes_80x24(settings_app, snap_compare):
+    assert snap_compare(settings_app, terminal_size=(80, 24), run_before=switch_photos_off)
+
+
+def test_switched_off_photos_explained_beside_the_switch_80x24(settings_app, snap_compare):
+    async def saved(pilot):
+        await switch_photos_off(pilot)
+        await press(pilot, "y")
+
+    assert snap_compare(settings_app, terminal_size=(80, 24), run_before=saved)

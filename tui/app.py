@@ -29,22 +29,25 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from engine import history, intake, recycle_bin
 from engine.config import Config, ConfigError, mask_url
 from engine.db import driver_reason
-from engine.history import ChangeMarker
+from engine.history import ChangeMarker, QueuedEntry
 from engine.intake import IntakeError, NeedsForce
 from engine.lock import LibraryBusy
 from engine.plan import OPEN_INTAKE
 from engine.recycle_bin import RecycleBinError
+from engine.removals import removals
 from engine.suggest import SuggestionIndex
 from engine.sync import run_sync
 from engine.users import current_user
 from tui.dialogs.error import ErrorDialog
 from tui.dialogs.help import HelpScreen
 from tui.dialogs.sync_preview import SyncPreview
+from tui import formatting
+from tui.dialogs.confirm import Confirm
 from tui.dialogs.confirm_anyway import ConfirmAnyway
 from tui.library import Library
 from tui.messages import (BorrowerRestored, BorrowersFound, DecisionMade, EventsLoaded, IndexBuilt, MarkerRead,
-                          QueueLoaded, RecycleBinLoaded, RunsLoaded, ScoresStored, SettingSaved, SuggestionsLoaded,
-                          SyncFinished, SyncPreviewed, SyncProgressed)
+                          QueueLoaded, RecycleBinLoaded, RemovalsCounted, RunsLoaded, ScoresStored, SettingSaved,
+                          SuggestionsLoaded, SyncFinished, SyncPreviewed, SyncProgressed)
 from tui.panes.borrower_search import BorrowerSearch
 from tui.panes.intake import IntakePane
 from tui.panes.intake_queue import IntakeQueue, QueueFilters
@@ -96,6 +99,8 @@ class MislinkApp(App[int]):
         self._unreachable = False
         # The decision being made, so a doubted one can be confirmed and forced.
         self._last_decision: IntakePane.DecisionRequested | None = None
+        # The decision made here that u takes back; None: the library's last.
+        self._undoable: int | None = None
 
     @property
     def today(self) -> date:
@@ -165,9 +170,10 @@ class MislinkApp(App[int]):
         self._deliver(IndexBuilt(self.library.run(intake.load_index)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="suggestions")
-    def load_suggestions(self, entry_id: int) -> None:
-        self._deliver(SuggestionsLoaded(self.library.run(
-            history.compare_suggestions, entry_id, index=self.index, today=self.today, limit=SUGGESTIONS_SHOWN)))
+    def load_suggestions(self, entry: QueuedEntry) -> None:
+        self._deliver(SuggestionsLoaded(entry, self.library.run(
+            history.compare_suggestions, entry.item.id, index=self.index, today=self.today,
+            limit=SUGGESTIONS_SHOWN)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="search")
     def search_borrowers(self, text: str) -> None:
@@ -181,8 +187,12 @@ class MislinkApp(App[int]):
             barcode=request.barcode, force=request.force)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="decide")
-    def undo(self) -> None:
-        self.post_message(DecisionMade(self.library.write(intake.undo_last, actor=current_user())))
+    def undo(self, decision_id: int | None) -> None:
+        if decision_id is None:
+            decision = self.library.write(intake.undo_last, actor=current_user())
+        else:
+            decision = self.library.write(intake.undo_decision_by_id, decision_id, actor=current_user())
+        self.post_message(DecisionMade(decision))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs")
     def load_runs(self) -> None:
@@ -209,6 +219,10 @@ class MislinkApp(App[int]):
     def apply_sync(self, force: bool) -> None:
         self.post_message(SyncFinished(run_sync(self.config, force=force, today=self.today,
                                                 progress=lambda stage: self.post_message(SyncProgressed(stage)))))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="settings")
+    def count_removals(self, key: str) -> None:
+        self.post_message(RemovalsCounted(key, self.library.run(removals, {key})))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="settings")
     def save_setting(self, change: SettingsPane.SettingChanged) -> None:
@@ -239,6 +253,8 @@ class MislinkApp(App[int]):
             if not unplaced:
                 return
             error = ConfigError(unplaced)
+        elif group == "settings":
+            self.settings.show_config(self.config, "")  # the switches as saved
         if group == "sync" and self._sync_dialog is not None:
             self._sync_dialog.dismiss(False)
         self.push_screen(ErrorDialog(FAILURE_TITLES.get(group, "Something went wrong"), self._explain(error)))
@@ -314,11 +330,11 @@ class MislinkApp(App[int]):
     @on(IntakePane.SuggestionsWanted)
     def _suggestions_wanted(self, message: IntakePane.SuggestionsWanted) -> None:
         if self.index is not None:  # otherwise they follow once the index is built
-            self.load_suggestions(message.entry_id)
+            self.load_suggestions(message.entry)
 
     @on(SuggestionsLoaded)
     def _suggestions_loaded(self, message: SuggestionsLoaded) -> None:
-        self.intake.show_suggestions(message.comparison)
+        self.intake.show_suggestions(message.entry, message.comparison)
 
     @on(BorrowerSearch.SearchChanged)
     def _search_changed(self, message: BorrowerSearch.SearchChanged) -> None:
@@ -336,15 +352,14 @@ class MislinkApp(App[int]):
 
     @on(IntakePane.UndoRequested)
     def _undo_requested(self) -> None:
-        self.intake.set_busy(True)
-        self.undo()
+        self.undo(self._undoable)
 
     @on(DecisionMade)
     def _decision_made(self, message: DecisionMade) -> None:
         decision = message.decision
-        self.intake.set_busy(False)
-        hint = "" if decision.action == "undo" else " (u undoes it)"
-        self.notify(f"{decision.summary[:1].upper()}{decision.summary[1:]}.{hint}", title="Done")
+        # What "u undoes it" refers to: this decision, whatever others decide meanwhile.
+        self._undoable = decision.id if decision.action != "undo" else None
+        self.intake.decision_made(decision)
         if decision.action in BORROWER_CHANGES:
             self.build_index()
         self.check_for_changes()
@@ -423,6 +438,30 @@ class MislinkApp(App[int]):
     @on(SettingsPane.SettingChanged)
     def _setting_changed(self, message: SettingsPane.SettingChanged) -> None:
         self.save_setting(message)
+
+    @on(SettingsPane.SwitchingOff)
+    def _switching_off(self, message: SettingsPane.SwitchingOff) -> None:
+        self.count_removals(message.key)
+
+    @on(RemovalsCounted)
+    def _removals_counted(self, message: RemovalsCounted) -> None:
+        change = SettingsPane.SettingChanged("data", message.key, False)
+        if not message.fields_purged:
+            self.save_setting(change)
+            return
+        removing = formatting.removal_sentence(message.fields_purged)
+        self.settings.show_removals(message.key, removing)
+
+        def answered(switch_off: bool | None) -> None:
+            if switch_off:
+                self.save_setting(change)
+            else:
+                self.settings.show_config(self.config, "")
+
+        self.push_screen(Confirm(f"Switch data.{message.key} off?",
+                                 f"The next sync will remove {removing}, and the audit trail will keep no copy. "
+                                 "Switching it on again brings the data back only from the next export.",
+                                 "Switch off and save"), answered)
 
     @on(SettingSaved)
     def _setting_saved(self, message: SettingSaved) -> None:

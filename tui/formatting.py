@@ -132,3 +132,26 @@ def run_changes(run: RunSummary) -> str:
         parts.append(f"{newly_linked} newly linked")
     summary = " · ".join(parts) or "nothing to change"
     return f"{run.message} · {summary}" if run.message else summary
+
+
+# A field a sync removes because its data is switched off (a key of
+# ``fields_purged``: a borrower column, or ``intake.`` and a record key).
+REMOVED_FIELDS = {"email": "email", "phone": "phone numbers", "address": "address", "postcode": "postcode",
+                  "photo_digest": "photos", "photo": "photos", "guardians_digest": "guardian contacts",
+                  "guardians": "guardian contacts"}
+
+
+def removals(fields_purged: dict[str, int]) -> list[tuple[str, str]]:
+    """(what, whose) for each kind of data removed: ("photos", "9 borrowers and 3 Intake records")."""
+    held: dict[str, list[int]] = {}
+    for field, count in fields_purged.items():
+        in_intake, _, name = field.rpartition(".")
+        held.setdefault(REMOVED_FIELDS.get(name, name), [0, 0])[bool(in_intake)] += count
+    return [(what, " and ".join(f"{n:,} {noun}{'s' if n != 1 else ''}"
+                                for n, noun in zip(numbers, ("borrower", "Intake record")) if n))
+            for what, numbers in held.items()]
+
+
+def removal_sentence(fields_purged: dict[str, int]) -> str:
+    """"email of 120 borrowers and 14 Intake records; photos of 9 borrowers"."""
+    return "; ".join(f"{what} of {whose}" for what, whose in removals(fields_purged))

@@ -38,6 +38,8 @@ class ScoresStored(Message):
 
 @dataclass
 class SuggestionsLoaded(Message):
+    """The engine's comparison for ``entry``, exactly as the queue showed it."""
+    entry: QueuedEntry
     comparison: EntryComparison
 
 
@@ -86,6 +88,14 @@ class SyncProgressed(Message):
 @dataclass
 class SyncFinished(Message):
     report: SyncReport
+
+
+@dataclass
+class RemovalsCounted(Message):
+    """What the next sync would remove were ``data.key`` switched off
+    (``engine.removals``: a sync report's ``fields_purged``)."""
+    key: str
+    fields_purged: dict[str, int]
 
 
 @dataclass

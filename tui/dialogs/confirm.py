@@ -10,7 +10,9 @@ from textual.widgets import Button, Label
 
 
 class Confirm(ModalScreen[bool]):
-    """Answers True for y (or the first button), False for n or Escape."""
+    """Answers True for y (or the first button), False for n or Escape.
+    Enter presses the focused button, which is Cancel: a decision is never
+    made by an Enter pressed out of habit."""
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes"),
@@ -30,7 +32,7 @@ class Confirm(ModalScreen[bool]):
                 yield Button("Cancel (Esc)", id="no")
 
     def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
+        self.query_one("#no", Button).focus()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

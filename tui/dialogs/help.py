@@ -14,8 +14,9 @@ from tui import formatting
 
 INTRO = (
     "Each record in Intake is a pupil or member of staff the sync could not place. For each one: "
-    "if a suggestion is the same person, accept it (1, 2, 3 or Enter); if the right borrower is not "
-    "suggested, search the library (s); if they are not a borrower yet, mark them new (n), and when you "
+    "Enter moves into the record's suggestions (↑/↓ or ←/→ show each beside the record, Esc goes back); "
+    "if a suggestion is the same person, accept it by its number (1, 2 or 3); if the right borrower is not "
+    "suggested, search the library (s) and match the one you find (m); if they are not a borrower yet, mark them new (n), and when you "
     "are ready transfer (t) every confirmed-new record as a new borrower; if they should never be "
     "imported, reject them (r). Undo (u) takes back the last decision."
 )

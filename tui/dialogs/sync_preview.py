@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, ProgressBar, Static
 
 from engine.report import TIER_NAMES, SyncReport
+from tui import formatting
 
 # engine.sync reports these stages, in this order, before it finishes.
 STAGES = ("reading the export", "reading the library", "planning", "writing")
@@ -32,7 +33,9 @@ OUTCOMES = {
 
 
 def count_table(report: SyncReport) -> Table:
-    """The report's counts as a librarian reads them; what would not happen is left out."""
+    """The report's counts as a librarian reads them; what would not happen is
+    left out. Data removed because it is switched off is listed as
+    ``--dry-run`` lists it, and where it is."""
     counts = report.counts
     rows = [("People in the export", counts.get("students_seen", 0) + counts.get("staff_seen", 0))]
     rows += [(f"Matched {name}", counts.get(key, 0)) for key, name in TIER_NAMES.items()]
@@ -47,7 +50,10 @@ def count_table(report: SyncReport) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column()
     table.add_column(justify="right")
-    for label, number in rows[:1] + [(label, number) for label, number in rows[1:] if number not in (0, "0 / 0")]:
+    rows = rows[:1] + [(label, number) for label, number in rows[1:] if number not in (0, "0 / 0")]
+    rows += [(f"{what[:1].upper()}{what[1:]} removed (switched off)", whose)
+             for what, whose in formatting.removals(counts.get("fields_purged") or {})]
+    for label, number in rows:
         table.add_row(label, str(number))
     return table
 

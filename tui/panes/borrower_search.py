@@ -2,8 +2,9 @@
 not among the suggestions.
 
 Posts ``SearchChanged`` as the librarian types (after a pause) and
-``BorrowerChosen`` when they press Enter on a result; the parent shows the
-engine's answer with ``show``.
+``BorrowerChosen`` when they press m on a result (never Enter, nor a click:
+those only move to a result); the parent shows the engine's answer with
+``show``.
 """
 from __future__ import annotations
 
@@ -20,21 +21,15 @@ from textual.widgets import DataTable, Input, Label
 from engine.intake import BorrowerHit
 from tui import formatting
 from tui.debounce import Debounce
+from tui.tables import PaneKeysTable
 
 TYPING_PAUSE = 0.25
-
-
-class ResultsTable(DataTable):
-    """Enter belongs to the search (match), so the table lets it through."""
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return False if action == "select_cursor" else super().check_action(action, parameters)
 
 
 class BorrowerSearch(Vertical):
     BINDINGS = [
         Binding("down", "to_results", "Results", show=False),
-        Binding("enter", "match", "Match", id="search_match"),
+        Binding("m", "match", "Match", id="search_match", tooltip="This is the borrower: link them"),
         Binding("escape", "close", "Back to suggestions", id="search_close"),
     ]
 
@@ -53,12 +48,13 @@ class BorrowerSearch(Vertical):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._typing = Debounce(self, TYPING_PAUSE)
+        self._found_for: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Label("", id="search-heading")
-        yield Input(placeholder="Name or barcode; then ↓ to the results and Enter to match", id="search-text",
+        yield Input(placeholder="Name or barcode; then ↓ to the results and m to match", id="search-text",
                     compact=True)
-        yield ResultsTable(cursor_type="row", id="search-results")
+        yield PaneKeysTable(cursor_type="row", id="search-results")
         yield Label("", id="search-found")
 
     def start(self, looking_for: str) -> None:
@@ -69,9 +65,16 @@ class BorrowerSearch(Vertical):
         if search.value.strip():
             self.post_message(self.SearchChanged(search.value.strip()))
 
+    @property
+    def searching(self) -> bool:
+        """Is the text typed still waiting for its results?"""
+        text = self.query_one("#search-text", Input).value.strip()
+        return bool(text) and text != self._found_for
+
     def show(self, text: str, hits: list[BorrowerHit]) -> None:
         if text != self.query_one("#search-text", Input).value.strip():
             return  # the librarian has typed on since
+        self._found_for = text
         table = self.query_one("#search-results", DataTable)
         table.clear(columns=True)
         columns = (("Barcode", 9), ("Name", 20), ("Born", 11), ("Year", 4), ("Tutor", 6))
@@ -118,8 +121,3 @@ class BorrowerSearch(Vertical):
         if action == "match":
             return self.app.focused is results and results.row_count > 0
         return True
-
-    @on(DataTable.RowSelected, "#search-results")
-    def _clicked(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.post_message(self.BorrowerChosen(event.row_key.value))

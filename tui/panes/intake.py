@@ -4,7 +4,15 @@ suggestions or a search of the library; every decision has its key here.
 It turns keys into requests for the app (``DecisionRequested``,
 ``UndoRequested``, ``SuggestionsWanted``), each carrying the entries as the
 screen showed them, so that the engine can refuse if a sync changed them
-since. While a decision is being made (``busy``) the decision keys wait.
+since.
+
+A decision key acts only on ``shown``: the record whose own suggestions are
+on screen, and only while the queue's cursor, the heading and the footer
+show that same record. Moving the cursor makes ``shown`` None at once, and
+it stays None until that record's suggestions have arrived: a key pressed
+meanwhile does nothing, so no key can decide the record just left. A record
+decided as shown is not decided again until the queue shows it anew, and
+while a decision is being made (``busy``) the decision keys wait.
 """
 from __future__ import annotations
 
@@ -18,6 +26,7 @@ from textual.message import Message
 from textual.widgets import ContentSwitcher
 
 from engine.history import EntryComparison, QueuedEntry
+from engine.intake import Decision
 from engine.plan import OPEN_INTAKE as OPEN
 from tui import formatting
 from tui.debounce import Debounce
@@ -30,6 +39,8 @@ from tui.panes.suggestions import SuggestionsPane
 # a held arrow key repeats faster than this, a single press waits no longer.
 SUGGESTION_PAUSE = 0.04
 ACCEPT = Binding.Group("Accept")
+# The actions that decide about, or search for, the record shown.
+ON_THE_RECORD = {"accept", "decide", "search"}
 CHOOSE = Binding.Group("Compare", compact=True)
 
 
@@ -39,8 +50,9 @@ class IntakePane(Vertical):
                 tooltip="This is suggestion 1: link them, and bring the borrower up to date"),
         Binding("2", "accept(1)", "Accept 2", group=ACCEPT, id="accept_2", tooltip="This is suggestion 2"),
         Binding("3", "accept(2)", "Accept 3", group=ACCEPT, id="accept_3", tooltip="This is suggestion 3"),
-        Binding("enter", "accept_chosen", "Accept the candidate shown", group=ACCEPT, id="accept_chosen",
-                tooltip="This is the suggestion shown beside the record"),
+        Binding("enter", "open_suggestions", "Suggestions", show=False, id="open_suggestions",
+                tooltip="Move into the record's suggestions: ↑/↓ choose one, 1/2/3 accept it, Esc goes back"),
+        Binding("escape", "back_to_queue", "Back to the queue", show=False, id="back_to_queue"),
         Binding("left", "choose(-1)", "Previous candidate", group=CHOOSE, id="candidate_previous",
                 tooltip="Show the previous suggestion beside the record"),
         Binding("right", "choose(1)", "Next candidate", group=CHOOSE, id="candidate_next",
@@ -72,13 +84,18 @@ class IntakePane(Vertical):
 
     @dataclass
     class SuggestionsWanted(Message):
-        entry_id: int
+        entry: QueuedEntry
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.busy = False
         self._resting = Debounce(self, SUGGESTION_PAUSE)
         self._key_state: tuple = ()
+        # The entry the footer's keys were last worked out for.
+        self._footer_for: QueuedEntry | None = None
+        # Entries, as shown, that a decision has been made on.
+        self._decided: set[QueuedEntry] = set()
+        self._searched_for: QueuedEntry | None = None
 
     def compose(self) -> ComposeResult:
         yield IntakeQueue(id="queue")
@@ -106,32 +123,40 @@ class IntakePane(Vertical):
     def entry(self) -> QueuedEntry | None:
         return self.queue.highlighted
 
+    @property
+    def shown(self) -> QueuedEntry | None:
+        """The record the decision keys act on, or None (loading, deciding)."""
+        entry = self.suggestions.shown
+        agreed = entry is not None and self.queue.under_cursor == entry and self._footer_for == entry
+        return entry if agreed and not self.busy and entry not in self._decided else None
+
     def set_busy(self, busy: bool) -> None:
         self.busy = busy
         self._keys_may_have_changed()
 
     def _keys_may_have_changed(self) -> None:
         """Redraw the footer only if what the keys can do has changed: it is
-        rebuilt from scratch each time, too slow for every cursor move. While
-        the next entry's suggestions are on their way the footer keeps the
-        last ones' keys (a key pressed meanwhile is checked, and ignored)."""
-        shown = self.suggestions.comparison
-        state = (self.entry.item.status if self.entry else None, self.searching,
-                 len(shown.candidates) if shown else 0, bool(self.queue.confirmed_new), self.busy)
+        rebuilt from scratch each time, too slow to do more than needed."""
+        shown = self.suggestions.shown
+        state = (shown, self.entry.item.status if self.entry else None, self.searching,
+                 len(self.suggestions.candidates), bool(self.queue.confirmed_new), self.busy)
         if state != self._key_state:
             self._key_state = state
+            self._footer_for = shown
             self.refresh_bindings()
 
     def refresh_suggestions(self) -> None:
         """Ask again for the highlighted entry's suggestions (the library changed)."""
         if self.entry is not None:
-            self.post_message(self.SuggestionsWanted(self.entry.item.id))
+            self.post_message(self.SuggestionsWanted(self.entry))
 
     # --- following the cursor ---------------------------------------------------------
 
     @on(IntakeQueue.EntryHighlighted)
     def _entry_highlighted(self, event: IntakeQueue.EntryHighlighted) -> None:
         self.suggestions.show_entry(event.entry)
+        if self.searching and event.entry != self._searched_for:
+            self._close_search()  # the search was for the record just left
         self._keys_may_have_changed()
         if event.entry is None:
             self._resting.cancel()
@@ -140,17 +165,36 @@ class IntakePane(Vertical):
 
     def show_queue(self, entries: list[QueuedEntry]) -> None:
         self.queue.show(entries)
+        self._decided &= set(entries)  # the rest are gone, or shown anew
         self._keys_may_have_changed()  # transfer comes and goes with the confirmed-new
 
-    def show_suggestions(self, comparison: EntryComparison) -> None:
-        if self.entry is not None and comparison.detail.item.id == self.entry.item.id:
-            self.suggestions.show(comparison)
+    def show_suggestions(self, entry: QueuedEntry, comparison: EntryComparison) -> None:
+        """The comparison the engine made for ``entry``; dropped unless that
+        entry, exactly as it was asked for, is still the one highlighted."""
+        if entry == self.entry:
+            self.suggestions.show(entry, comparison)
             self._keys_may_have_changed()
+
+    def decision_made(self, decision: Decision) -> None:
+        """The engine made ``decision``: its entries, as shown, are decided
+        (an undo's are open again), and the line above the suggestions says
+        what was done, where it covers nothing."""
+        decided = {e for e in self.queue.entries if e.item.id in decision.entry_ids}
+        if decision.action == "undo":
+            self._decided -= decided
+        else:
+            self._decided |= decided
+        hint = "" if decision.action == "undo" else " · u undoes it"
+        self.query_one("#intake-lower").border_title = \
+            f"✓ {decision.summary[:1].upper()}{decision.summary[1:]}{hint}"
+        self.set_busy(False)
 
     # --- decisions ------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         enabled = self._available(action, parameters)
+        if enabled and action in ON_THE_RECORD and self.shown is None:
+            return None  # shown, greyed, until the record's suggestions are on screen
         if enabled and self.busy and action != "choose":
             return None  # shown, greyed, until the decision in hand is made
         return enabled
@@ -161,8 +205,6 @@ class IntakePane(Vertical):
         candidates = len(self.suggestions.candidates)
         if action == "accept":
             return deciding and parameters[0] < candidates
-        if action == "accept_chosen":
-            return deciding and candidates > 0
         if action == "choose":
             return not self.searching and candidates > 1
         if action == "search":
@@ -172,53 +214,68 @@ class IntakePane(Vertical):
             return status in wanted and not self.searching
         if action == "transfer":
             return bool(self.queue.confirmed_new)
+        if action == "open_suggestions":
+            return self.app.focused is self.queue.table and self.entry is not None
+        if action == "back_to_queue":
+            return self.app.focused is self.query_one("#candidates")
         return True
 
     def action_accept(self, rank: int) -> None:
-        self._match(self.suggestions.candidates[rank].suggestion.barcode)
-
-    def action_accept_chosen(self) -> None:
-        self._match(self.suggestions.chosen_candidate.suggestion.barcode)
+        entry, candidates = self.shown, self.suggestions.candidates
+        if entry is not None and rank < len(candidates):
+            self._request("match", entry, candidates[rank].suggestion.barcode)
 
     def action_choose(self, step: int) -> None:
         self.suggestions.choose(self.suggestions.chosen + step)
 
     def action_decide(self, action: str) -> None:
-        self._request(action, (self.entry,))
+        if self.shown is not None:
+            self._request(action, self.shown)
 
     def action_search(self) -> None:
+        entry = self.shown
+        if entry is None:
+            return
+        self._searched_for = entry
         self.query_one(ContentSwitcher).current = "search"
-        item = self.entry.item
+        item = entry.item
         self.search.start(f"{item.name}, born {formatting.day(item.date_of_birth) or 'unknown'}")
         self._keys_may_have_changed()
 
     def action_transfer(self) -> None:
+        # Every confirmed-new record as listed now: the question says how many.
         confirmed = self.queue.confirmed_new
 
         def transfer(go: bool | None) -> None:
             if go:
-                self._request("transfer", confirmed)
+                self.set_busy(True)
+                self.post_message(self.DecisionRequested("transfer", confirmed))
 
         self.app.push_screen(ConfirmTransfer(len(confirmed)), transfer)
 
     def action_undo(self) -> None:
+        self.set_busy(True)  # at once: a second u before the first is made would undo two
         self.post_message(self.UndoRequested())
 
-    def _match(self, barcode: str) -> None:
-        self._request("match", (self.entry,), barcode)
+    def action_open_suggestions(self) -> None:
+        self.query_one("#candidates").focus()
 
-    def _request(self, action: str, entries: tuple[QueuedEntry, ...], barcode: str | None = None) -> None:
+    def action_back_to_queue(self) -> None:
+        self.queue.focus_list()
+
+    def _request(self, action: str, entry: QueuedEntry, barcode: str | None = None) -> None:
         self.set_busy(True)
-        self.post_message(self.DecisionRequested(action, entries, barcode))
+        self.post_message(self.DecisionRequested(action, (entry,), barcode))
 
     # --- the search ------------------------------------------------------------------
 
     @on(BorrowerSearch.BorrowerChosen)
     def _borrower_chosen(self, event: BorrowerSearch.BorrowerChosen) -> None:
         event.stop()
-        if self.entry is not None and self.entry.item.status in OPEN and not self.busy:
+        searched_for = self._searched_for
+        if searched_for is not None and self.shown == searched_for and searched_for.item.status in OPEN:
             self._close_search()
-            self._match(event.barcode)
+            self._request("match", searched_for, event.barcode)
 
     @on(BorrowerSearch.Closed)
     def _search_closed(self, event: BorrowerSearch.Closed) -> None:
@@ -226,6 +283,7 @@ class IntakePane(Vertical):
         self._close_search()
 
     def _close_search(self) -> None:
+        self._searched_for = None
         self.query_one(ContentSwitcher).current = "suggestions"
         self.queue.focus_list()
         self._keys_may_have_changed()

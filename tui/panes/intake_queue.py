@@ -24,6 +24,7 @@ from engine.history import QueuedEntry
 from engine.text import year_number
 from tui import formatting
 from tui.debounce import Debounce
+from tui.tables import PaneKeysTable
 
 CHUNK = 300
 MAX_REMOVALS = 50
@@ -56,14 +57,8 @@ class QueueFilters:
     status: str = ""
 
 
-class QueueTable(DataTable):
-    """Enter and ←/→ belong to the Intake pane (accept, choose a candidate),
-    so the table lets them through instead of selecting or scrolling."""
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("select_cursor", "cursor_left", "cursor_right"):
-            return False
-        return super().check_action(action, parameters)
+class QueueTable(PaneKeysTable):
+    """Enter and ←/→ belong to the Intake pane (open the suggestions, choose a candidate)."""
 
 
 class IntakeQueue(Vertical):
@@ -115,6 +110,18 @@ class IntakeQueue(Vertical):
     @property
     def highlighted(self) -> QueuedEntry | None:
         return self._by_key.get(self._highlighted_key) if self._highlighted_key else None
+
+    @property
+    def under_cursor(self) -> QueuedEntry | None:
+        """The entry under the table's cursor this instant: ``highlighted``
+        follows the cursor only once its move has been announced, a message
+        later, and a key pressed meanwhile must not act on the row just left."""
+        if self._target is not None or not self.table.row_count:
+            return None
+        return self.entry_at(self.table.cursor_row)
+
+    def entry_at(self, row: int) -> QueuedEntry | None:
+        return self._by_key.get(self.table.coordinate_to_cell_key((row, 0)).row_key.value)
 
     def focus_list(self) -> None:
         self.table.focus()

@@ -5,8 +5,11 @@ comes from the same place).
 A change is posted as ``SettingChanged`` the moment it is made (a switch or a
 choice) or confirmed (Enter, or leaving a box); the parent saves it through
 the engine and hands back the re-read configuration (``show_config``) or the
-problems, which appear beside their fields (``show_problems``). The library
-URL is only ever shown with its password masked.
+problems, which appear beside their fields (``show_problems``). Turning a
+``data`` switch off is posted as ``SwitchingOff`` instead: the parent first
+finds out what the next sync would remove, shows it beside the switch
+(``show_removals``) and asks, and saves only if told to. The library URL is
+only ever shown with its password masked.
 """
 from __future__ import annotations
 
@@ -86,11 +89,18 @@ class SettingsPane(VerticalScroll):
         key: str
         value: object
 
+    @dataclass
+    class SwitchingOff(Message):
+        """A ``data`` switch turned off, not saved yet."""
+        key: str
+
     def __init__(self, config: Config, config_path: Path, **kwargs):
         super().__init__(**kwargs)
         self.config = config
         self.config_path = config_path
         self.settings = {s.widget_id: s for s in all_settings()}
+        # Per setting switched off: what the next sync will remove, as a sentence.
+        self._removing: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Label(f"Saved to {self.config_path} as soon as you change something (Enter, or leave a box).",
@@ -148,7 +158,13 @@ class SettingsPane(VerticalScroll):
         self._changed(setting, value)
 
     def _changed(self, setting: Setting, value: object) -> None:
-        if value != getattr(getattr(self.config, setting.section), setting.key):
+        if value == getattr(getattr(self.config, setting.section), setting.key):
+            return
+        self._removing.pop(setting.name, None)
+        if setting.section == "data" and value is False:
+            self._note(setting, "not saved yet: finding what the next sync would remove…")
+            self.post_message(self.SwitchingOff(setting.key))
+        else:
             self._note(setting, "saving…")
             self.post_message(self.SettingChanged(setting.section, setting.key, value))
 
@@ -163,7 +179,18 @@ class SettingsPane(VerticalScroll):
                 value = shown_value(config, setting)
                 widget.value = value if not isinstance(widget, Input) else str(value)
                 if setting.name == saved:
-                    self._note(setting, f"✓ saved to {self.config_path.name}")
+                    removing = self._removing.get(saved)
+                    self._note(setting, f"✓ saved to {self.config_path.name}" +
+                               (f": the next sync will remove {removing}" if removing else ""))
+                elif setting.name in self._removing and value:
+                    del self._removing[setting.name]
+                    self._note(setting, "kept on: nothing saved, nothing will be removed")
+
+    def show_removals(self, key: str, removing: str) -> None:
+        """What the next sync will remove if switch ``data.key`` is saved off."""
+        setting = self.settings[f"setting-data-{key}"]
+        self._removing[setting.name] = removing
+        self._note(setting, f"not saved yet: if it is, the next sync will remove {removing}")
 
     def show_problems(self, problems: list[ConfigProblem]) -> list[ConfigProblem]:
         """Show each problem beside its field; return those about no one field."""
@@ -182,4 +209,4 @@ class SettingsPane(VerticalScroll):
         note.set_class(error, "-error")
         note.display = bool(text)
         if text:
-            note.scroll_visible()
+            note.scroll_visible(animate=False)

@@ -4,7 +4,10 @@ and the chosen one beside the incoming record, field by field.
 Every field's verdict is a symbol (✓ same, ~ alike, ≠ different, · not
 recorded) before it is a colour, with the weight it added to the score. The
 parent sets ``entry`` at once (a cheap heading) and ``show`` when the
-engine's comparison arrives; ``chosen`` is the candidate shown beside it.
+engine's comparison for that very entry arrives; until then the last
+entry's tables stay, dimmed, and ``shown`` is None: there is no record whose
+suggestions are on screen, so there is nothing to decide on. ``chosen`` is
+the candidate shown beside the record.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from engine.history import Candidate, EntryComparison, QueuedEntry
 from engine.matching import REASON_TEXT
 from engine.plan import OPEN_INTAKE
 from tui import formatting
+from tui.tables import PaneKeysTable
 
 CANDIDATE_WIDTH = 16
 # The comparison's fixed columns; "Why" takes the rest, if there is any.
@@ -25,8 +29,12 @@ FIELD_WIDTH, VALUE_WIDTH, WEIGHT_WIDTH, WHY_MIN = 9, 13, 5, 8
 
 
 class PassiveTable(DataTable):
-    """Never focused: the queue keeps the keyboard, and ←/→ choose a candidate."""
+    """Never focused: it only shows the chosen candidate beside the record."""
     can_focus = False
+
+
+class CandidateTable(PaneKeysTable):
+    """Focused by Enter on the queue: ↑/↓ (or ←/→) choose a candidate."""
 
 
 class SuggestionsPane(Vertical):
@@ -34,21 +42,26 @@ class SuggestionsPane(Vertical):
         super().__init__(**kwargs)
         self.entry: QueuedEntry | None = None
         self.comparison: EntryComparison | None = None
+        # The entry, exactly as the queue showed it, that ``comparison`` is for.
+        self._compared: QueuedEntry | None = None
         self.chosen = 0
 
     def compose(self) -> ComposeResult:
         yield Label("", id="entry-heading")
         with Horizontal():
-            yield PassiveTable(cursor_type="row", id="candidates", show_header=False)
+            yield CandidateTable(cursor_type="row", id="candidates", show_header=False)
             yield PassiveTable(cursor_type="none", id="comparison")
+
+    @property
+    def shown(self) -> QueuedEntry | None:
+        """The entry whose own suggestions are on screen under its heading;
+        None while they are loading."""
+        return self.entry if self.entry is not None and self._compared == self.entry else None
 
     @property
     def candidates(self) -> tuple[Candidate, ...]:
         """The ranked candidates for the current entry, once they have arrived."""
-        if self.comparison is None or self.entry is None or \
-                self.comparison.detail.item.id != self.entry.item.id:
-            return ()
-        return self.comparison.candidates
+        return self.comparison.candidates if self.shown is not None else ()
 
     @property
     def chosen_candidate(self) -> Candidate | None:
@@ -57,18 +70,21 @@ class SuggestionsPane(Vertical):
 
     def show_entry(self, entry: QueuedEntry | None) -> None:
         """The highlighted entry, at once; the tables keep the last entry's
-        suggestions until this one's arrive (redrawing them on every key
-        press while the cursor runs down the queue would slow it)."""
+        suggestions, dimmed, until this one's arrive (redrawing them on every
+        key press while the cursor runs down the queue would slow it)."""
         self.entry = entry
         self.chosen = 0
         self._heading()
+        self.set_class(self.shown is None, "-loading")
         if entry is None:
-            self.comparison = None
+            self.comparison = self._compared = None
             self.query_one("#candidates", DataTable).clear()
             self.query_one("#comparison", DataTable).clear(columns=True)
 
-    def show(self, comparison: EntryComparison) -> None:
-        self.comparison = comparison
+    def show(self, entry: QueuedEntry, comparison: EntryComparison) -> None:
+        """The engine's comparison for ``entry`` (as the queue showed it)."""
+        self.entry, self._compared, self.comparison = entry, entry, comparison
+        self.remove_class("-loading")
         table = self.query_one("#candidates", DataTable)
         table.clear(columns=True)
         table.add_column("#", width=2, key="rank")
@@ -105,9 +121,9 @@ class SuggestionsPane(Vertical):
         why = item.reason_detail or REASON_TEXT.get(item.reason, item.reason)
         if item.status not in OPEN_INTAKE:
             why = f"{formatting.status(item.status, item.borrower_barcode)} · {why}"
-        elif self.comparison is None:
-            why = "finding who this may be…"
-        elif self.comparison.detail.item.id == item.id and not self.candidates:
+        elif self.shown is None:
+            why = "finding who this may be… (the keys wait)"
+        elif not self.candidates:
             why = f"No borrower looks like {item.name}: n marks them new, s searches the library"
         label.update(Text.assemble((item.name, "bold"), " · ", why))
 
@@ -115,7 +131,7 @@ class SuggestionsPane(Vertical):
         table = self.query_one("#comparison", DataTable)
         table.clear(columns=True)
         chosen = self.chosen_candidate
-        if self.entry is None or self.comparison is None or self.comparison.detail.item.id != self.entry.item.id:
+        if self.shown is None:
             return
         why_width = table.size.width - (FIELD_WIDTH + 2 * VALUE_WIDTH + 1 + WEIGHT_WIDTH + 2 * 6 + 1)
         table.add_column("Field", width=FIELD_WIDTH, key="field")
@@ -143,7 +159,7 @@ class SuggestionsPane(Vertical):
         self.call_after_refresh(self._compare)
 
     @on(DataTable.RowHighlighted, "#candidates")
-    def _candidate_clicked(self, event: DataTable.RowHighlighted) -> None:
+    def _candidate_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
         if event.cursor_row != self.chosen and event.cursor_row < len(self.candidates):
             self.choose(event.cursor_row)

@@ -1,0 +1,48 @@
+"""What the next sync will remove because data has been switched off: the
+counts shown before a ``data.*`` switch is turned off.
+
+Read only. The columns and Intake record keys each switch lets in are the
+planner's own (``OPTIONAL_COLUMNS``, ``OPTIONAL_RECORD_KEYS``), so this counts
+what ``plan_sync`` removes, keyed as a sync report's ``fields_purged`` is: a
+borrower column (``photo_digest``), or ``intake.`` and a record key
+(``intake.photo``). A photo or guardian column going also takes the
+borrower's rows in ``borrower_photos`` or ``guardians`` with it.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.models import Borrower, IntakeEntry
+from engine.plan import OPTIONAL_COLUMNS, OPTIONAL_RECORD_KEYS
+
+
+def removals(session: Session, switched_off: Iterable[str]) -> dict[str, int]:
+    """For the ``[data]`` switches named (``"photos"``, ``"email"``…), how
+    many borrowers and Intake records hold each field that the next sync will
+    remove; fields nobody holds are left out."""
+    off = set(switched_off)
+    counts: Counter = Counter()
+    for column, setting in OPTIONAL_COLUMNS.items():
+        if setting in off:
+            counts[column] = session.scalar(select(func.count()).select_from(Borrower)
+                                            .where(getattr(Borrower, column).is_not(None)))
+    keys = [key for key, setting in OPTIONAL_RECORD_KEYS.items() if setting in off]
+    if keys:
+        for record in session.scalars(select(IntakeEntry.record)):
+            stored = _record(record)
+            counts.update(f"intake.{key}" for key in keys if stored.get(key) is not None)
+    return {field: count for field, count in counts.items() if count}
+
+
+def _record(text: str) -> dict:
+    """An Intake record as stored; one that cannot be read holds nothing to count."""
+    try:
+        stored = json.loads(text)
+    except ValueError:
+        return {}
+    return stored if isinstance(stored, dict) else {}

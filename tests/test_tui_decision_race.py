@@ -1,0 +1,195 @@
+"""The Intake keys act only on the record shown: moving the selection and
+pressing a decision key at once never decides the record just left. Each
+key is pressed together with ↓, many times over, at 80×24 and 120×40; after
+each press the library database says whether anything was decided, and
+anything decided is the record the cursor is on."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from textual import events
+
+from engine.config import load_config, save_config
+from engine.intake import match_entry
+from tests.builders import Library, make_config, student
+from tests.test_tui_school import drives_the_app, library_of, running, sync_export, until_steady
+from tui.dialogs.confirm_anyway import ConfirmAnyway
+
+NAMES = ("Amara Bilal Chloe Dylan Esme Farid Gemma Harvey Isla Jonah Keira Leon Maisie Nathan Olive Pavel Quinn "
+         "Rosa Samir Tilly Umar Violet Wyatt Xena Yusuf Zara Aled Beth Cian Dina Emil Fern Gus Hana Ivo Jade Kai "
+         "Lara Milo Nia Owen Pia Rhys Sian").split()
+# Each pupil is suggested three borrowers, all alike them: any key could decide.
+LOOKALIKES = ("Karter", "Carters", "Cartor")
+ROUNDS = 20
+SIZES = [(80, 24), (120, 40)]
+
+
+def build_lookalike_school(tmp_path):
+    url = f"sqlite:///{tmp_path / 'library.sqlite'}"
+    pupils = [student(name, "Carter", (date(2011, 9, 1) + timedelta(days=7 * i)).isoformat(), Id=str(200 + i))
+              for i, name in enumerate(NAMES)]
+    library = Library(url)
+    for i, pupil in enumerate(pupils):
+        for j, surname in enumerate(LOOKALIKES):
+            library.add_borrower(f"B{j}{i:02d}", pupil["Forename"], surname, pupil["DateofBirth"], gender="F",
+                                 year_group="Year 8", tutor_group="8A")
+    path = tmp_path / "config.toml"
+    save_config(make_config(tmp_path, url, barcodes={"prefix": "S", "digits": 4},
+                            sync={"max_recycle_share": 1.0, "min_export_share": 0.0}), path)
+    sync_export(tmp_path, pupils)
+    return path
+
+
+def decisions(path) -> dict[str, tuple]:
+    """Each Intake record's status and borrower, as the database has them."""
+    return {row["mis_id"]: (row["status"], row["borrower_id"]) for row in library_of(load_config(path)).intake()}
+
+
+def at_once(app, *keys: str) -> None:
+    """Keys as a fast typist sends them: all queued before the app has
+    handled the first (``pilot.press`` waits after each)."""
+    for key in keys:
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+def landing_row(app):
+    """The entry ↓ will move the cursor to."""
+    table = app.intake.queue.table
+    row = min(table.cursor_row + 1, table.row_count - 1)
+    return app.intake.queue.entry_at(row)
+
+
+async def answer_doubts(pilot) -> None:
+    """A doubted match asks first; the librarian insists (y)."""
+    if isinstance(pilot.app.screen, ConfirmAnyway):
+        await pilot.press("y")
+        await until_steady(pilot)
+
+
+async def decide_and_check(pilot, path, landing, keys, together: bool = True) -> bool:
+    """Press ``keys`` (at once, or one by one); True if a record was decided,
+    and then it was ``landing``."""
+    before = decisions(path)
+    if together:
+        at_once(pilot.app, *keys)
+    else:
+        await pilot.press(*keys)
+    await until_steady(pilot)
+    await answer_doubts(pilot)
+    changed = {mis_id for mis_id, state in decisions(path).items() if before[mis_id] != state}
+    assert changed <= {landing.item.mis_id}, f"{keys} decided {changed}, not {landing.item.name}"
+    return bool(changed)
+
+
+async def back_to_the_top_if_at_the_end(pilot) -> None:
+    table = pilot.app.intake.queue.table
+    if table.cursor_row >= table.row_count - 1:
+        pilot.app.intake.queue.focus_list()
+        await pilot.press("home")
+        await until_steady(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("key", ["1", "2", "3", "n", "r"])
+@drives_the_app
+async def test_a_decision_key_pressed_with_a_move_decides_the_record_moved_to_or_nothing(tmp_path, key, size):
+    path = build_lookalike_school(tmp_path)
+    decided = 0
+    async with running(path, size) as pilot:
+        await until_steady(pilot)
+        for round_ in range(ROUNDS):
+            await back_to_the_top_if_at_the_end(pilot)
+            landing = landing_row(pilot.app)
+            # Alternately: both keys queued together, and the key once the
+            # move is announced but while the suggestions are still loading.
+            if round_ % 2:
+                at_once(pilot.app, "down")
+                await pilot.pause()
+                decided += await decide_and_check(pilot, path, landing, (key,))
+            else:
+                decided += await decide_and_check(pilot, path, landing, ("down", key))
+            # Once the record's own suggestions are on screen, the key decides it.
+            if round_ % 10 == 0:
+                landing = pilot.app.intake.queue.under_cursor
+                assert await decide_and_check(pilot, path, landing, (key,))
+                decided += 1
+    assert decided >= ROUNDS // 10
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@drives_the_app
+async def test_a_search_opened_with_a_move_is_for_the_record_moved_to_or_not_opened(tmp_path, size):
+    path = build_lookalike_school(tmp_path)
+    matched = 0
+    async with running(path, size) as pilot:
+        app = pilot.app
+        await until_steady(pilot)
+        for _ in range(ROUNDS):
+            await back_to_the_top_if_at_the_end(pilot)
+            landing = landing_row(app)
+            at_once(app, "down", "s")
+            await until_steady(pilot)
+            if not app.intake.searching:
+                assert app.intake.entry == landing
+                continue
+            heading = str(app.query_one("#search-heading").render())
+            assert landing.item.name in heading, heading
+            await pilot.press(*landing.item.forename.lower())
+            await until_steady(pilot)
+            matched += await decide_and_check(pilot, path, landing, ("down", "m"), together=False)
+            await until_steady(pilot)
+    # Nothing is decided on the record just left; nothing is lost either.
+    assert matched or all(state[0] == "pending" for state in decisions(path).values())
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@drives_the_app
+async def test_enter_opens_the_suggestions_and_never_decides(tmp_path, size):
+    path = build_lookalike_school(tmp_path)
+    before = decisions(path)
+    async with running(path, size) as pilot:
+        app = pilot.app
+        await until_steady(pilot)
+        for _ in range(ROUNDS):
+            at_once(app, "down", "enter", "enter")
+            await until_steady(pilot)
+            assert app.focused is app.query_one("#candidates")
+            app.intake.queue.focus_list()
+        # In the suggestions, ↓ chooses the next one, and its number accepts it.
+        await pilot.press("enter", "down")
+        await until_steady(pilot)
+        assert app.intake.suggestions.chosen == 1
+        shown = app.intake.shown
+        barcode = app.intake.suggestions.candidates[1].suggestion.barcode
+        await pilot.press("escape")
+        assert app.focused is app.intake.queue.table
+        assert decisions(path) == before
+        await pilot.press("2")
+        await until_steady(pilot)
+        await answer_doubts(pilot)
+    after = decisions(path)
+    assert {m for m in after if after[m] != before[m]} == {shown.item.mis_id}
+    assert library_of(load_config(path)).borrower(barcode)["mis_id"] == shown.item.mis_id
+
+
+@drives_the_app
+async def test_u_undoes_the_decision_made_here_even_if_another_was_made_since(tmp_path):
+    path = build_lookalike_school(tmp_path)
+    async with running(path) as pilot:
+        app = pilot.app
+        await until_steady(pilot)
+        mine = app.intake.shown
+        await pilot.press("n")
+        await until_steady(pilot)
+        # Meanwhile someone matches another record with the command line.
+        config = load_config(path)
+        with library_of(config).session() as session:
+            other = next(e for e in app.intake.queue.entries if e.item.id != mine.item.id)
+            match_entry(session, config, other.item.id, f"B0{int(other.item.mis_id) - 200:02d}",
+                        actor="someone else")
+        await pilot.press("u")
+        await until_steady(pilot)
+    after = decisions(path)
+    assert after[mine.item.mis_id][0] == "pending"
+    assert after[other.item.mis_id][0] == "matched"
