@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from engine.cli import ExitCode, main
 from engine.models import utcnow
 from tests.builders import Library, student, write_export
+from tests.test_faults import _kill_own_connection
 
 PUPILS = [student("Ada", "Lovelace", Id="10"), student("Nia", "Newman", "2013-05-06", Id="20")]
 
@@ -68,7 +69,8 @@ WRITERS = {
 @contextmanager
 def failing_commit(url: str, kind: str):
     """The next session commit fails: in the driver, as a full disk does
-    ("disk"), or with any other error raised at commit ("bug"). Only once, so
+    ("disk"), because the server dropped the connection just before it
+    ("lost"), or with any other error raised at commit ("bug"). Only once, so
     that the failed run can still be recorded."""
     dialect = type(create_engine(url).dialect)
     armed = []
@@ -78,6 +80,8 @@ def failing_commit(url: str, kind: str):
             armed.append(True)
             if kind == "bug":
                 raise RuntimeError("injected at commit")
+            if kind == "lost":
+                _kill_own_connection(session)
 
     real = dialect.do_commit
 
@@ -119,9 +123,11 @@ def _without_failed_runs(snapshot: dict) -> dict:
     return {**snapshot, "sync_runs": [r for r in snapshot["sync_runs"] if r["outcome"] != "failed"]}
 
 
-@pytest.mark.parametrize("kind", ["disk", "bug"])
+@pytest.mark.parametrize("kind", ["disk", "lost", "bug"])
 @pytest.mark.parametrize("writer", list(WRITERS))
 def test_a_failed_commit_is_a_failed_run_with_nothing_written(tmp_path, library_url, capsys, writer, kind):
+    if kind == "lost" and library_url.startswith("sqlite"):
+        pytest.skip("an embedded SQLite file has no connection to drop")
     library, config, command = _prepare(tmp_path, library_url, writer, capsys)
     before = library.snapshot()
     log = tmp_path / "mislink.log"
