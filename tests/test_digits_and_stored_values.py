@@ -33,6 +33,7 @@ def test_only_ascii_digits_are_digits(digits):
     assert whole_number("42") == 42 and whole_number("-7") == -7
     assert whole_number("42".translate(digits)) is None
     assert number("3".translate(digits)) is None
+    assert number(2.0) == 2 and number(float("inf")) is None and number(float("nan")) is None
     assert year_number("Year 7".translate(digits)) is None
     assert not is_valid_upn(UPN.translate(digits)) and is_valid_upn(UPN)
     with pytest.raises(FieldProblem, match="not a date"):

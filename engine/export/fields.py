@@ -119,6 +119,8 @@ def number(record_value: object) -> int | None:
     """A whole number written in ASCII digits, or None for anything else."""
     if type(record_value) is int:
         return record_value
+    if type(record_value) is float:  # 2.0 is a whole number; NaN and inf are not
+        return int(record_value) if record_value.is_integer() else None
     value = clean(record_value) if type(record_value) is str else None
     return whole_number(value) if value is not None else None
 
