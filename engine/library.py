@@ -6,7 +6,6 @@ counts that are not JSON) is reported by barcode or id and left alone.
 """
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 
 from sqlalchemy import Date, DateTime, String, TypeDecorator, func, select, type_coerce
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from engine.models import Borrower, IntakeEntry, Loan, SyncRun
 from engine.person import PersonType
 from engine.plan import SEEN_KEYS, Snapshot
+from engine.text import json_object
 
 _PERSON_TYPES = {t.value for t in PersonType}
 
@@ -125,7 +125,7 @@ def _last_seen(session: Session) -> dict[PersonType, int]:
     seen: dict[PersonType, int] = {}
     runs = session.scalars(select(SyncRun.counts).where(SyncRun.outcome == "ok", SyncRun.kind == "sync")
                            .order_by(SyncRun.id.desc()).limit(50))
-    for counts in map(_counts, filter(None, runs)):
+    for counts in (json_object(run) or {} for run in runs):
         full = counts.get("full_exports")
         for person_type in PersonType:
             number = counts.get(SEEN_KEYS[person_type])
@@ -133,11 +133,3 @@ def _last_seen(session: Session) -> dict[PersonType, int]:
                     and type(number) is int):
                 seen[person_type] = number
     return seen
-
-
-def _counts(text: str) -> dict:
-    try:
-        counts = json.loads(text)
-    except ValueError:
-        return {}
-    return counts if isinstance(counts, dict) else {}

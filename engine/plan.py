@@ -19,7 +19,7 @@ from engine.export import Export, Rejection
 from engine.matching import REASON_TEXT, IntakeReason, LibraryIndex, Match, Tier, Unmatched, linked_key, match_people
 from engine.person import Person, PersonKey, PersonType, Presence, guardians_digest, person_to_record
 from engine.suggest import auto_accept
-from engine.text import MAX_LENGTHS, fit_text, unique_key
+from engine.text import MAX_LENGTHS, fit_text, json_object, unique_key
 
 # Optional borrower columns and the [data] setting that lets each one in.
 OPTIONAL_COLUMNS = {"email": "email", "phone": "phones", "address": "address", "postcode": "address",
@@ -392,11 +392,8 @@ def _plan_intake(plan: SyncPlan, person: Person, result: Unmatched, entry: dict 
 def _stored_record(plan: SyncPlan, entry: dict) -> dict:
     """An Intake entry's stored record; one that cannot be read is reported
     and taken as empty, so that this run's refresh writes it afresh."""
-    try:
-        record = json.loads(entry["record"])
-    except (TypeError, ValueError):
-        record = None
-    if isinstance(record, dict):
+    record = json_object(entry["record"])
+    if record is not None:
         return record
     plan.warnings.append(f"Intake entry {entry['id']}: its stored record cannot be read; taken as empty")
     return {}

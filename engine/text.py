@@ -10,6 +10,7 @@ apart.
 from __future__ import annotations
 
 import codecs
+import json
 import re
 import unicodedata
 from functools import lru_cache
@@ -131,6 +132,16 @@ def column_problem(column: Column, value: object) -> str | None:
         if not value.isprintable() and _CONTROL.search(value):
             return "contains a control character"
     return None
+
+
+def json_object(stored: object) -> dict | None:
+    """A JSON object as stored in the library, or None where what is stored is
+    not one (edited by hand, written by an older version, damaged)."""
+    try:
+        value = json.loads(stored)
+    except (TypeError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def fit_text(value: str, width: int) -> str:
