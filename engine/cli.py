@@ -23,7 +23,7 @@ from contextvars import ContextVar
 from enum import IntEnum
 from pathlib import Path
 
-from engine.cli_intake import add_intake_commands, run_intake
+from engine.cli_intake import add_intake_commands, run_intake, whole
 from engine.config import Config, ConfigError, load_config, mask_url
 from engine.safe_text import one_line, stack_only
 
@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     restorer = add(bin_commands, "restore", help="put a recycled borrower back")
     restorer.add_argument("barcode")
     purger = add(bin_commands, "purge", help="remove recycled borrowers for good (never with loans out)")
-    purger.add_argument("--older-than", type=int, required=True, metavar="DAYS")
+    purger.add_argument("--older-than", type=whole, required=True, metavar="DAYS")
     purger.add_argument("--dry-run", action="store_true", help="show who would be removed")
     return parser
 

@@ -23,6 +23,7 @@ import dataclasses
 from typing import Callable
 
 from engine.config import Config
+from engine.text import whole_number
 from engine.users import current_user
 
 
@@ -42,23 +43,32 @@ def add_intake_commands(subparsers, add: Callable[..., argparse.ArgumentParser])
     lister.add_argument("--reason", help="only this reason (no_match, possible_twin, …)")
     lister.add_argument("--year", help="only this year group (7, or Year 7)")
     lister.add_argument("--name", help="only names containing this")
-    action("show", "a record and its ranked suggestions, with why").add_argument("id", type=int)
+    action("show", "a record and its ranked suggestions, with why").add_argument("id", type=whole)
     matcher = action("match", "this record is that existing borrower: link them and update the borrower")
-    matcher.add_argument("id", type=int)
+    matcher.add_argument("id", type=whole)
     matcher.add_argument("barcode")
     _force(matcher, "match even a borrower that looks like a different person (a twin, say)")
-    action("new", "this record is not yet a borrower (transfer creates them)").add_argument("id", type=int)
+    action("new", "this record is not yet a borrower (transfer creates them)").add_argument("id", type=whole)
     transfer = action("transfer", "create borrowers for these records, barcodes by the configured scheme")
-    transfer.add_argument("ids", type=int, nargs="*", metavar="ID")
+    transfer.add_argument("ids", type=whole, nargs="*", metavar="ID")
     transfer.add_argument("--all-new", action="store_true", help="every record confirmed as new")
     _force(transfer, "transfer even a record that looks like an existing borrower")
-    action("reject", "this person is not to be imported; later syncs skip them").add_argument("id", type=int)
-    action("unreject", "undo a rejection: the record waits in Intake again").add_argument("id", type=int)
+    action("reject", "this person is not to be imported; later syncs skip them").add_argument("id", type=whole)
+    action("unreject", "undo a rejection: the record waits in Intake again").add_argument("id", type=whole)
     decisions = action("decisions", "the latest Intake decisions, newest first, with the ids undo takes")
-    decisions.add_argument("--limit", type=int, help="how many (the latest 20)")
+    decisions.add_argument("--limit", type=whole, help="how many (the latest 20)")
     action("undo", "revert an Intake decision: the last one, or the one with this id").add_argument(
-        "decision_id", type=int, nargs="?", metavar="DECISION_ID")
+        "decision_id", type=whole, nargs="?", metavar="DECISION_ID")
     action("search", "find borrowers by name or barcode").add_argument("text", nargs="+")
+
+
+def whole(value: str) -> int:
+    """An argparse type: a whole number written in 0-9. ``int`` would also take
+    "３" or "٣", which no librarian means as an Intake id."""
+    number = whole_number(value)
+    if number is None:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number (0-9)")
+    return number
 
 
 def _force(parser: argparse.ArgumentParser, help_text: str) -> None:

@@ -184,3 +184,15 @@ def test_the_library_file_and_the_log_are_private_to_their_owner(tmp_path, capsy
     assert run(capsys, "--config", config, "--sync")[0] == ExitCode.OK
     for name in ("library.sqlite", "mislink.log"):
         assert (tmp_path / name).stat().st_mode & 0o077 == 0, f"{name} is readable by others"
+
+
+@pytest.mark.parametrize("argv", [["intake", "show", "３"], ["intake", "reject", "٣"],
+                                  ["intake", "transfer", "1", "２"], ["intake", "decisions", "--limit", "٥"],
+                                  ["recycle-bin", "purge", "--older-than", "３０", "--dry-run"]])
+def test_numbers_on_the_command_line_are_ascii_digits_only(tmp_path, capsys, argv):
+    """int() would read fullwidth or Arabic-Indic digits; no librarian types those on purpose."""
+    code, out, err = run(capsys, "--config", str(write_config(tmp_path, f"sqlite:///{tmp_path / 'lib.sqlite'}")),
+                         *argv)
+    assert code == ExitCode.USAGE
+    assert "is not a whole number (0-9)" in err
+    assert not (tmp_path / "lib.sqlite").exists()
