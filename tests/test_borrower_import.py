@@ -13,7 +13,7 @@ import tomli_w
 
 from engine.barcodes import BarcodeAllocator, BarcodeError
 from engine.borrower_import import ImportFileError, import_borrowers, read_rows
-from engine.cli import ExitCode, main
+from cli.main import ExitCode, main
 from engine.config import BarcodeSettings
 from engine.text import GENDERS, MAX_LENGTHS
 from tests.builders import Library, library_session, student, sync

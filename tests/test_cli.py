@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import ExitCode, main
+from cli.main import ExitCode, main
 from tests.builders import Library, student, write_export
 
 ROOT = Path(__file__).parents[1]
@@ -87,7 +87,7 @@ def test_dry_run_prints_the_plan_writes_nothing_and_matches_the_real_run(tmp_pat
 
 
 def test_on_a_terminal_the_dry_run_names_the_records(tmp_path, library_url, capsys, monkeypatch):
-    monkeypatch.setattr("engine.cli.show_names", lambda: True)
+    monkeypatch.setattr("cli.main.show_names", lambda: True)
     code, out, _ = run(capsys, "--config", school(tmp_path, library_url), "--sync", "--dry-run")
     assert code == 0 and "to Intake: student 20 (Nia Newman): no_match" in out
 
@@ -164,7 +164,7 @@ def test_the_installed_console_script_runs_a_sync(tmp_path, capsys):
     library_url = f"sqlite:///{tmp_path / 'library.sqlite'}"
     config = school(tmp_path, library_url)
     script = Path(sys.executable).parent / "mislink"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "engine.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
     done = subprocess.run([*command, "--config", str(config), "--sync", "--json"], capture_output=True, text=True,
                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
     assert done.returncode == 0, done.stderr

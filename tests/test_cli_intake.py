@@ -7,8 +7,8 @@ import json
 import pytest
 from sqlalchemy import select
 
-from engine.cli import build_parser
-from engine.cli_intake import run_intake
+from cli.main import build_parser
+from cli.intake import run_intake
 from engine.models import IntakeDecision, IntakeEntry, SyncEvent
 from engine.users import current_user
 from tests.builders import student

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session
 
-from engine.cli import ExitCode, main
+from cli.main import ExitCode, main
 from engine.models import utcnow
 from tests.builders import Library, student, write_export
 from tests.test_faults import _kill_own_connection

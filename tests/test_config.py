@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import ExitCode, main
+from cli.main import ExitCode, main
 from engine.config import (SECTIONS, TABLE_END, TABLE_START, Config, ConfigError, config_from_dict,
                            configuration_table, has_password, load_config, mask_url, readme_with_table,
                            replace_section)

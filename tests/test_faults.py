@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from engine.cli import ExitCode, main
+from cli.main import ExitCode, main
 from engine.db import connect
 from engine.sync import run_sync
 from tests.builders import Library, make_config, student, write_export

@@ -7,7 +7,7 @@ import json
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.cli import ExitCode, main
+from cli.main import ExitCode, main
 from engine.db import connect
 from engine.models import Borrower, SyncRun
 from engine.sync import run_sync

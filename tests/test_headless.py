@@ -28,7 +28,7 @@ def loaded_after(statements: str) -> dict:
 
 def test_every_engine_module_is_found():
     modules = engine_modules()
-    assert {"engine.sync", "engine.plan", "engine.apply", "engine.matching", "engine.cli",
+    assert {"engine.sync", "engine.plan", "engine.apply", "engine.matching", "engine.config",
             "engine.export.files", "engine.borrower_import"} <= set(modules)
 
 
@@ -43,7 +43,7 @@ def test_a_headless_sync_never_loads_textual_or_rich(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(f'[source]\npath = "export"\n[library]\nurl = "sqlite:///{tmp_path / "l.sqlite"}"\n'
                       f'[sync]\nlog_file = "mislink.log"\n', encoding="utf-8")
-    statements = (f"from engine.cli import main\n"
+    statements = (f"from cli.main import main\n"
                   f"code = main(['--config', {str(config)!r}, '--sync', '--json'])\n"
                   f"assert code == 0, code")
     assert loaded_after(statements) == []

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import ExitCode, main
+from cli.main import ExitCode, main
 from engine.config import ConfigError, config_from_dict
 from engine.db import connect
 from engine.lock import LibraryBusy, library_lock
@@ -37,7 +37,7 @@ def _config(tmp_path: Path, url: str, extra: str = "") -> Path:
 
 def _cli(*argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) -> subprocess.CompletedProcess:
     """The command in a process of its own, with no terminal, as cron runs it."""
-    return subprocess.run([sys.executable, "-m", "engine", *map(str, argv)], stdout=stdout, stderr=stderr,
+    return subprocess.run([sys.executable, "-m", "cli", *map(str, argv)], stdout=stdout, stderr=stderr,
                           text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
 
 
@@ -122,7 +122,7 @@ def test_an_error_after_the_commit_still_exits_0(tmp_path, capsys, monkeypatch):
     def broken():
         raise RuntimeError("after the commit")
 
-    monkeypatch.setattr("engine.cli.show_names", broken)
+    monkeypatch.setattr("cli.main.show_names", broken)
     assert main(["--config", str(config), "recycle-bin", "restore", "OLD1", "--json"]) == ExitCode.OK
     out, err = capsys.readouterr()
     assert "after the change was saved" in json.loads(out)["error"] and "RuntimeError" in err

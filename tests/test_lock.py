@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import ExitCode
+from cli.main import ExitCode
 from engine.db import connect
 from engine.lock import LibraryBusy, library_lock
 from engine.sync import run_sync
@@ -37,7 +37,7 @@ def _config_file(tmp_path: Path, library_url: str) -> Path:
 
 
 def _cli(config: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "engine", "--config", str(config), "--sync"],
+    return subprocess.run([sys.executable, "-m", "cli", "--config", str(config), "--sync"],
                           capture_output=True, text=True, timeout=60)
 
 
@@ -91,9 +91,9 @@ def test_an_intake_decision_waits_for_nobody_while_a_sync_writes(tmp_path, libra
     assert _cli(config).returncode == ExitCode.OK
     engine = connect(library_url)
     with library_lock(engine):
-        reject = subprocess.run([sys.executable, "-m", "engine", "--config", str(config), "intake", "reject", "1"],
+        reject = subprocess.run([sys.executable, "-m", "cli", "--config", str(config), "intake", "reject", "1"],
                                 capture_output=True, text=True, timeout=60)
-        listing = subprocess.run([sys.executable, "-m", "engine", "--config", str(config), "intake", "list"],
+        listing = subprocess.run([sys.executable, "-m", "cli", "--config", str(config), "intake", "list"],
                                  capture_output=True, text=True, timeout=60)
     engine.dispose()
     assert reject.returncode == ExitCode.LOCKED and "another mislink process" in reject.stderr

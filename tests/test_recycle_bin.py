@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import recycle_bin
-from engine.cli import ExitCode, main
+from cli.main import ExitCode, main
 from engine.db import connect
 from engine.models import Borrower, Loan, SyncEvent, utcnow
 

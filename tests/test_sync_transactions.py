@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 import engine.apply
-from engine.cli import ExitCode, main
+from cli.main import ExitCode, main
 from tests.builders import Library, student, sync
 
 

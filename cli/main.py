@@ -1,4 +1,4 @@
-"""The ``mislink`` command line.
+"""The ``mislink`` command line: the parser, ``main()`` and the headless commands.
 
 stdout carries only the report (text, or JSON with ``--json``); diagnostics go
 to stderr, one line each, whatever the values in them hold. Exit codes are
@@ -16,69 +16,14 @@ pipe), names records by MIS id and barcode only.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-from contextvars import ContextVar
-from enum import IntEnum
 from pathlib import Path
 
-from engine.cli_intake import add_intake_commands, run_intake, whole
-from engine.config import Config, ConfigError, load_config, mask_url
-from engine.safe_text import one_line, stack_only
-
-
-class ExitCode(IntEnum):
-    OK = 0
-    FAILED = 1
-    USAGE = 2
-    GUARD = 3
-    LOCKED = 4
-
-
-class Failure(Exception):
-    """The command ends with an error: its exit code and what to say."""
-
-    def __init__(self, code: ExitCode, message: str):
-        super().__init__(message)
-        self.code = code
-
-
-class CommandRefused(Exception):
-    """The command cannot be carried out as asked; nothing is written."""
-
-
-# Set once a writer's commit has returned: from then on the command is done.
-_saved: ContextVar[bool] = ContextVar("saved", default=False)
-
-
-def emit(text: str) -> None:
-    """Print the report on stdout. A reader that has gone away (``| head``)
-    ends the output quietly."""
-    try:
-        print(text, flush=True)
-    except BrokenPipeError:
-        _silence(sys.stdout)
-
-
-def emit_json(data: object) -> None:
-    emit(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-
-
-def complain(message: str) -> None:
-    """One line on stderr, control characters escaped."""
-    try:
-        print(f"mislink: {one_line(message)}", file=sys.stderr, flush=True)
-    except BrokenPipeError:
-        _silence(sys.stderr)
-
-
-def _silence(stream) -> None:
-    """Python's recipe for a closed pipe: point the stream at /dev/null, so
-    that nothing more written to it (not even the flush at exit) fails."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, stream.fileno())
-    os.close(devnull)
+from cli.common import (CommandRefused, ExitCode, Failure, complain, emit, emit_json, fail, in_library, saved,
+                        silence, whole)
+from cli.intake import add_intake_commands, run_intake
+from engine.config import Config, ConfigError, load_config
+from engine.safe_text import stack_only
 
 
 def show_names() -> bool:
@@ -102,7 +47,7 @@ class _Parser(argparse.ArgumentParser):
         try:
             file.flush()
         except BrokenPipeError:
-            _silence(file)
+            silence(file)
 
 
 def _shared_options() -> argparse.ArgumentParser:
@@ -149,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     # Before parsing succeeds, --json (or an abbreviation of it) is looked for by hand.
     as_json = any(len(a) > 2 and "--json".startswith(a) for a in argv)
-    _saved.set(False)
+    saved.set(False)
     try:
         try:
             args = build_parser().parse_args(argv)
@@ -161,21 +106,12 @@ def main(argv: list[str] | None = None) -> int:
         return fail(failure, as_json=as_json)
     except Exception as exc:  # noqa: BLE001 - a bug must not print a traceback that quotes a pupil's data
         print(f"mislink: unexpected error:\n{stack_only(exc)}", file=sys.stderr)
-        done = _saved.get()
+        done = saved.get()
         message = (f"unexpected error ({type(exc).__name__}) after the change was saved" if done
                    else f"unexpected error ({type(exc).__name__}), nothing written")
         if as_json:
             emit_json({"error": message, "exit_code": int(ExitCode.OK if done else ExitCode.FAILED)})
         return ExitCode.OK if done else ExitCode.FAILED
-
-
-def fail(failure: Failure, *, as_json: bool) -> ExitCode:
-    """Say why the command failed (and, with ``--json``, as JSON on stdout too);
-    its exit code."""
-    complain(str(failure))
-    if as_json:
-        emit_json({"error": one_line(failure), "exit_code": int(failure.code)})
-    return failure.code
 
 
 def _command(args: argparse.Namespace) -> int:
@@ -218,32 +154,6 @@ def _sync(config: Config, args: argparse.Namespace) -> int:
     if code != ExitCode.OK:
         complain(f"sync {report.outcome}: {report.message}")
     return code
-
-
-def in_library(config: Config, work, *, write: bool):
-    """``work(session)``'s result, once its transaction has committed. Raises
-    ``Failure`` (saying why) if it could not be done: then nothing was written."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from engine.db import LibraryMissing, driver_reason
-    from engine.lock import LibraryBusy
-    from engine.session import CommitFailed, open_library
-
-    try:
-        with open_library(config, write=write) as session:
-            result = work(session)
-    except LibraryBusy as exc:
-        raise Failure(ExitCode.LOCKED, str(exc)) from None
-    except CommitFailed as exc:
-        raise Failure(ExitCode.FAILED, f"the library database did not save the change, nothing written: {exc}") \
-            from None
-    except SQLAlchemyError as exc:
-        raise Failure(ExitCode.FAILED, f"library database {mask_url(config.library_url)}: {driver_reason(exc)}"
-                                       + ("; nothing written" if write else "")) from None
-    except (CommandRefused, LibraryMissing) as exc:
-        raise Failure(ExitCode.FAILED, str(exc)) from None
-    _saved.set(write)
-    return result
 
 
 def _import_borrowers(config: Config, args: argparse.Namespace) -> int:

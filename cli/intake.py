@@ -22,8 +22,8 @@ import argparse
 import dataclasses
 from typing import Callable
 
+from cli.common import CommandRefused, ExitCode, Failure, emit, emit_json, fail, in_library, whole
 from engine.config import Config
-from engine.text import whole_number
 from engine.users import current_user
 
 
@@ -62,15 +62,6 @@ def add_intake_commands(subparsers, add: Callable[..., argparse.ArgumentParser])
     action("search", "find borrowers by name or barcode").add_argument("text", nargs="+")
 
 
-def whole(value: str) -> int:
-    """An argparse type: a whole number written in 0-9. ``int`` would also take
-    "３" or "٣", which no librarian means as an Intake id."""
-    number = whole_number(value)
-    if number is None:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number (0-9)")
-    return number
-
-
 def _force(parser: argparse.ArgumentParser, help_text: str) -> None:
     # SUPPRESS: the top-level --force (for --sync) already gives the default.
     parser.add_argument("--force", action="store_true", default=argparse.SUPPRESS, help=help_text)
@@ -82,7 +73,6 @@ READING = {"list", "show", "search", "decisions"}
 
 def run_intake(config: Config, args: argparse.Namespace) -> int:
     from engine import intake
-    from engine.cli import CommandRefused, ExitCode, Failure, emit, emit_json, fail, in_library
 
     def work(session):
         try:

@@ -1,0 +1,114 @@
+"""What ``cli.main`` and ``cli.intake`` share: exit codes, how a command ends
+(``Failure``), the report on stdout and diagnostics on stderr, and running work
+in the library. Both import this module and neither imports the other's
+internals, so the command line has no import cycle.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from contextvars import ContextVar
+from enum import IntEnum
+
+from engine.config import Config, mask_url
+from engine.safe_text import one_line
+from engine.text import whole_number
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    GUARD = 3
+    LOCKED = 4
+
+
+class Failure(Exception):
+    """The command ends with an error: its exit code and what to say."""
+
+    def __init__(self, code: ExitCode, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+class CommandRefused(Exception):
+    """The command cannot be carried out as asked; nothing is written."""
+
+
+# Set once a writer's commit has returned: from then on the command is done.
+saved: ContextVar[bool] = ContextVar("saved", default=False)
+
+
+def emit(text: str) -> None:
+    """Print the report on stdout. A reader that has gone away (``| head``)
+    ends the output quietly."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        silence(sys.stdout)
+
+
+def emit_json(data: object) -> None:
+    emit(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def complain(message: str) -> None:
+    """One line on stderr, control characters escaped."""
+    try:
+        print(f"mislink: {one_line(message)}", file=sys.stderr, flush=True)
+    except BrokenPipeError:
+        silence(sys.stderr)
+
+
+def silence(stream) -> None:
+    """Python's recipe for a closed pipe: point the stream at /dev/null, so
+    that nothing more written to it (not even the flush at exit) fails."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+
+
+def fail(failure: Failure, *, as_json: bool) -> ExitCode:
+    """Say why the command failed (and, with ``--json``, as JSON on stdout too);
+    its exit code."""
+    complain(str(failure))
+    if as_json:
+        emit_json({"error": one_line(failure), "exit_code": int(failure.code)})
+    return failure.code
+
+
+def whole(value: str) -> int:
+    """An argparse type: a whole number written in 0-9. ``int`` would also take
+    "３" or "٣", which no librarian means as an Intake id."""
+    number = whole_number(value)
+    if number is None:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number (0-9)")
+    return number
+
+
+def in_library(config: Config, work, *, write: bool):
+    """``work(session)``'s result, once its transaction has committed. Raises
+    ``Failure`` (saying why) if it could not be done: then nothing was written."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from engine.db import LibraryMissing, driver_reason
+    from engine.lock import LibraryBusy
+    from engine.session import CommitFailed, open_library
+
+    try:
+        with open_library(config, write=write) as session:
+            result = work(session)
+    except LibraryBusy as exc:
+        raise Failure(ExitCode.LOCKED, str(exc)) from None
+    except CommitFailed as exc:
+        raise Failure(ExitCode.FAILED, f"the library database did not save the change, nothing written: {exc}") \
+            from None
+    except SQLAlchemyError as exc:
+        raise Failure(ExitCode.FAILED, f"library database {mask_url(config.library_url)}: {driver_reason(exc)}"
+                                       + ("; nothing written" if write else "")) from None
+    except (CommandRefused, LibraryMissing) as exc:
+        raise Failure(ExitCode.FAILED, str(exc)) from None
+    saved.set(write)
+    return result
