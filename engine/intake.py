@@ -47,12 +47,11 @@ from engine.person import Person, person_from_record
 from engine.plan import OPEN_INTAKE, BorrowerUpdate, match_changes, matched_update
 from engine.suggest import (
     SHOWN,
-    Forename,
     SuggestionIndex,
     Suggestions,
-    compare_forenames,
     link_label,
     match_doubt,
+    match_notes,
 )
 from engine.text import year_number
 from engine.users import ACTOR_WIDTH
@@ -250,7 +249,7 @@ def match_entry(session: Session, config: Config, entry_id: int, barcode: str, *
     _close(session, [(entry, row["id"])], "matched", events, actor, now)
     _record_forced(events, "match", doubts)
     events.flush(session)
-    summary = f"matched {_entry_label(entry)} to borrower {barcode}" + _forename_note(person, row) \
+    summary = f"matched {_entry_label(entry)} to borrower {barcode}" + _differences_note(person, row) \
         + _forced_note(doubts)
     return _saved(recorder.save("match", summary, actor, now), [entry.id], [barcode])
 
@@ -473,26 +472,29 @@ def _probable_duplicates(session: Session, entries: list[IntakeEntry], people: l
 def _match_doubt(session: Session, entry: IntakeEntry, person: Person, row: Mapping,
                  index: SuggestionIndex | None, today: date | None) -> list[Doubt]:
     """Why this borrower may not be this person, if it may not
-    (``match_doubt``): a twin's record, or one that scores too low to be
-    them. Every other Intake entry, open or decided, is a person who may
-    be the twin."""
-    doubt = match_doubt(index or load_index(session), person, row, _born_the_same_day(session, entry, person), today)
+    (``match_doubt``): a twin's record, or someone else's. Every other
+    Intake entry, open or decided, is a person it may belong to."""
+    born = _born_on(session, entry, {person.date_of_birth, row["date_of_birth"]} - {None})
+    doubt = match_doubt(index or load_index(session), person, row, born, today)
     return [] if doubt is None else [Doubt(entry.id, row["id"], row["barcode"], doubt.reason)]
 
 
-def _born_the_same_day(session: Session, entry: IntakeEntry, person: Person) -> list[Person]:
-    """The people of the other Intake entries born on this person's birthday."""
-    if person.date_of_birth is None:
+def _born_on(session: Session, entry: IntakeEntry, birthdays: set[date]) -> list[Person]:
+    """The people of the other Intake entries born on one of these days (the
+    person's and the borrower's birthdays: whoever shares either may be the
+    one the borrower belongs to)."""
+    if not birthdays:
         return []
     records = session.execute(select(IntakeEntry.record).where(
-        IntakeEntry.date_of_birth == person.date_of_birth, IntakeEntry.id != entry.id)).scalars()
+        IntakeEntry.date_of_birth.in_(birthdays), IntakeEntry.id != entry.id)).scalars()
     return [person_from_record(json.loads(record)) for record in records]
 
 
-def _forename_note(person: Person, row: Mapping) -> str:
-    """A match's summary says when the borrower's forename was not the person's."""
-    forename = compare_forenames(person, row)
-    return "" if forename.relation is Forename.SAME else f" ({forename.note})"
+def _differences_note(person: Person, row: Mapping) -> str:
+    """A match's summary says how the borrower's names and date of birth
+    differ from the person's (``match_notes``)."""
+    notes = match_notes(person, row)
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 def _record_forced(events: EventLog, action: str, doubts: list[Doubt]) -> None:

@@ -15,10 +15,19 @@ read or written here.
 Twins, one rule everywhere: a borrower with the person's surname and date of
 birth is taken for a twin or sibling only when its forename is clearly
 another name, or when a real second person (another borrower, another
-incoming record) shares that surname and date of birth. A forename typed
-differently (``engine.evidence.typed_differently``) or in another form (a
-short form, a nickname) on its own is the same child, and the explanation
-says so ("forename typed differently: Jsesica / Jessica").
+incoming record) shares that surname and date of birth and has a forename the
+borrower's could as well be (Ellie beside Ella, Jon beside John). A forename
+typed differently (``engine.evidence.typed_differently``) or in another form
+(a short form, a nickname) is otherwise the same child, even beside a twin
+named clearly otherwise, and the explanation says so ("forename typed
+differently: Jsesica / Jessica").
+
+Strangers: a borrower scoring below UNLIKELY_MATCH looks like someone else,
+unless just one thing tells it from the person and that is a slip people make
+(``one_difference``): the names agree and the date of birth is under a year
+out, or the forename and date of birth agree and the surname has changed.
+Nothing else may disagree, and no other incoming person may have the
+borrower's names and date of birth.
 
 Blocking keys, each cheap to look up, so that one record against 100,000
 borrowers scores a few hundred at most: date of birth; each mistyped variant of
@@ -36,12 +45,13 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from itertools import chain
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from engine.birthdates import mistyped_variants
 from engine.config import IntakeSettings
 from engine.evidence import (
     AGREE,
+    DISAGREE,
     Comparer,
     FieldEvidence,
     NameWeights,
@@ -61,6 +71,12 @@ PROBABLE_DUPLICATE = 60
 # A borrower matched by hand that scores below this looks like a slip (the
 # wrong barcode, the wrong child): the match then needs force.
 UNLIKELY_MATCH = 40
+# Unless it is the person with just one thing typed differently
+# (``one_difference``): a date of birth less than this many days out is a
+# month or the year typed wrong. A year or more out is another child as often.
+NEAR_BIRTHDAY_DAYS = 365
+# The fields that say who a child is; any other that disagrees says a stranger.
+IDENTIFYING = frozenset({"forename", "surname", "date_of_birth"})
 SHOWN = 5
 # A borrower linked to someone else is worth a warning only if it looks at
 # least this much like the person.
@@ -111,24 +127,26 @@ class Suggestions:
         return self.ranked[0].score if self.ranked else 0
 
 
-class Forename(Enum):
-    """How a borrower's forename stands to an incoming person's, strongest first."""
+class NameRelation(Enum):
+    """How a borrower's forename or surname stands to an incoming person's, strongest first."""
     SAME = "the same"
-    OTHER_FORM = "in another form"  # a short form or nickname (nickname table)
+    # A forename's short form or nickname (nickname table); one part of a double-barrelled surname.
+    OTHER_FORM = "in another form"
     TYPED_DIFFERENTLY = "typed differently"
-    DIFFERENT = "different"
+    DIFFERENT = "differs"
 
 
 @dataclass(frozen=True)
-class ForenameComparison:
-    relation: Forename
-    # The two forenames, as typed, that are most alike.
+class NameComparison:
+    field: str  # forename or surname
+    relation: NameRelation
+    # The two names, as typed, that are most alike.
     stored: str
     incoming: str
 
     @property
     def note(self) -> str:
-        return f"forename {self.relation.value}: {self.stored} / {self.incoming}"
+        return f"{self.field} {self.relation.value}: {self.stored} / {self.incoming}"
 
 
 @dataclass(frozen=True)
@@ -289,9 +307,12 @@ class SuggestionIndex:
     def score(self, person: Person, row: Mapping, today: date | None = None) -> int:
         """How much this one borrower, as it is now, looks like the person
         (0 to 100; 0 when its year group rules it out), found or not."""
-        comparer = Comparer(person_side(person), self.name_weights, today or date.today())
-        evidence = comparer.evidence(borrower_side(row))
+        evidence = self.evidence(person, row, today)
         return 0 if evidence is None else score_from_weight(sum(e.weight for e in evidence))
+
+    def evidence(self, person: Person, row: Mapping, today: date | None = None) -> tuple[FieldEvidence, ...] | None:
+        """This one borrower's per-field evidence, or None when its year group rules it out."""
+        return Comparer(person_side(person), self.name_weights, today or date.today()).evidence(borrower_side(row))
 
     def row(self, borrower_id: int) -> Mapping:
         return self.rows[self.positions[borrower_id]]
@@ -319,81 +340,187 @@ def birthday_keys(side: Side) -> set[tuple]:
     return {(side.dob, surname) for surname in side.surnames} if side.dob else set()
 
 
-def compare_forenames(person: Person, row: Mapping) -> ForenameComparison:
+def compare_forenames(person: Person, row: Mapping) -> NameComparison:
     """The closest any of the borrower's forenames comes to one of the
     person's (legal or preferred). A short form or a slip of the keys is not
     taken as the same child's name where the recorded genders differ (Louis /
     Louise, Alex / Alexandra): that is a brother and a sister."""
-    table = nickname_table()
-    stored = [str(n) for n in dict.fromkeys((row["forename"], row["legal_forename"], row["preferred_forename"])) if n]
-    incoming = [n for n in dict.fromkeys((person.preferred_forename, person.legal_forename)) if n]
-    best = ForenameComparison(Forename.DIFFERENT, stored[0] if stored else "", incoming[0] if incoming else "")
-    order = list(Forename)
+    return _closest_forenames(_row_forenames(row), _typed(person.preferred_forename, person.legal_forename),
+                              {person.gender, row["gender"]})
+
+
+def compare_surnames(person: Person, row: Mapping) -> NameComparison:
+    """The closest any of the borrower's surnames comes to one of the person's."""
+    return _closest("surname", _typed(row["surname"], row["legal_surname"], row["preferred_surname"]),
+                    _typed(person.preferred_surname, person.legal_surname), _surname_relation)
+
+
+def _row_forenames(row: Mapping) -> list[str]:
+    return _typed(row["forename"], row["legal_forename"], row["preferred_forename"])
+
+
+def _typed(*names: object) -> list[str]:
+    """The distinct names given, as typed, blanks left out."""
+    return [str(n) for n in dict.fromkeys(names) if n]
+
+
+def _closest_forenames(stored: list[str], incoming: list[str], genders: set) -> NameComparison:
+    best = _closest("forename", stored, incoming, _forename_relation)
+    if best.relation is not NameRelation.SAME and genders >= {"M", "F"}:
+        return NameComparison("forename", NameRelation.DIFFERENT, best.stored, best.incoming)
+    return best
+
+
+def _closest(field: str, stored: list[str], incoming: list[str],
+             relation_of: Callable[[str, str], NameRelation]) -> NameComparison:
+    """The strongest relation between any stored and any incoming name."""
+    best = NameComparison(field, NameRelation.DIFFERENT, stored[0] if stored else "", incoming[0] if incoming else "")
+    order = list(NameRelation)
     for b in stored:
         for a in incoming:
-            kb, ka = key_of(b), key_of(a)
-            relation = Forename.SAME if kb == ka else Forename.OTHER_FORM if table.relation(ka, kb) else \
-                Forename.TYPED_DIFFERENTLY if typed_differently(ka, kb) else Forename.DIFFERENT
+            relation = relation_of(key_of(a), key_of(b))
             if order.index(relation) < order.index(best.relation):
-                best = ForenameComparison(relation, b, a)
-    if best.relation is not Forename.SAME and {person.gender, row["gender"]} == {"M", "F"}:
-        return ForenameComparison(Forename.DIFFERENT, best.stored, best.incoming)
+                best = NameComparison(field, relation, b, a)
     return best
+
+
+def _forename_relation(a: str, b: str) -> NameRelation:
+    return NameRelation.SAME if a == b else NameRelation.OTHER_FORM if nickname_table().relation(a, b) else \
+        NameRelation.TYPED_DIFFERENTLY if typed_differently(a, b) else NameRelation.DIFFERENT
+
+
+def _surname_relation(a: str, b: str) -> NameRelation:
+    return NameRelation.SAME if a == b else NameRelation.OTHER_FORM if set(a.split()) & set(b.split()) else \
+        NameRelation.TYPED_DIFFERENTLY if typed_differently(a, b) else NameRelation.DIFFERENT
+
+
+def _agree(comparison: NameComparison) -> bool:
+    return comparison.relation is not NameRelation.DIFFERENT
 
 
 def twin_doubt(person: Person, row: Mapping, second_person: str | None) -> str | None:
     """Why this borrower may be the person's twin or sibling rather than the
     person, if it may: it has their surname (or that typed differently) and
-    date of birth, and either its
-    forename is clearly another name (the twin it belongs to may be missing
-    from both the library and the export: left, or not yet arrived), or its
-    forename is not exactly theirs and ``second_person`` (someone else with
-    that surname and date of birth, as a librarian reads it) says there is a
-    twin to mistake them for."""
-    probe, side = person_side(person), borrower_side(row)
+    date of birth, and either its forename is clearly another name (the twin
+    it belongs to may be missing from both the library and the export: left,
+    or not yet arrived), or its forename is not exactly theirs and
+    ``second_person`` (as ``second_person`` finds them: someone else with
+    that surname and date of birth whose forename the borrower's could as
+    well be) names the twin it may belong to."""
     # A surname typed differently hides no twin: Albie Lewos may be Isabella Lewis's brother.
-    if not probe.dob or probe.dob != side.dob or not any(
-            a == b or typed_differently(a, b) for a in probe.surnames for b in side.surnames):
+    if not person.date_of_birth or person.date_of_birth != row["date_of_birth"] \
+            or not _agree(compare_surnames(person, row)):
         return None
     forename = compare_forenames(person, row)
-    if forename.relation is Forename.DIFFERENT:
+    if forename.relation is NameRelation.DIFFERENT:
         return (f"borrower {row['barcode']} has the same surname and date of birth but another forename "
                 f"({row['forename']}), so may be a twin or sibling")
-    if forename.relation is Forename.SAME or second_person is None:
+    if forename.relation is NameRelation.SAME or second_person is None:
         return None
     return (f"borrower {row['barcode']} has the same surname and date of birth ({forename.note}), and so does "
-            f"{second_person}, so {row['barcode']} may be a twin's or sibling's")
+            f"{second_person}, whose forename it could as well be, so {row['barcode']} may be a twin's or "
+            "sibling's")
 
 
 def second_person(index: SuggestionIndex, person: Person, row: Mapping, incoming: Iterable[Person]) -> str | None:
     """Someone other than the person and the borrower with their surname and
-    date of birth, as a librarian reads it: another borrower (one linked to
-    an MIS person included), or another incoming person in ``incoming``."""
-    borrowers = index.sharing_birthday(person, row)
-    if borrowers:
-        return f"borrower {borrowers[0]['barcode']} ({_full_name(borrowers[0]['forename'], borrowers[0]['surname'])})"
+    date of birth, and a forename the borrower's could as well be (the same,
+    another form of it or it typed differently, as ``compare_forenames``
+    judges): the twin or sibling whose record the borrower may be, as a
+    librarian reads it. Another borrower (one linked to an MIS person
+    included), or another incoming person in ``incoming``. A second person
+    with a clearly different forename (Emma beside Jsesica and Jessica) is no
+    reason to doubt: the borrower cannot be theirs."""
+    for other in index.sharing_birthday(person, row):
+        if _agree(_closest_forenames(_row_forenames(row), _row_forenames(other), {row["gender"], other["gender"]})):
+            return f"borrower {other['barcode']} ({_full_name(other['forename'], other['surname'])})"
     keys = birthday_keys(person_side(person)) | birthday_keys(borrower_side(row))
-    other = next((p for p in incoming if p.key != person.key and birthday_keys(person_side(p)) & keys), None)
-    if other is None:
+    return next((_incoming_label(other) for other in incoming if other.key != person.key
+                 and birthday_keys(person_side(other)) & keys
+                 and _agree(compare_forenames(other, row))), None)
+
+
+def _incoming_label(person: Person) -> str:
+    name = _full_name(person.preferred_forename, person.preferred_surname)
+    return f"incoming {person.person_type.value} {name} (MIS id {person.mis_id})"
+
+
+def stranger_doubt(index: SuggestionIndex, person: Person, row: Mapping, incoming: Iterable[Person],
+                   today: date | None = None) -> str | None:
+    """Why this borrower looks like someone else, if it does: it scores below
+    UNLIKELY_MATCH (the wrong barcode, the wrong child), and is not the person
+    with just one thing typed differently (``one_difference``), or it is but
+    another incoming person has its names and date of birth exactly."""
+    evidence = index.evidence(person, row, today)
+    score = 0 if evidence is None else score_from_weight(sum(e.weight for e in evidence))
+    if score >= UNLIKELY_MATCH:
         return None
-    name = _full_name(other.preferred_forename, other.preferred_surname)
-    return f"incoming {other.person_type.value} {name} (MIS id {other.mis_id})"
+    reason = f"borrower {row['barcode']} looks like a different person (score {score})"
+    if evidence is None or one_difference(person, row, evidence) is None:
+        return reason
+    fits = _fitting_someone_else(person, row, incoming)
+    return None if fits is None else f"{reason}: its names and date of birth are those of {fits}"
+
+
+def one_difference(person: Person, row: Mapping, evidence: Sequence[FieldEvidence]) -> str | None:
+    """The one thing that tells this borrower from the person, said as the
+    librarian reads it, when just one does and that is a slip people make;
+    None otherwise. The forename must agree (the same, another form, typed
+    differently), no other field may disagree (gender, ids, postcode, address,
+    borrower type; the year group did not rule it out), and either
+    - the surname agrees and the date of birth is under NEAR_BIRTHDAY_DAYS
+      out: a month or a year typed wrong, or a birthday misheard; or
+    - the date of birth is the same and the surname another: changed since,
+      by marriage or a family's choice.
+    A date of birth a few months out beside a different name, or a different
+    forename, is a stranger."""
+    born, stored = person.date_of_birth, row["date_of_birth"]
+    if any(e.verdict == DISAGREE for e in evidence if e.field not in IDENTIFYING) or not born or not stored \
+            or not _agree(compare_forenames(person, row)):
+        return None
+    surname = compare_surnames(person, row)
+    if _agree(surname):
+        return _date_note(row, person) if 0 < abs((stored - born).days) < NEAR_BIRTHDAY_DAYS else None
+    return surname.note if stored == born else None
+
+
+def _fitting_someone_else(person: Person, row: Mapping, incoming: Iterable[Person]) -> str | None:
+    """Another incoming person with the borrower's date of birth and names
+    (forename and surname agreeing, as ``one_difference`` asks): the
+    borrower is more likely theirs."""
+    return next((_incoming_label(other) for other in incoming if other.key != person.key
+                 and other.date_of_birth == row["date_of_birth"] and _agree(compare_surnames(other, row))
+                 and _agree(compare_forenames(other, row))), None)
+
+
+def match_notes(person: Person, row: Mapping) -> list[str]:
+    """How the borrower's names and date of birth differ from the person's,
+    as a match's summary says them ("forename typed differently: Jsesica /
+    Jessica", "date of birth differs: 2012-06-15 / 2012-03-17")."""
+    notes = [name.note for name in (compare_forenames(person, row), compare_surnames(person, row))
+             if name.relation is not NameRelation.SAME]
+    if person.date_of_birth and row["date_of_birth"] and person.date_of_birth != row["date_of_birth"]:
+        notes.append(_date_note(row, person))
+    return notes
+
+
+def _date_note(row: Mapping, person: Person) -> str:
+    return f"date of birth differs: {row['date_of_birth'].isoformat()} / {person.date_of_birth.isoformat()}"
 
 
 def match_doubt(index: SuggestionIndex, person: Person, row: Mapping, incoming: Iterable[Person],
                 today: date | None = None) -> MatchDoubt | None:
     """Why matching this person to this borrower by hand needs force, if it
-    does: the borrower may be their twin (``twin_doubt``; ``incoming`` are
-    the other incoming people, those born on the person's birthday are
-    enough), or scores too low to be them (the wrong barcode, the wrong
-    child). Twins merged are far worse than a duplicate."""
+    does: the borrower may be their twin (``twin_doubt``), or looks like
+    someone else (``stranger_doubt``). ``incoming`` are the other incoming
+    people; those born on the person's or the borrower's birthday are
+    enough. Twins merged are far worse than a duplicate."""
+    incoming = list(incoming)
     twin = twin_doubt(person, row, second_person(index, person, row, incoming))
     if twin is not None:
         return MatchDoubt(TWIN, twin)
-    score = index.score(person, row, today)
-    if score < UNLIKELY_MATCH:
-        return MatchDoubt(STRANGER, f"borrower {row['barcode']} looks like a different person (score {score})")
-    return None
+    stranger = stranger_doubt(index, person, row, incoming, today)
+    return None if stranger is None else MatchDoubt(STRANGER, stranger)
 
 
 def _suggestion(row: Mapping, weight: float, evidence: tuple[FieldEvidence, ...],

@@ -27,11 +27,13 @@ from engine.suggest import (
     PROBABLE_DUPLICATE,
     STRANGER,
     TWIN,
-    Forename,
+    UNLIKELY_MATCH,
+    NameRelation,
     SuggestionIndex,
     auto_accept,
     compare_forenames,
     match_doubt,
+    match_notes,
     score_from_weight,
     twin_doubt,
 )
@@ -173,12 +175,12 @@ JESSICA = ("Jessica", "Smith")
 
 
 @pytest.mark.parametrize("typed, relation", [
-    ("Jsesica", Forename.TYPED_DIFFERENTLY),  # two letters swapped
-    ("Jessoca", Forename.TYPED_DIFFERENTLY),  # a neighbouring key
-    ("Jesica", Forename.TYPED_DIFFERENTLY),  # a letter lost
-    ("Jesssica", Forename.TYPED_DIFFERENTLY),  # a letter doubled
-    ("Jessika", Forename.TYPED_DIFFERENTLY),  # spelled as it sounds
-    ("Jess", Forename.OTHER_FORM),  # the short form she goes by
+    ("Jsesica", NameRelation.TYPED_DIFFERENTLY),  # two letters swapped
+    ("Jessoca", NameRelation.TYPED_DIFFERENTLY),  # a neighbouring key
+    ("Jesica", NameRelation.TYPED_DIFFERENTLY),  # a letter lost
+    ("Jesssica", NameRelation.TYPED_DIFFERENTLY),  # a letter doubled
+    ("Jessika", NameRelation.TYPED_DIFFERENTLY),  # spelled as it sounds
+    ("Jess", NameRelation.OTHER_FORM),  # the short form she goes by
 ])
 def test_a_forename_typed_differently_on_its_own_is_the_same_child_and_says_so(typed, relation):
     jessica, borrower = person(*JESSICA), row(typed, "Smith")
@@ -188,18 +190,37 @@ def test_a_forename_typed_differently_on_its_own_is_the_same_child_and_says_so(t
     assert match_doubt(SuggestionIndex([borrower]), jessica, borrower, [], TODAY) is None
 
 
-@pytest.mark.parametrize("typed", ["Jsesica", "Jess"])
-def test_a_forename_typed_differently_is_a_possible_twin_when_a_second_person_shares_surname_and_birthday(typed):
-    jessica, borrower, tom = person(*JESSICA), row(typed, "Smith"), row("Tom", "Smith", gender="M")
-    doubt = match_doubt(SuggestionIndex([borrower, tom]), jessica, borrower, [], TODAY)
-    assert doubt.kind == TWIN and tom["barcode"] in doubt.reason and "Tom Smith" in doubt.reason
-    assert "/ Jessica" in doubt.reason and "twin" in doubt.reason
-    incoming_tom = person("Tom", "Smith", gender="M")
-    doubt = match_doubt(SuggestionIndex([borrower]), jessica, borrower, [jessica, incoming_tom], TODAY)
-    assert doubt.kind == TWIN and f"MIS id {incoming_tom.mis_id}" in doubt.reason
-    born_elsewhen = [person("Tom", "Smith", "2010-01-01"), person("Tom", "Smithson")]
-    assert match_doubt(SuggestionIndex([borrower, row("Tom", "Smith", "2010-01-01")]), jessica, borrower,
+@pytest.mark.parametrize("pupil, typed, twin", [
+    ("Jessica", "Jsesica", "Jesica"),
+    ("Jessica", "Jess", "Jessie"),  # a short form both could go by
+    ("Ella", "Elle", "Ellie"),
+    ("Lily", "Lilu", "Lilly"),
+    ("Jon", "Jhon", "John"),
+    ("Ella", "Ellie", "Ellie"),  # the twin's own name, exactly
+])
+def test_a_forename_typed_differently_is_a_possible_twin_beside_a_second_person_it_could_as_well_be(
+        pupil, typed, twin):
+    """The second person shares surname and birthday, and the borrower's
+    forename could be theirs as well as the pupil's."""
+    child, borrower, second = person(pupil, "Smith"), row(typed, "Smith"), row(twin, "Smith")
+    doubt = match_doubt(SuggestionIndex([borrower, second]), child, borrower, [], TODAY)
+    assert doubt.kind == TWIN and f"{second['barcode']} ({twin} Smith)" in doubt.reason
+    assert f"{typed} / {pupil}" in doubt.reason and "could as well be" in doubt.reason
+    incoming = person(twin, "Smith")
+    doubt = match_doubt(SuggestionIndex([borrower]), child, borrower, [child, incoming], TODAY)
+    assert doubt.kind == TWIN and f"MIS id {incoming.mis_id}" in doubt.reason
+    born_elsewhen = [person(twin, "Smith", "2010-01-01"), person(twin, "Smithson")]
+    assert match_doubt(SuggestionIndex([borrower, row(twin, "Smith", "2010-01-01")]), child, borrower,
                        born_elsewhen, TODAY) is None, "no one else shares both surname and birthday"
+
+
+@pytest.mark.parametrize("typed", ["Jsesica", "Jess"])
+@pytest.mark.parametrize("twin", [row("Emma", "Smith"), row("Tom", "Smith", gender="M")])
+def test_a_typo_beside_a_twin_named_clearly_otherwise_is_the_same_child(typed, twin):
+    jessica, borrower = person(*JESSICA, gender="F"), row(typed, "Smith")
+    incoming_twin = person(twin["forename"], "Smith", gender=twin["gender"])
+    assert match_doubt(SuggestionIndex([borrower, twin]), jessica, borrower, [incoming_twin], TODAY) is None
+    assert match_notes(jessica, borrower) == [compare_forenames(jessica, borrower).note]
 
 
 def test_the_same_forename_is_never_a_twin_even_beside_one():
@@ -216,7 +237,7 @@ def test_the_same_forename_is_never_a_twin_even_beside_one():
     (person("Isabella", "Lewis"), row("Albie", "Lewos")),  # her brother's record, his surname mistyped
 ])
 def test_a_clearly_different_forename_with_the_same_surname_and_birthday_needs_force_on_its_own(incoming, stored):
-    assert compare_forenames(incoming, stored).relation is Forename.DIFFERENT
+    assert compare_forenames(incoming, stored).relation is NameRelation.DIFFERENT
     doubt = match_doubt(SuggestionIndex([stored]), incoming, stored, [], TODAY)
     assert doubt.kind == TWIN and f"another forename ({stored['forename']})" in doubt.reason
 
@@ -225,6 +246,48 @@ def test_a_borrower_scoring_too_low_looks_like_a_different_person():
     stranger = row("Maisie", "Okafor", "2010-11-30")
     doubt = match_doubt(SuggestionIndex([stranger]), person("Zachary", "Newman"), stranger, [], TODAY)
     assert doubt.kind == STRANGER and "looks like a different person" in doubt.reason
+
+
+SAME_SCHOOL_YEAR = f"Year {school_year(date(2012, 3, 4), TODAY)}"
+
+
+@pytest.mark.parametrize("stored, note", [
+    (row("Jessica", "Smith", "2011-11-20", year_group=SAME_SCHOOL_YEAR),
+     "date of birth differs: 2011-11-20 / 2012-03-04"),
+    (row("Jessica", "Smith", "2012-06-15"), "date of birth differs: 2012-06-15 / 2012-03-04"),
+    (row("Jess", "Smyth", "2011-04-01"), "date of birth differs: 2011-04-01 / 2012-03-04"),  # names typed, agreeing
+    (row("Jessica", "Harris", "2012-03-04"), "surname differs: Harris / Smith"),  # her surname changed
+])
+def test_just_one_thing_differing_the_way_people_slip_is_no_stranger_however_low_it_scores(stored, note):
+    jessica = person(*JESSICA, gender="F")
+    # A school where Jessica is a common name: the forename alone weighs little.
+    index = SuggestionIndex([stored, *(row("Jessica", f"Other{n}", "2008-01-01") for n in range(40))])
+    assert index.score(jessica, stored, TODAY) < UNLIKELY_MATCH
+    assert match_doubt(index, jessica, stored, [], TODAY) is None
+    assert note in match_notes(jessica, stored)
+
+
+@pytest.mark.parametrize("stored", [
+    row("Jasmine", "Smith", "2011-11-20"),  # another forename
+    row("Jessica", "Harris", "2011-11-20"),  # another surname and another birthday
+    row("Jessica", "Smith", "2011-02-20"),  # more than a year out
+    row("Jessica", "Smith", "2011-11-20", gender="M"),  # and another gender
+    row("Jessica", "Smith", "2011-11-20", upn="B000000000001"),  # and another UPN
+    row("Jessica", "Smith", "2011-11-20", year_group="Year 12"),  # and a year group ruling her out
+    row("Jessica", "Harris", None),  # another surname, and no birthday to say it changed
+])
+def test_more_than_one_thing_differing_is_a_stranger(stored):
+    jessica = person(*JESSICA, gender="F", upn="A000000000001")
+    doubt = match_doubt(SuggestionIndex([stored]), jessica, stored, [], TODAY)
+    assert doubt.kind == STRANGER and "looks like a different person" in doubt.reason
+
+
+def test_a_birthday_out_is_a_stranger_when_another_incoming_person_has_the_borrowers_names_and_birthday():
+    """Two Jessica Smiths a few months apart: the borrower is the other one's."""
+    jessica, other, stored = person(*JESSICA), person(*JESSICA, dob="2011-11-20"), row("Jess", "Smith", "2011-11-20")
+    doubt = match_doubt(SuggestionIndex([stored]), jessica, stored, [jessica, other], TODAY)
+    assert doubt.kind == STRANGER and f"those of incoming student Jessica Smith (MIS id {other.mis_id})" in doubt.reason
+    assert match_doubt(SuggestionIndex([stored]), other, stored, [jessica, other], TODAY) is None
 
 
 def test_the_evidence_calls_a_slip_of_the_keys_a_forename_typed_differently():
