@@ -16,7 +16,11 @@ share of true matches a person could not make without forcing
 (``match_doubt``, the check ``intake match`` and the Intake screen make, with
 every other incoming record as a possible second person), and the share of
 twin pairs where matching one twin to the other's borrower is refused without
-force (it must be all of them). Time per record is
+force (it must be all of them). Beside them, the wrong picks a librarian might
+make, refused without force: for each incoming record, the best suggestion
+that is not its true borrower, and for a twin the other twin's borrower
+(``--doubt-scores`` prints how the refused true matches and the wrong picks
+score). Time per record is
 ``SuggestionIndex.suggest`` alone; building the index is printed apart.
 FEBRL needs the benchmark extra (``pip install -e '.[benchmark]'``).
 """
@@ -67,7 +71,7 @@ def _share(hits: int, total: int) -> str:
     return f"{hits / total:.3f} ({hits}/{total})" if total else "n/a"
 
 
-def report(eval_set: EvalSet, settings: IntakeSettings, by_label: bool) -> None:
+def report(eval_set: EvalSet, settings: IntakeSettings, by_label: bool, doubt_scores: bool) -> None:
     started = time.perf_counter()
     index = SuggestionIndex(eval_set.borrowers)
     built = time.perf_counter() - started
@@ -101,7 +105,17 @@ def report(eval_set: EvalSet, settings: IntakeSettings, by_label: bool) -> None:
     pairs = [(a, b) for a, b in hand.twin_pairs() if eval_set.truth[b.key] is not None]
     guarded = [(a, b) for a, b in pairs if hand.doubt(a, eval_set.truth[b.key])]
     print(f"  twins: matching one to the other's borrower refused without force {_share(len(guarded), len(pairs))}")
+    wrong = hand.wrong_picks(found, pairs)
+    wrong_doubts = [hand.doubt(person, borrower_id) for person, borrower_id in wrong]
+    kinds = Counter(doubt.kind for doubt in wrong_doubts if doubt)
+    print(f"  wrong picks refused without force: {_share(sum(kinds.values()), len(wrong))}; "
+          f"as a twin {_share(kinds[TWIN], len(wrong))}, as a different person {_share(kinds[STRANGER], len(wrong))}")
     print(f"  time: {per_record * 1000:.2f} ms per record (index built in {built:.2f} s)")
+    if doubt_scores:
+        _score_spread("true matches refused", [(hand.people[k], eval_set.truth[k]) for k in refused], hand)
+        _score_spread("wrong picks", wrong, hand)
+        _score_spread("wrong picks let through", [pick for pick, doubt in zip(wrong, wrong_doubts) if not doubt],
+                      hand)
     if by_label:
         missed = {k for k in with_truth if _rank(found[k], eval_set.truth[k]) != 1}
         _by_label("top-1 misses", eval_set, with_truth, missed)
@@ -121,8 +135,22 @@ class HandMatches:
             self.born[person.date_of_birth].append(person)
 
     def doubt(self, person: Person, borrower_id: int) -> MatchDoubt | None:
-        others = [p for p in self.born[person.date_of_birth] if p.key != person.key]
-        return match_doubt(self.index, person, self.rows[borrower_id], others, self.eval_set.today)
+        row = self.rows[borrower_id]
+        birthdays = {person.date_of_birth, row["date_of_birth"]}
+        others = [p for day in birthdays for p in self.born[day] if p.key != person.key]
+        return match_doubt(self.index, person, row, others, self.eval_set.today)
+
+    def wrong_picks(self, found: dict, twin_pairs: list[tuple[Person, Person]]) -> list[tuple[Person, int]]:
+        """(person, borrower id) a librarian might wrongly match: each
+        person's best suggestion that is not their true borrower, and each
+        twin's twin's borrower."""
+        truth = self.eval_set.truth
+        picks = {(a.key, truth[b.key]) for a, b in twin_pairs}
+        for key, suggestions in found.items():
+            wrong = next((s for s in suggestions.ranked if s.borrower_id != truth[key]), None)
+            if wrong is not None:
+                picks.add((key, wrong.borrower_id))
+        return [(self.people[key], borrower_id) for key, borrower_id in sorted(picks)]
 
     def twin_pairs(self) -> list[tuple[Person, Person]]:
         """Each twin pair both ways round: the set labels twins, who share a
@@ -137,6 +165,13 @@ class HandMatches:
 def _rank(suggestions: Suggestions, borrower_id: int) -> int | None:
     ids = [s.borrower_id for s in suggestions.ranked]
     return ids.index(borrower_id) + 1 if borrower_id in ids else None
+
+
+def _score_spread(title: str, picks: list[tuple[Person, int]], hand: HandMatches) -> None:
+    """How many of these (person, borrower) pairs score in each band of ten."""
+    bands = Counter(min(hand.index.score(p, hand.rows[b], hand.eval_set.today) // 10, 9) for p, b in picks)
+    print(f"  scores of {title} ({len(picks)}): " + ", ".join(f"{band * 10}-{band * 10 + 9}: {bands[band]}"
+                                                           for band in sorted(bands)))
 
 
 def _by_label(title: str, eval_set: EvalSet, keys: list, hit: set) -> None:
@@ -156,11 +191,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--febrl", choices=["3", "4", "none"], default="4", help="which FEBRL set, or none")
     parser.add_argument("--auto-accept", type=int, nargs=2, default=(90, 15), metavar=("SCORE", "MARGIN"))
     parser.add_argument("--by-label", action="store_true", help="break top-1 misses down by what makes them hard")
+    parser.add_argument("--doubt-scores", action="store_true",
+                        help="how the true matches refused and the wrong picks score")
     args = parser.parse_args(argv)
     settings = IntakeSettings(auto_accept_score=args.auto_accept[0], auto_accept_margin=args.auto_accept[1])
-    report(school_set(args.seed), settings, args.by_label)
+    report(school_set(args.seed), settings, args.by_label, args.doubt_scores)
     if args.febrl != "none":
-        report(febrl_set(args.febrl), settings, args.by_label)
+        report(febrl_set(args.febrl), settings, args.by_label, args.doubt_scores)
 
 
 if __name__ == "__main__":
