@@ -135,14 +135,19 @@ class IntakePane(Vertical):
         self._keys_may_have_changed()
 
     def _keys_may_have_changed(self) -> None:
-        """Redraw the footer only if what the keys can do has changed: it is
-        rebuilt from scratch each time, too slow to do more than needed."""
+        """Work the footer's keys out for the record shown, and redraw it only
+        if they differ from the last record's: it is rebuilt from scratch each
+        time, too slow for every cursor move. While the next record's
+        suggestions load, the footer stays as it was (every key pressed
+        meanwhile does nothing) and belongs to no record."""
         shown = self.suggestions.shown
-        state = (shown, self.entry.item.status if self.entry else None, self.searching,
-                 len(self.suggestions.candidates), bool(self.queue.confirmed_new), self.busy)
+        self._footer_for = shown
+        if shown is None and self.entry is not None:
+            return
+        state = (shown.item.status if shown else None, self.searching, len(self.suggestions.candidates),
+                 bool(self.queue.confirmed_new), self.busy)
         if state != self._key_state:
             self._key_state = state
-            self._footer_for = shown
             self.refresh_bindings()
 
     def refresh_suggestions(self) -> None:
@@ -184,9 +189,9 @@ class IntakePane(Vertical):
             self._decided -= decided
         else:
             self._decided |= decided
-        hint = "" if decision.action == "undo" else " · u undoes it"
-        self.query_one("#intake-lower").border_title = \
-            f"✓ {decision.summary[:1].upper()}{decision.summary[1:]}{hint}"
+        # The key first: a long summary is cut short at the end.
+        done = "✓ Done" if decision.action == "undo" else "✓ Done (u undoes it)"
+        self.query_one("#intake-lower").border_title = f"{done}: {decision.summary}"
         self.set_busy(False)
 
     # --- decisions ------------------------------------------------------------------

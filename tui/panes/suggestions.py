@@ -4,10 +4,11 @@ and the chosen one beside the incoming record, field by field.
 Every field's verdict is a symbol (✓ same, ~ alike, ≠ different, · not
 recorded) before it is a colour, with the weight it added to the score. The
 parent sets ``entry`` at once (a cheap heading) and ``show`` when the
-engine's comparison for that very entry arrives; until then the last
-entry's tables stay, dimmed, and ``shown`` is None: there is no record whose
-suggestions are on screen, so there is nothing to decide on. ``chosen`` is
-the candidate shown beside the record.
+engine's comparison for that very entry arrives. Until then the last
+entry's tables stay under this entry's heading, which says its suggestions
+are being found, and ``shown`` is None: no record's suggestions are on
+screen, so there is nothing to decide on. ``chosen`` is the candidate shown
+beside the record.
 """
 from __future__ import annotations
 
@@ -70,12 +71,11 @@ class SuggestionsPane(Vertical):
 
     def show_entry(self, entry: QueuedEntry | None) -> None:
         """The highlighted entry, at once; the tables keep the last entry's
-        suggestions, dimmed, until this one's arrive (redrawing them on every
-        key press while the cursor runs down the queue would slow it)."""
+        suggestions until this one's arrive (redrawing them on every key
+        press while the cursor runs down the queue would slow it)."""
         self.entry = entry
         self.chosen = 0
         self._heading()
-        self.set_class(self.shown is None, "-loading")
         if entry is None:
             self.comparison = self._compared = None
             self.query_one("#candidates", DataTable).clear()
@@ -84,7 +84,6 @@ class SuggestionsPane(Vertical):
     def show(self, entry: QueuedEntry, comparison: EntryComparison) -> None:
         """The engine's comparison for ``entry`` (as the queue showed it)."""
         self.entry, self._compared, self.comparison = entry, entry, comparison
-        self.remove_class("-loading")
         table = self.query_one("#candidates", DataTable)
         table.clear(columns=True)
         table.add_column("#", width=2, key="rank")
