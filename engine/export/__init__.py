@@ -3,19 +3,23 @@
 ``read_export`` parses and validates everything before anything is written: a
 record that cannot be used becomes a ``Rejection`` (file, record, field, reason)
 and the rest goes on; a file that cannot be used at all raises ``ExportError``.
-Data the school has switched off is never read.
+Data the school has switched off is never read. The ``Export`` also says what
+kind of export it was, when Xporter extracted it, from which MIS, and carries a
+digest of exactly the bytes it was read from (``folder_digest`` recomputes it).
 """
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
 
 from engine.config import DataSettings
 from engine.export.fields import FieldMap, FieldProblem, identifier
-from engine.export.files import EndpointData, ExportError, load_endpoint
+from engine.export.files import EndpointData, ExportError, endpoint_path, file_digest, load_endpoint
 from engine.export.optional import (GuardianReader, address_of, comms_by_person, decode_photo, first_email,
                                     join_phones, photo_records, staff_year, tutor_group_years, tutored_groups)
 from engine.export.people import PersonReader
@@ -23,7 +27,15 @@ from engine.person import Guardian, Person, PersonKey, PersonType, Presence
 from engine.models import SyncRun
 from engine.text import column_problem, unique_key, year_label
 
-__all__ = ["Export", "ExportError", "Rejection", "read_export"]
+__all__ = ["Export", "ExportError", "ExportKind", "Rejection", "folder_digest", "read_export"]
+
+
+class ExportKind(StrEnum):
+    FULL = "full"
+    # Fewer pages than it announces: nobody is a leaver for being absent.
+    PARTIAL = "partial"
+    # Changed rows only (``__changedRows__``): leavers are named, never inferred.
+    DELTA = "delta"
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,19 @@ class Export:
     seen: Counter = field(default_factory=Counter)
     # Each person type's file name in this export, for rejections made later.
     files: dict[PersonType, str] = field(default_factory=dict)
+    delta: bool = False
+    # When Xporter extracted the data (the oldest file's time) and from which
+    # MIS, when the files say.
+    extract_time: datetime | None = None
+    mis_name: str | None = None
+    # sha256 over every file read, in a fixed order (see ``folder_digest``).
+    digest: str = ""
+
+    @property
+    def kind(self) -> ExportKind:
+        if self.delta:
+            return ExportKind.DELTA
+        return ExportKind.FULL if all(self.complete.values()) else ExportKind.PARTIAL
 
 
 _PEOPLE_FILES = {PersonType.STUDENT: "Students", PersonType.STAFF: "Staff"}
@@ -69,24 +94,35 @@ OPTIONAL_ENDPOINTS = {
 }
 
 
+def _person_types(data: DataSettings) -> list[PersonType]:
+    return [PersonType.STUDENT] + ([PersonType.STAFF] if data.staff else [])
+
+
+def _endpoint_names(data: DataSettings) -> list[str]:
+    """Every endpoint these settings read, in the order they are read (and digested)."""
+    return [*(_PEOPLE_FILES[t] for t in _person_types(data)),
+            *(name for name, (settings, _) in OPTIONAL_ENDPOINTS.items() if any(getattr(data, s) for s in settings)),
+            "SchoolInfo"]
+
+
 def read_export(folder: Path, data: DataSettings, today: date | None = None) -> Export:
     folder = Path(folder)
     if not folder.is_dir():
         raise ExportError(f"{folder}: the export folder does not exist")
     today = today or date.today()
     export = Export(folder=folder)
-    wanted = [PersonType.STUDENT] + ([PersonType.STAFF] if data.staff else [])
-    endpoints = {_PEOPLE_FILES[t]: _required(folder, _PEOPLE_FILES[t]) for t in wanted}
-    for name, (settings, consequence) in OPTIONAL_ENDPOINTS.items():
-        if any(getattr(data, s) for s in settings):
-            endpoints[name] = load_endpoint(folder, name)
-            if endpoints[name] is None:
-                export.warnings.append(f"{name}.json (or .xml): not in the export, so {consequence}")
-    endpoints["SchoolInfo"] = load_endpoint(folder, "SchoolInfo")
+    wanted = _person_types(data)
+    required = {_PEOPLE_FILES[t] for t in wanted}
+    endpoints: dict[str, EndpointData | None] = {}
+    for name in _endpoint_names(data):
+        endpoints[name] = _required(folder, name) if name in required else load_endpoint(folder, name)
+        if endpoints[name] is None and name in OPTIONAL_ENDPOINTS:
+            export.warnings.append(f"{name}.json (or .xml): not in the export, so {OPTIONAL_ENDPOINTS[name][1]}")
     for endpoint in endpoints.values():
         if endpoint is not None:
             export.warnings.extend(endpoint.warnings)
     _read_estab(export, endpoints.get("SchoolInfo"))
+    _read_provenance(export, endpoints)
 
     by_type: dict[PersonType, list[tuple[Person, dict]]] = {}
     for person_type in wanted:
@@ -94,6 +130,7 @@ def read_export(folder: Path, data: DataSettings, today: date | None = None) -> 
         export.files[person_type] = endpoint.path.name
         by_type[person_type] = _people(export, endpoint, person_type, today)
         export.complete[person_type] = endpoint.complete and not endpoint.is_delta
+        export.delta = export.delta or endpoint.is_delta
         if not export.complete[person_type]:
             export.warnings.append(f"{endpoint.path.name}: not a full export, so nobody is recycled for being absent")
         export.deleted.update((person_type, i) for i in endpoint.deleted_ids)
@@ -109,6 +146,36 @@ def read_export(folder: Path, data: DataSettings, today: date | None = None) -> 
             if person is not None:
                 export.persons.append(person)
     return export
+
+
+def folder_digest(folder: Path, data: DataSettings) -> str:
+    """The digest ``read_export`` would give the folder's files as they are
+    now, without parsing them: it moves when any file read changes, appears or
+    goes (a file that cannot be read counts as changed)."""
+    parts = {}
+    for name in _endpoint_names(data):
+        path = endpoint_path(Path(folder), name)
+        parts[name] = (path.name, file_digest(path)) if path else None
+    return _digest(parts)
+
+
+def _digest(parts: dict[str, tuple[str, str | None] | None]) -> str:
+    """One sha256 over each endpoint's file name and file digest, in the
+    order read; an absent endpoint counts too."""
+    combined = hashlib.sha256()
+    for name, part in parts.items():
+        file_name, digest = part or ("-", "-")
+        combined.update(f"{name}\0{file_name}\0{digest}\n".encode())
+    return combined.hexdigest()
+
+
+def _read_provenance(export: Export, endpoints: dict[str, EndpointData | None]) -> None:
+    """Digest, extract time and MIS name of the files read. The export is only
+    as fresh as its oldest file; the MIS is the first file's that says."""
+    read = [e for e in endpoints.values() if e is not None]
+    export.digest = _digest({name: (e.path.name, e.digest) if e else None for name, e in endpoints.items()})
+    export.extract_time = min((e.extract_time for e in read if e.extract_time), default=None)
+    export.mis_name = next((e.mis_name for e in read if e.mis_name), None)
 
 
 def _required(folder: Path, name: str) -> EndpointData:

@@ -8,14 +8,16 @@ run stops before a single row is written.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import xmltodict
 
-from engine.export.fields import FieldProblem, identifier, number
+from engine.export.fields import FieldProblem, identifier, number, text
 from engine.text import INTEGER_RANGE, EncodingProblem, decode_windows_text
 
 # Endpoint file name -> the result-set key inside its response.
@@ -60,6 +62,12 @@ class EndpointData:
     pages_seen: int = 1
     page_count: int = 1
     warnings: list[str] = field(default_factory=list)
+    # sha256 of the file's bytes, exactly as read.
+    digest: str = ""
+    # From the response's ``meta``: when Xporter extracted it (as given: the
+    # school server's local time) and the MIS it came from; None if not said.
+    extract_time: datetime | None = None
+    mis_name: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -79,32 +87,47 @@ def load_endpoint(folder: Path, name: str) -> EndpointData | None:
     path = endpoint_path(folder, name)
     if path is None:
         return None
-    text, warnings = _decode(path)
+    raw = _read(path)
+    contents, warnings = _decode(path, raw)
     if path.suffix == ".json":
-        pages = _json_pages(path, text)
+        pages = _json_pages(path, contents)
     else:
-        pages = [_xml_response(path, text, RESULT_SETS[name], EXTRA_SETS.get(name, ()))]
+        pages = [_xml_response(path, contents, RESULT_SETS[name], EXTRA_SETS.get(name, ()))]
     data = _combine(name, path, pages)
     data.warnings[:0] = warnings
+    data.digest = hashlib.sha256(raw).hexdigest()
     return data
 
 
-def _decode(path: Path) -> tuple[str, list[str]]:
-    """Text of the file. Xporter runs on Windows, so a UTF-16 or UTF-8 BOM and
-    Windows-1252 text are accepted; the latter is reported."""
+def file_digest(path: Path) -> str | None:
+    """The sha256 ``load_endpoint`` gives this file, read again without
+    parsing it (in blocks: whatever its size); None if it cannot be read."""
+    try:
+        with path.open("rb") as file:
+            return hashlib.file_digest(file, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def _read(path: Path) -> bytes:
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise ExportError(f"{path.name}: larger than {MAX_FILE_BYTES // 1024**2} MB; refusing to read it")
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise ExportError(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
+
+
+def _decode(path: Path, raw: bytes) -> tuple[str, list[str]]:
+    """Text of the file. Xporter runs on Windows, so a UTF-16 or UTF-8 BOM and
+    Windows-1252 text are accepted; the latter is reported."""
     try:
-        text, encoding = decode_windows_text(raw)
+        contents, encoding = decode_windows_text(raw)
     except EncodingProblem as problem:
         raise ExportError(f"{path.name}: {problem}") from None
     if encoding == "cp1252":
-        return text, [f"{path.name}: not UTF-8; read as Windows-1252"]
-    return text, []
+        return contents, [f"{path.name}: not UTF-8; read as Windows-1252"]
+    return contents, []
 
 
 class _NotANumber(ValueError):
@@ -122,9 +145,9 @@ def _finite_float(literal: str) -> float:
     return value
 
 
-def _json_pages(path: Path, text: str) -> list[dict]:
+def _json_pages(path: Path, contents: str) -> list[dict]:
     try:
-        document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        document = json.loads(contents, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise ExportError(f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
     except _NotANumber as exc:
@@ -169,10 +192,10 @@ def _depth_guard(path: list, key: str, value: object) -> tuple[str, object]:
     return key, value
 
 
-def _xml_response(path: Path, text: str, result_set: str, extras: tuple[str, ...]) -> dict:
+def _xml_response(path: Path, contents: str, result_set: str, extras: tuple[str, ...]) -> dict:
     try:
         # Entities are refused outright: no expansion bombs, no external fetches.
-        document = xmltodict.parse(text, disable_entities=True, postprocessor=_depth_guard)
+        document = xmltodict.parse(contents, disable_entities=True, postprocessor=_depth_guard)
     except _TooDeep:
         raise ExportError(f"{path.name}: elements nested more than {MAX_DEPTH} deep; not an Xporter export") from None
     except ValueError as exc:
@@ -182,7 +205,7 @@ def _xml_response(path: Path, text: str, result_set: str, extras: tuple[str, ...
     (root_tag, root), = document.items()
     # Element names are matched without regard to case, as JSON keys are.
     canonical = {n.casefold(): n for n in (result_set, *extras, f"{result_set}_deleted",
-                                           "ExceptionMessage", "__pagination__", "__changedRows__")}
+                                           "ExceptionMessage", "__pagination__", "__changedRows__", "meta")}
     if root_tag.casefold() == result_set.casefold():
         root = {result_set: root}
     if not isinstance(root, dict):
@@ -250,6 +273,7 @@ def _combine(name: str, path: Path, pages: list[dict]) -> EndpointData:
                 data.deleted_ids.append(deleted_id)
         if "__changedRows__" in page:
             data.is_delta = True
+        _read_meta(data, page)
         pagination = (page.get("__pagination__") or [None])[0]
         if isinstance(pagination, dict):
             page_numbers.add(_count(path, pagination, "PageNumber", number))
@@ -259,6 +283,36 @@ def _combine(name: str, path: Path, pages: list[dict]) -> EndpointData:
     if not data.complete:
         data.warnings.append(f"{path.name}: holds {data.pages_seen} of {data.page_count} pages; treated as partial")
     return data
+
+
+def _read_meta(data: EndpointData, page: dict) -> None:
+    """The extract time and MIS name from the first page whose ``meta`` says
+    them (a later page's meta is empty). One that cannot be used is a warning:
+    the data is no less usable for it."""
+    meta = (_case_insensitive_get(page, "meta") or [None])[0]
+    if not isinstance(meta, dict):
+        return
+    if data.extract_time is None and _case_insensitive_get(meta, "DateTime") is not None:
+        data.extract_time = _extract_time(_case_insensitive_get(meta, "DateTime"))
+        if data.extract_time is None:
+            data.warnings.append(f"{data.path.name}: meta DateTime is not a date and time; extract time unknown")
+    if data.mis_name is None:
+        try:
+            data.mis_name = text(_case_insensitive_get(meta, "MIS"), "MIS", "id")
+        except FieldProblem as problem:
+            data.warnings.append(f"{data.path.name}: meta MIS {problem.reason}; MIS name unknown")
+
+
+def _extract_time(value: object) -> datetime | None:
+    """Xporter gives local time without a zone; one given with a zone is
+    taken to local time too, so that every extract time compares."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return moment.astimezone().replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _deleted_id(entry: object) -> str | None:
