@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from engine.models import Borrower, IntakeEntry, Loan, SyncRun
 from engine.person import PersonType
 from engine.plan import SEEN_KEYS, Snapshot
+from engine.run_status import RunOutcome
 from engine.text import json_object
 
 _PERSON_TYPES = {t.value for t in PersonType}
@@ -113,7 +114,7 @@ def _usable(borrower: dict, warnings: list[str]) -> bool:
 
 def _last_estab(session: Session) -> str | None:
     """The school of the last successful sync that said which school it was."""
-    return session.scalar(select(SyncRun.estab).where(SyncRun.outcome == "ok", SyncRun.kind == "sync",
+    return session.scalar(select(SyncRun.estab).where(SyncRun.outcome == RunOutcome.OK, SyncRun.kind == "sync",
                                                       SyncRun.estab.is_not(None))
                           .order_by(SyncRun.id.desc()).limit(1))
 
@@ -123,7 +124,7 @@ def _last_seen(session: Session) -> dict[PersonType, int]:
     export's handful of changed rows says nothing about the school's size.
     A run whose counts cannot be read is passed over."""
     seen: dict[PersonType, int] = {}
-    runs = session.scalars(select(SyncRun.counts).where(SyncRun.outcome == "ok", SyncRun.kind == "sync")
+    runs = session.scalars(select(SyncRun.counts).where(SyncRun.outcome == RunOutcome.OK, SyncRun.kind == "sync")
                            .order_by(SyncRun.id.desc()).limit(50))
     for counts in (json_object(run) or {} for run in runs):
         full = counts.get("full_exports")

@@ -9,19 +9,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from engine.counts import RunCounts
 from engine.plan import Change, SyncPlan
+from engine.run_status import RunOutcome
 from engine.safe_text import one_line
 
 TIER_NAMES = {"matched_by_link": "by MIS link", "matched_by_upn": "by UPN",
               "matched_by_name_dob": "by name and date of birth"}
 PLAN_LINES = 40
+TITLES = {RunOutcome.OK: "done", RunOutcome.DRY_RUN: "dry run, nothing written",
+          RunOutcome.FAILED: "FAILED, nothing written", RunOutcome.REFUSED: "REFUSED, nothing written",
+          RunOutcome.LOCKED: "NOT RUN, another sync is running"}
 
 
 @dataclass
 class SyncReport:
-    outcome: str  # ok | dry-run | failed | refused | locked
+    outcome: RunOutcome
     source: str
-    counts: dict = field(default_factory=dict)
+    # None when nothing was planned, or nothing of the plan happened (failed).
+    counts: RunCounts | None = None
     message: str = ""
     run_id: int | None = None
     forced: bool = False
@@ -39,7 +45,7 @@ class SyncReport:
             "run_id": self.run_id,
             "message": self.message,
             "forced": self.forced,
-            **self.counts,
+            **(self.counts.to_json() if self.counts else {}),
             "rejections": [{**vars(r), "record": r.record if names else record_id(r.record)}
                            for r in plan.rejections] if plan else [],
             "warnings": plan.warnings if plan else [],
@@ -49,27 +55,25 @@ class SyncReport:
 
     def to_text(self, *, names: bool = True) -> str:
         c = self.counts
-        title = {"ok": "done", "dry-run": "dry run, nothing written", "failed": "FAILED, nothing written",
-                 "refused": "REFUSED, nothing written", "locked": "NOT RUN, another sync is running"}[self.outcome]
-        lines = [f"mislink sync of {self.source}: {title}"]
+        lines = [f"mislink sync of {self.source}: {TITLES[self.outcome]}"]
         if self.message:
             lines.append(f"  {self.message}")
         if c:
             lines += [
-                f"  seen: {c['students_seen']} students, {c['staff_seen']} staff",
+                f"  seen: {c.students_seen} students, {c.staff_seen} staff",
                 "  matched: " + ", ".join(f"{c[k]} {name}" for k, name in TIER_NAMES.items()),
-                f"  borrowers: {c['updated']} updated, {c['unchanged']} unchanged",
-                f"  Intake: {c['intake_added']} added, {c['intake_refreshed']} refreshed, "
-                f"{c['intake_closed']} closed, {c['skipped_rejected']} skipped as rejected",
-                f"  recycle bin: {c['recycled']} recycled, {c['restored']} restored, "
-                f"{c['leavers_with_loans']} leavers still have loans out",
+                f"  borrowers: {c.updated} updated, {c.unchanged} unchanged",
+                f"  Intake: {c.intake_added} added, {c.intake_refreshed} refreshed, "
+                f"{c.intake_closed} closed, {c.skipped_rejected} skipped as rejected",
+                f"  recycle bin: {c.recycled} recycled, {c.restored} restored, "
+                f"{c.leavers_with_loans} leavers still have loans out",
             ]
-            if c.get("fields_purged"):
+            if c.fields_purged:
                 lines.append("  removed (switched off): " + ", ".join(
-                    f"{field} from {n}" for field, n in sorted(c["fields_purged"].items())))
-            lines.append(f"  rejected records: {c['rejected']}")
+                    f"{field} from {n}" for field, n in sorted(c.fields_purged.items())))
+            lines.append(f"  rejected records: {c.rejected}")
         if self.plan:
-            lines += _details(self.plan, full=self.outcome == "dry-run", names=names)
+            lines += _details(self.plan, full=self.outcome == RunOutcome.DRY_RUN, names=names)
         return "\n".join(map(one_line, lines))
 
 

@@ -1,36 +1,51 @@
-"""Running a sync end to end: parse -> plan -> apply, in one transaction.
+"""Running a sync: prepare a plan, then apply exactly that plan.
 
-``run_sync`` is what ``mislink --sync`` and the terminal UI call. It never
-raises for an expected failure: the report says what went wrong, the library is
-left exactly as it was, and the run is recorded (in the library when it can be)
-and appended to the run log. A run is "ok" only once its commit has returned;
-a failed commit is a failed run with no counts and no run id.
+- ``prepare_sync`` reads the source (engine.source) and the library target
+  (engine.target), plans, and returns a ``PreparedSync``: the plan, its report
+  (outcome dry-run, or failed) and what it was computed from: the source's
+  digest and the library's change marker. It writes nothing, takes no lock
+  and holds no session or connection afterwards.
+- ``apply_sync`` applies that prepared plan in one transaction under the
+  library lock. If the export, the library or the settings have moved since
+  the preview it writes nothing: outcome refused (exit code 3, as for a safety
+  guard), "… changed since the preview; preview again".
+- ``run_sync`` is what ``mislink --sync`` calls: a dry run is a prepare; a real
+  run prepares and applies in one transaction under the lock, so nothing can
+  move between the two and no decision waits on a half-made plan.
+
+None of them raises for an expected failure: the report says what went wrong,
+the library is left exactly as it was, and the run is recorded (in the library
+when it can be) and appended to the run log. A run is ok only once its commit
+has returned; a failed commit is a failed run with no counts and no run id.
 """
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Callable
+from typing import Callable, Hashable
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from engine.apply import apply_plan
 from engine.config import Config, mask_url
+from engine.counts import RunCounts
 from engine.db import connect, driver_reason
-from engine.export import ExportError, read_export
+from engine.export import Export, ExportError
 from engine.guards import guard_failures, guard_warnings
 from engine.intake import refresh_best_scores
-from engine.library import load_snapshot
 from engine.lock import LibraryBusy
 from engine.models import SyncRun, utcnow
-from engine.plan import plan_sync
+from engine.plan import SyncPlan, plan_sync
 from engine.report import SyncReport
+from engine.run_status import RunOutcome, SyncStage
 from engine.runlog import log_problem, run_log_lines
 from engine.safe_text import QUOTED_LIMIT, one_line, stack_only
 from engine.session import CommitFailed, transaction
+from engine.source import Source, source_for
+from engine.target import LibraryTarget, target_for
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -41,77 +56,192 @@ Progress = Callable[[str], None]
 SCORES_PER_RUN = 2000
 
 
+@dataclass(frozen=True)
+class PreparedSync:
+    """A previewed plan and what it was computed from. Apply it with
+    ``apply_sync``; it holds no session, connection or lock."""
+    config: Config
+    # Outcome dry-run with the plan and counts, or failed (nothing to apply).
+    report: SyncReport
+    source: Source
+    # The source's digest and the library's change marker when planned.
+    digest: str | None
+    marker: Hashable | None
+    force: bool
+    today: date | None
+
+    @property
+    def plan(self) -> SyncPlan | None:
+        return self.report.plan
+
+
+class PreviewOutdated(Exception):
+    """What a prepared plan was computed from has changed; nothing written."""
+
+
+def prepare_sync(config: Config, *, force: bool = False, progress: Progress | None = None,
+                 today: date | None = None) -> PreparedSync:
+    run = _Run(config, force, progress)
+    source, target = source_for(config, today), target_for(config)
+    computed: dict = {}
+
+    def step() -> tuple[RunOutcome, None]:
+        export = run.read(source)
+        computed["digest"] = export.digest
+        with transaction(run.connect(), lock=False) as session:
+            computed["marker"] = run.plan(session, target, export, today, dry_run=True)
+            session.rollback()
+        return RunOutcome.DRY_RUN, None
+
+    run.attempt(step)
+    return PreparedSync(config, run.finish(), source, computed.get("digest"), computed.get("marker"), force, today)
+
+
+def apply_sync(config: Config, prepared: PreparedSync, *, force: bool | None = None,
+               progress: Progress | None = None) -> SyncReport:
+    """Apply the prepared plan (``force`` defaults to the prepare's). A
+    prepare that failed has nothing to apply: its report comes back as it was."""
+    if prepared.report.outcome != RunOutcome.DRY_RUN:
+        return prepared.report
+    force = prepared.force if force is None else force
+    run = _Run(config, force, progress)
+    run.report = replace(prepared.report, outcome=RunOutcome.FAILED, message="", run_id=None, forced=force,
+                         log_problem="")
+    target = target_for(config)
+
+    def step() -> tuple[RunOutcome, int | None]:
+        engine = run.connect()  # first: a refusal is recorded in the library's history too
+        if _settings(config) != _settings(prepared.config):
+            raise PreviewOutdated("the settings changed since the preview; preview again")
+        if prepared.source.digest_now() != prepared.digest:
+            raise PreviewOutdated("the export changed since the preview; preview again")
+        with transaction(engine, lock=True) as session:
+            if target.change_marker(session) != prepared.marker:
+                raise PreviewOutdated("the library changed since the preview; preview again")
+            return run.apply(session, target, prepared.today)
+
+    run.attempt(step)
+    return run.finish()
+
+
 def run_sync(config: Config, *, dry_run: bool = False, force: bool = False,
              progress: Progress | None = None, today: date | None = None) -> SyncReport:
-    progress = progress or (lambda message: None)
-    report = SyncReport(outcome="failed", source=str(config.source_path), forced=force)
-    started = utcnow()
-    engine = None
-    try:
-        progress("reading the export")
-        export = read_export(config.source_path, config.data, today)
-        engine = connect(config.library_url)
-        with transaction(engine, lock=not dry_run) as session:
-            planned = _plan_and_apply(session, config, export, report, dry_run, force, progress, today, started)
-        report.outcome, report.run_id = planned  # only now: the commit has returned
-    except ExportError as exc:
-        # It may quote the export (an Xporter error envelope): enough to
-        # recognise, never a whole record.
-        report.message = one_line(exc, QUOTED_LIMIT)
-    except LibraryBusy as exc:
-        report.outcome, report.message = "locked", str(exc)
-    except CommitFailed as exc:
-        report.message = f"the library database did not save the run, nothing written: {exc}"
-    except SQLAlchemyError as exc:
-        report.message = (f"library database error, nothing written: {driver_reason(exc)}" if engine else
-                          f"cannot open the library database {mask_url(config.library_url)}: {driver_reason(exc)}")
-    except Exception as exc:  # noqa: BLE001 - a nightly run must end with a report, not a traceback
-        # The exception's own text may quote a pupil's data: stderr gets where
-        # it happened, the report and the log its kind only.
-        log.error("sync failed:\n%s", stack_only(exc))
-        report.message = f"unexpected error ({type(exc).__name__}), nothing written"
-    if report.outcome == "failed":
-        report.counts, report.run_id = {}, None  # nothing of the plan happened
-    if report.outcome in ("failed", "refused") and engine is not None:
-        _record_unapplied_run(engine, report, started)
-    if engine is not None:
-        engine.dispose()
-    _append_log(config, report)
-    return report
+    if dry_run:
+        return prepare_sync(config, force=force, progress=progress, today=today).report
+    run = _Run(config, force, progress)
+    source, target = source_for(config, today), target_for(config)
+
+    def step() -> tuple[RunOutcome, int | None]:
+        export = run.read(source)
+        with transaction(run.connect(), lock=True) as session:
+            run.plan(session, target, export, today, dry_run=False)
+            return run.apply(session, target, today)
+
+    run.attempt(step)
+    return run.finish()
 
 
-def _plan_and_apply(session: Session, config: Config, export, report: SyncReport, dry_run: bool, force: bool,
-                    progress: Progress, today: date | None, started: datetime) -> tuple[str, int | None]:
-    """Plan, and apply unless stopped: the outcome and run id the run will
-    have once (and only if) the transaction commits."""
-    progress("reading the library")
-    snapshot = load_snapshot(session)
-    progress("planning")
-    plan = plan_sync(export, snapshot, config, today)
-    plan.warnings.extend(guard_warnings(plan, snapshot))
-    report.plan, report.counts = plan, plan.counts()
-    # A guard may quote the export (its establishment number): bounded.
-    report.guard_stops = [one_line(stop, QUOTED_LIMIT) for stop in guard_failures(plan, snapshot, config.sync)]
-    if report.guard_stops:
-        verdict = ("a real run would stop: " if dry_run else
-                   "forced past the safety guards: " if force else "stopped before writing: ")
-        report.message = verdict + "; ".join(report.guard_stops)
-    if dry_run or (report.guard_stops and not force):
-        session.rollback()
-        return ("dry-run" if dry_run else "refused"), None
-    progress("writing")
-    # The establishment number is stored as read: later runs compare with it.
-    run = SyncRun(kind="sync", source=_fit("source", report.source), estab=plan.estab, started_at=started,
-                  message=_fit("message", report.message) or None)
-    session.add(run)
-    session.flush()
-    now = utcnow()
-    apply_plan(session, plan, run.id, now)
-    if len(plan.intake_adds) + len(plan.intake_refreshes) <= SCORES_PER_RUN:
-        progress("scoring Intake suggestions")
-        refresh_best_scores(session, since=now, today=today)
-    run.finished_at, run.outcome, run.counts = utcnow(), "ok", json.dumps(report.counts)
-    return "ok", run.id
+def _settings(config: Config) -> tuple:
+    """What a plan depends on in the configuration, wherever the file lives."""
+    return config, config.source_path, config.library_url
+
+
+class _Run:
+    """One call's report and library connection. ``attempt`` turns every
+    expected failure into the report's message; ``finish`` records a run that
+    wrote nothing, closes the connection and appends the run log."""
+
+    def __init__(self, config: Config, force: bool, progress: Progress | None):
+        self.config, self.progress = config, progress or (lambda stage: None)
+        self.report = SyncReport(outcome=RunOutcome.FAILED, source=str(config.source_path), forced=force)
+        self.started = utcnow()
+        self.engine: Engine | None = None
+
+    def connect(self) -> Engine:
+        self.engine = connect(self.config.library_url)
+        return self.engine
+
+    def read(self, source: Source) -> Export:
+        self.progress(SyncStage.READING_EXPORT)
+        self.report.source = source.label
+        return source.read()
+
+    def plan(self, session: Session, target: LibraryTarget, export: Export, today: date | None,
+             *, dry_run: bool) -> Hashable:
+        """Plan into the report; the library's change marker, read first."""
+        self.progress(SyncStage.READING_LIBRARY)
+        marker = target.change_marker(session)
+        snapshot = target.snapshot(session)
+        self.progress(SyncStage.PLANNING)
+        plan = plan_sync(export, snapshot, self.config, today)
+        plan.warnings.extend(guard_warnings(plan, snapshot))
+        report = self.report
+        report.plan, report.counts = plan, RunCounts.of(plan)
+        # A guard may quote the export (its establishment number): bounded.
+        report.guard_stops = [one_line(stop, QUOTED_LIMIT)
+                              for stop in guard_failures(plan, snapshot, self.config.sync)]
+        if dry_run and report.guard_stops:
+            report.message = "a real run would stop: " + "; ".join(report.guard_stops)
+        return marker
+
+    def apply(self, session: Session, target: LibraryTarget, today: date | None) -> tuple[RunOutcome, int | None]:
+        """Apply the report's plan unless a guard stops it: the outcome and run
+        id the run will have once (and only if) the transaction commits."""
+        report, plan = self.report, self.report.plan
+        if report.guard_stops:
+            verdict = "forced past the safety guards: " if report.forced else "stopped before writing: "
+            report.message = verdict + "; ".join(report.guard_stops)
+            if not report.forced:
+                session.rollback()
+                return RunOutcome.REFUSED, None
+        self.progress(SyncStage.WRITING)
+        # The establishment number is stored as read: later runs compare with it.
+        run = SyncRun(kind="sync", source=_fit("source", report.source), estab=plan.estab,
+                      started_at=self.started, message=_fit("message", report.message) or None)
+        session.add(run)
+        session.flush()
+        now = utcnow()
+        target.apply(session, plan, run.id, now)
+        if len(plan.intake_adds) + len(plan.intake_refreshes) <= SCORES_PER_RUN:
+            self.progress(SyncStage.SCORING)
+            refresh_best_scores(session, since=now, today=today)
+        run.finished_at, run.outcome, run.counts = utcnow(), RunOutcome.OK, json.dumps(report.counts.to_json())
+        return RunOutcome.OK, run.id
+
+    def attempt(self, step: Callable[[], tuple[RunOutcome, int | None]]) -> None:
+        report = self.report
+        try:
+            report.outcome, report.run_id = step()  # only now: the commit has returned
+        except PreviewOutdated as exc:
+            report.outcome, report.message = RunOutcome.REFUSED, str(exc)
+        except ExportError as exc:
+            # It may quote the export (an Xporter error envelope): enough to
+            # recognise, never a whole record.
+            report.message = one_line(exc, QUOTED_LIMIT)
+        except LibraryBusy as exc:
+            report.outcome, report.message = RunOutcome.LOCKED, str(exc)
+        except CommitFailed as exc:
+            report.message = f"the library database did not save the run, nothing written: {exc}"
+        except SQLAlchemyError as exc:
+            report.message = (
+                f"library database error, nothing written: {driver_reason(exc)}" if self.engine else
+                f"cannot open the library database {mask_url(self.config.library_url)}: {driver_reason(exc)}")
+        except Exception as exc:  # noqa: BLE001 - a nightly run must end with a report, not a traceback
+            # The exception's own text may quote a pupil's data: stderr gets where
+            # it happened, the report and the log its kind only.
+            log.error("sync failed:\n%s", stack_only(exc))
+            report.message = f"unexpected error ({type(exc).__name__}), nothing written"
+
+    def finish(self) -> SyncReport:
+        report = self.report
+        if report.outcome == RunOutcome.FAILED:
+            report.counts, report.run_id = None, None  # nothing of the plan happened
+        if report.outcome in (RunOutcome.FAILED, RunOutcome.REFUSED) and self.engine is not None:
+            _record_unapplied_run(self.engine, report, self.started)
+        if self.engine is not None:
+            self.engine.dispose()
+        _append_log(self.config, report)
+        return report
 
 
 # What a recorded run's message may hold: every database keeps this much text.
@@ -136,7 +266,7 @@ def _record_unapplied_run(engine: Engine, report: SyncReport, started: datetime)
             session.add(SyncRun(kind="sync", source=_fit("source", report.source), started_at=started,
                                 finished_at=utcnow(), outcome=report.outcome, message=_fit("message", report.message),
                                 estab=_fit("estab", report.plan.estab if report.plan else None),
-                                counts=json.dumps(report.counts) if report.counts else None))
+                                counts=json.dumps(report.counts.to_json()) if report.counts else None))
     except SQLAlchemyError:
         log.warning("could not record the %s run in the library database", report.outcome)
 
