@@ -106,7 +106,7 @@ def test_a_bug_never_prints_its_message_which_may_quote_a_pupil(tmp_path, capsys
     pupil = "Zebedee Quixote, 12 Acacia Avenue"
 
     monkeypatch.setattr(engine.intake, "list_entries", broken)
-    monkeypatch.setattr("engine.sync.apply_plan", broken)
+    monkeypatch.setattr("engine.target.apply_plan", broken)
     for argv in (["intake", "list"], ["--sync"]):
         code = main(["--config", str(config), *argv])
         out, err = capsys.readouterr()
