@@ -108,3 +108,22 @@ async def test_an_unreachable_library_is_a_message_not_a_traceback(tmp_path):
         app.check_for_changes()  # the timer's next try: no second message
         await settle(pilot)
         assert len([s for s in app.screen_stack if isinstance(s, ErrorDialog)]) == 1
+
+
+@drives_the_app
+async def test_apply_applies_the_previewed_plan_and_refuses_once_the_export_has_moved(school, tmp_path):
+    """The dialog's Apply is the plan it showed, never a fresh one: an export
+    rewritten between preview and apply is refused and nothing is written."""
+    write_export(tmp_path / "export", Students=PUPILS + [NEWCOMER])
+    before = library_of(load_config(school)).rows("intake")
+    async with running(school) as pilot:
+        await press(pilot, "ctrl+r")
+        dialog = pilot.app.screen
+        assert dialog.preview.counts["intake_added"] == 1
+        write_export(tmp_path / "export", Students=PUPILS + [NEWCOMER, student(
+            "Olive", "Later", "2013-03-03", Id="108", YearGroup="Year  7", RegGroup="7A")])
+        await press(pilot, "enter")
+        assert not dialog.applied
+        shown = str(dialog.query_one("#sync-message", Label).render())
+        assert "the export changed since the preview" in shown
+    assert library_of(load_config(school)).rows("intake") == before

@@ -35,8 +35,9 @@ from engine.lock import LibraryBusy
 from engine.plan import OPEN_INTAKE
 from engine.recycle_bin import RecycleBinError
 from engine.removals import removals
+from engine.session import CommitFailed
 from engine.suggest import SuggestionIndex
-from engine.sync import run_sync
+from engine.sync import PreparedSync, apply_sync, prepare_sync
 from engine.users import current_user
 from tui.dialogs.error import ErrorDialog
 from tui.dialogs.help import HelpScreen
@@ -93,6 +94,8 @@ class MislinkApp(App[int]):
         self.marker: ChangeMarker | None = None
         self._today = today
         self._sync_dialog: SyncPreview | None = None
+        # The plan the sync dialog shows: Apply applies exactly this one.
+        self._previewed: PreparedSync | None = None
         self._run_to_show: int | None = None
         # The queue is what the librarian looks at first: the rest waits for it.
         self._queue_first = True
@@ -213,12 +216,14 @@ class MislinkApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
     def preview_sync(self) -> None:
-        self.post_message(SyncPreviewed(run_sync(self.config, dry_run=True, today=self.today)))
+        self.post_message(SyncPreviewed(prepare_sync(self.config, today=self.today)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
-    def apply_sync(self, force: bool) -> None:
-        self.post_message(SyncFinished(run_sync(self.config, force=force, today=self.today,
-                                                progress=lambda stage: self.post_message(SyncProgressed(stage)))))
+    def apply_sync(self, prepared: PreparedSync, force: bool) -> None:
+        """Apply exactly the plan the dialog showed: the engine refuses it if
+        the export or the library has moved since."""
+        self.post_message(SyncFinished(apply_sync(self.config, prepared, force=force,
+                                                  progress=lambda stage: self.post_message(SyncProgressed(stage)))))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="settings")
     def count_removals(self, key: str) -> None:
@@ -270,6 +275,8 @@ class MislinkApp(App[int]):
     def _explain(self, error: BaseException) -> str:
         if isinstance(error, REFUSALS):
             return str(error)[:1].upper() + str(error)[1:]
+        if isinstance(error, CommitFailed):
+            return f"The library database did not save it, so nothing was written: {error}"
         if isinstance(error, SQLAlchemyError):
             return (f"The library database {mask_url(self.config.library_url)} could not be used: "
                     f"{driver_reason(error)}")
@@ -400,7 +407,7 @@ class MislinkApp(App[int]):
 
     def action_run_sync(self) -> None:
         def closed(_applied: bool | None) -> None:
-            self._sync_dialog = None
+            self._sync_dialog = self._previewed = None
 
         self._sync_dialog = SyncPreview()
         self.push_screen(self._sync_dialog, closed)
@@ -414,11 +421,13 @@ class MislinkApp(App[int]):
     @on(SyncPreviewed)
     def _sync_previewed(self, message: SyncPreviewed) -> None:
         if self._sync_dialog is not None:
-            self._sync_dialog.show_preview(message.report)
+            self._previewed = message.prepared
+            self._sync_dialog.show_preview(message.prepared.report)
 
     @on(SyncPreview.ApplyRequested)
     def _sync_apply_requested(self, message: SyncPreview.ApplyRequested) -> None:
-        self.apply_sync(message.force)
+        if self._previewed is not None:
+            self.apply_sync(self._previewed, message.force)
 
     @on(SyncProgressed)
     def _sync_progressed(self, message: SyncProgressed) -> None:

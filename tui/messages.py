@@ -12,6 +12,7 @@ from engine.history import ChangeMarker, EntryComparison, EventPage, QueuedEntry
 from engine.intake import BorrowerHit, Decision
 from engine.recycle_bin import RecycledBorrower
 from engine.report import SyncReport
+from engine.sync import PreparedSync
 from engine.suggest import SuggestionIndex
 
 
@@ -76,7 +77,7 @@ class BorrowerRestored(Message):
 
 @dataclass
 class SyncPreviewed(Message):
-    report: SyncReport
+    prepared: PreparedSync
 
 
 @dataclass

@@ -27,7 +27,9 @@ OUTCOMES = {
     "ok": "✓ Done: the library is up to date.",
     "dry-run": "Nothing has been written yet. Apply it?",
     "failed": "✗ The sync failed; nothing was written.",
-    "refused": "✗ A safety guard stopped the sync; nothing was written.",
+    # A safety guard, or an export or library that moved since the preview:
+    # the message below says which.
+    "refused": "✗ Stopped before writing; nothing was written.",
     "locked": "✗ Another sync is running on this library; try again when it has finished.",
 }
 
