@@ -15,10 +15,9 @@ import threading
 from typing import Callable, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from engine.db import connect
-from engine.lock import library_lock
+from engine.session import transaction
 
 Result = TypeVar("Result")
 
@@ -30,12 +29,14 @@ class Library:
         self._lock = threading.Lock()
 
     def run(self, function: Callable[..., Result], *args, **kwargs) -> Result:
-        with Session(self._connected()) as session, session.begin():
+        with transaction(self._connected(), lock=False) as session:
             return function(session, *args, **kwargs)
 
     def write(self, function: Callable[..., Result], *args, **kwargs) -> Result:
-        with library_lock(self._connected()):
-            return self.run(function, *args, **kwargs)
+        """As ``run``, holding the library lock. A commit that fails raises
+        ``CommitFailed``: the decision is not done, whatever it returned."""
+        with transaction(self._connected(), lock=True) as session:
+            return function(session, *args, **kwargs)
 
     def close(self) -> None:
         with self._lock:
