@@ -107,18 +107,14 @@ def _run(api, session, config: Config, args: argparse.Namespace) -> tuple[dict, 
     if args.action == "transfer" and args.ids and args.all_new:
         raise api.IntakeError("give Intake ids or --all-new, not both")
     actor = current_user()
-    force = getattr(args, "force", False)
-    decide: dict[str, Callable] = {
-        "match": lambda: api.match_entry(session, config, args.id, args.barcode, actor=actor, force=force),
-        "new": lambda: api.mark_new(session, args.id, actor=actor),
-        "transfer": lambda: api.transfer_entries(session, config, args.ids, all_new=args.all_new, force=force,
-                                                 actor=actor),
-        "reject": lambda: api.reject_entry(session, args.id, actor=actor),
-        "unreject": lambda: api.unreject_entry(session, args.id, actor=actor),
-        "undo": lambda: (api.undo_last(session, actor=actor) if args.decision_id is None
-                         else api.undo_decision_by_id(session, args.decision_id, actor=actor)),
-    }
-    decision = decide[args.action]()
+    if args.action == "undo":
+        decision = (api.undo_last(session, actor=actor) if args.decision_id is None
+                    else api.undo_decision_by_id(session, args.decision_id, actor=actor))
+    else:
+        ids = args.ids if args.action == "transfer" else [args.id]
+        decision = api.make_decision(session, config, args.action, ids, actor=actor,
+                                     barcode=getattr(args, "barcode", None), force=getattr(args, "force", False),
+                                     all_new=getattr(args, "all_new", False))
     return dataclasses.asdict(decision), decision.summary[0].upper() + decision.summary[1:] + "."
 
 

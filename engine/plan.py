@@ -18,6 +18,7 @@ from engine.config import Config, DataSettings
 from engine.export import Export, Rejection
 from engine.matching import REASON_TEXT, IntakeReason, LibraryIndex, Match, Tier, Unmatched, linked_key, match_people
 from engine.person import Person, PersonKey, PersonType, Presence, guardians_digest, person_to_record
+from engine.statuses import OPEN_INTAKE, IntakeStatus
 from engine.suggest import auto_accept
 from engine.text import MAX_LENGTHS, fit_text, json_object, unique_key
 
@@ -27,7 +28,6 @@ OPTIONAL_COLUMNS = {"email": "email", "phone": "phones", "address": "address", "
 # Keys of an Intake record that hold optional data, by setting.
 OPTIONAL_RECORD_KEYS = {"email": "email", "phone": "phones", "address": "address", "postcode": "address",
                         "photo": "photos", "guardians": "guardians"}
-OPEN_INTAKE = ("pending", "new")
 LINK_COLUMNS = ("mis_person_type", "mis_id", "idaas_id", "external_id")
 SEEN_KEYS = {PersonType.STUDENT: "students_seen", PersonType.STAFF: "staff_seen"}
 
@@ -84,7 +84,7 @@ class IntakeRefresh:
 @dataclass
 class IntakeClose:
     entry_id: int
-    status: str  # matched | withdrawn
+    status: IntakeStatus  # matched or withdrawn
     borrower_id: int | None
     label: str
 
@@ -160,7 +160,7 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
                     complete=dict(export.complete))
     plan.active_borrowers = sum(1 for b in snapshot.borrowers if b["status"] == "active")
     export = _without_id_clashes(plan, export, snapshot)
-    rejected = {k for k, e in snapshot.intake.items() if e["status"] == "rejected"}
+    rejected = {k for k, e in snapshot.intake.items() if e["status"] == IntakeStatus.REJECTED}
     people = [p for p in export.persons if p.key not in rejected]
     plan.skipped_rejected = len(export.persons) - len(people)
     index = LibraryIndex(snapshot.borrowers)
@@ -179,10 +179,10 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
             plan.matched[result.tier] += 1
             _plan_match(plan, person, row, result.tier, changes[person.key], snapshot, config)
             if entry and entry["status"] in OPEN_INTAKE:
-                plan.intake_closes.append(IntakeClose(entry["id"], "matched", row["id"], person.label))
+                plan.intake_closes.append(IntakeClose(entry["id"], IntakeStatus.MATCHED, row["id"], person.label))
         elif person.presence is Presence.LEFT:
             if entry and entry["status"] in OPEN_INTAKE:
-                plan.intake_closes.append(IntakeClose(entry["id"], "withdrawn", None, person.label))
+                plan.intake_closes.append(IntakeClose(entry["id"], IntakeStatus.WITHDRAWN, None, person.label))
         else:
             _plan_intake(plan, person, result, entry, data)
     _plan_absent_leavers(plan, export, index, snapshot, config)
@@ -422,9 +422,9 @@ def _plan_withdrawn_intake(plan: SyncPlan, export: Export, snapshot: Snapshot) -
     for key, entry in snapshot.intake.items():
         person_type, _ = key
         if entry["status"] in OPEN_INTAKE and export.complete.get(person_type) and key not in export.present:
-            plan.intake_closes.append(IntakeClose(entry["id"], "withdrawn", None, f"{key[0]} {key[1]}"))
+            plan.intake_closes.append(IntakeClose(entry["id"], IntakeStatus.WITHDRAWN, None, f"{key[0]} {key[1]}"))
         elif entry["status"] in OPEN_INTAKE and key in export.deleted:
-            plan.intake_closes.append(IntakeClose(entry["id"], "withdrawn", None, f"{key[0]} {key[1]}"))
+            plan.intake_closes.append(IntakeClose(entry["id"], IntakeStatus.WITHDRAWN, None, f"{key[0]} {key[1]}"))
 
 
 def _plan_purges(plan: SyncPlan, snapshot: Snapshot, data: DataSettings) -> None:

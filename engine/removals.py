@@ -10,7 +10,6 @@ borrower's rows in ``borrower_photos`` or ``guardians`` with it.
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Iterable
 
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine.models import Borrower, IntakeEntry
 from engine.plan import OPTIONAL_COLUMNS, OPTIONAL_RECORD_KEYS
+from engine.text import json_object
 
 
 def removals(session: Session, switched_off: Iterable[str]) -> dict[str, int]:
@@ -34,15 +34,8 @@ def removals(session: Session, switched_off: Iterable[str]) -> dict[str, int]:
     keys = [key for key, setting in OPTIONAL_RECORD_KEYS.items() if setting in off]
     if keys:
         for record in session.scalars(select(IntakeEntry.record)):
-            stored = _record(record)
+            # A record that cannot be read holds nothing to count.
+            stored = json_object(record) or {}
             counts.update(f"intake.{key}" for key in keys if stored.get(key) is not None)
     return {field: count for field, count in counts.items() if count}
 
-
-def _record(text: str) -> dict:
-    """An Intake record as stored; one that cannot be read holds nothing to count."""
-    try:
-        stored = json.loads(text)
-    except ValueError:
-        return {}
-    return stored if isinstance(stored, dict) else {}

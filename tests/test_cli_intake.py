@@ -5,7 +5,7 @@ import getpass
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cli.main import build_parser
 from cli.intake import run_intake
@@ -70,6 +70,24 @@ def test_a_refusal_is_explained_on_stderr_with_exit_1(config, capsys):
     assert mislink(config, "intake", "match", str(entry_id(config, "101")), "NOPE") == 1
     captured = capsys.readouterr()
     assert captured.out == "" and "no borrower with barcode NOPE" in captured.err
+
+
+def test_a_barcode_typed_in_another_case_is_the_same_borrower(config, capsys):
+    assert mislink(config, "--json", "intake", "match", str(entry_id(config, "101")), "s0041") == 0
+    assert json.loads(capsys.readouterr().out)["barcodes"] == ["S0041"]
+    assert borrower_by_barcode(config, "S0041")["mis_id"] == "101"
+
+
+def test_an_unreadable_stored_record_is_listed_and_shown_as_unreadable_by_id(config, capsys):
+    entry = entry_id(config, "102")
+    with session_for(config) as session:
+        session.execute(update(IntakeEntry).where(IntakeEntry.id == entry).values(record="{damaged", best_score=None))
+    assert mislink(config, "--json", "intake", "list") == 0
+    listed = {e["mis_id"]: e["best_score"] for e in json.loads(capsys.readouterr().out)["entries"]}
+    assert listed["101"] >= 60 and listed["102"] is None
+    assert mislink(config, "intake", "show", str(entry)) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and f"Intake {entry} (Zed Newman): its stored record cannot be read" in captured.err
 
 
 def test_transfer_of_a_probable_duplicate_needs_force(config, capsys):

@@ -3,16 +3,19 @@ MariaDB): each decision, its refusals, undo, and what the next sync makes of it.
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from sqlalchemy import func, insert, select, update
 
-import engine.intake
+import engine.intake.queue
+import engine.intake.scores
 from engine.decisions import REMOVED, scrub_decisions
 from engine.intake import (
     IntakeError,
     list_entries,
     load_index,
+    make_decision,
     mark_new,
     match_entry,
     recent_decisions,
@@ -25,6 +28,7 @@ from engine.intake import (
     undo_last,
     unreject_entry,
 )
+from engine.statuses import DecisionAction, IntakeStatus
 from engine.models import (
     Borrower,
     BorrowerPhoto,
@@ -114,7 +118,7 @@ def test_list_without_scoring_reads_no_record_and_says_when_each_entry_changed(c
         stored = dict(session.execute(select(IntakeEntry.id, IntakeEntry.updated_at)).all())
         # Unscored, and a record that cannot be read: a quick list needs neither.
         session.execute(update(IntakeEntry).values(best_score=None, record="not read"))
-    monkeypatch.setattr(engine.intake, "load_index", no_index)
+    monkeypatch.setattr(engine.intake.queue, "load_index", no_index)
     with session_for(config) as session:
         items = list_entries(session, score_missing=False)
     assert [i.best_score for i in items] == [None, None]
@@ -125,7 +129,7 @@ def test_refresh_best_scores_reuses_the_index_it_is_given(config, monkeypatch):
     with session_for(config) as session:
         index = load_index(session)
         session.execute(update(IntakeEntry).values(best_score=None))
-        monkeypatch.setattr(engine.intake, "load_index", no_index)
+        monkeypatch.setattr(engine.intake.scores, "load_index", no_index)
         assert refresh_best_scores(session, index=index) == 2
 
 
@@ -499,3 +503,97 @@ def test_undo_removes_a_photo_the_decision_wrote_and_cannot_bring_back_the_one_i
         match_entry(session, config, entry_id(config, "101"), "S0041", actor="mrs.b")
         undo_last(session, actor="mrs.b")
     assert borrower_by_barcode(config, "S0041")["photo_digest"] is None and count(config, BorrowerPhoto) == 0
+
+
+def test_list_by_ids_reads_each_once_in_chunks_oldest_first(config, monkeypatch):
+    monkeypatch.setattr(engine.intake.queue, "IDS_PER_QUERY", 1)
+    alfie_id, zed_id = entry_id(config, "101"), entry_id(config, "102")
+    with session_for(config) as session:
+        assert [i.id for i in list_entries(session, ids=[zed_id, alfie_id, zed_id, 9999])] == [alfie_id, zed_id]
+        assert list_entries(session, ids=[]) == []
+        reject_entry(session, zed_id, actor="mrs.b")
+        # The other filters still apply.
+        assert [i.id for i in list_entries(session, ids=[zed_id, alfie_id])] == [alfie_id]
+        assert [i.id for i in list_entries(session, ids=[zed_id, alfie_id], status="all")] == [alfie_id, zed_id]
+
+
+def test_every_decision_is_made_through_one_dispatch_by_its_action(config):
+    alfie_id, zed_id = entry_id(config, "101"), entry_id(config, "102")
+    with session_for(config) as session:
+        made = [make_decision(session, config, "reject", [alfie_id], actor="mrs.b"),
+                make_decision(session, config, DecisionAction.UNREJECT, [alfie_id], actor="mrs.b"),
+                make_decision(session, config, "match", [alfie_id], actor="mrs.b", barcode="S0041"),
+                make_decision(session, config, "new", [zed_id], actor="mrs.b"),
+                make_decision(session, config, "transfer", [], all_new=True, actor="mrs.b")]
+        stored = session.execute(select(IntakeDecision.action).order_by(IntakeDecision.id)).scalars().all()
+    assert [d.action for d in made] == stored == ["reject", "unreject", "match", "new", "transfer"]
+    assert [type(a) for a in stored] == [str] * 5 and all(isinstance(d.action, DecisionAction) for d in made)
+    assert status(config, "101") == IntakeStatus.MATCHED and status(config, "102") == "transferred"
+
+
+@pytest.mark.parametrize("action, ids, options, message", [
+    ("delete", "101", {}, "'delete' is not an Intake decision"),
+    ("undo", "101", {}, "'undo' is not an Intake decision"),
+    ("match", "101 102", {"barcode": "S0041"}, "about one Intake entry, not 2"),
+    ("reject", "", {}, "about one Intake entry, not 0"),
+    ("match", "101", {}, "name the borrower to match to"),
+])
+def test_a_decision_asked_for_wrongly_is_refused_and_writes_nothing(config, action, ids, options, message):
+    entry_ids = [entry_id(config, mis_id) for mis_id in ids.split()]
+    with pytest.raises(IntakeError, match=message), session_for(config) as session:
+        make_decision(session, config, action, entry_ids, actor="mrs.b", **options)
+    assert status(config, "101") == "pending" and count(config, IntakeDecision) == 0
+
+
+@pytest.mark.parametrize("typed", ["le-41", "LE-41 ", "Lé-41", "LÉ-41"])
+def test_a_hand_match_finds_the_barcode_typed_in_any_case_or_accent_on_every_database(tmp_path, library_url,
+                                                                                      typed):
+    config = library(tmp_path, library_url, row("Alfred", "Smyth", barcode="LÉ-41", gender="M"))
+    sync(config, alfie())
+    with session_for(config) as session:
+        decision = match_entry(session, config, entry_id(config, "101"), typed, actor="mrs.b")
+    assert decision.barcodes == ("LÉ-41",) and decision.summary.startswith("matched Intake")
+    assert "borrower LÉ-41" in decision.summary
+    assert borrower_by_barcode(config, "LÉ-41")["mis_id"] == "101" and status(config, "101") == "matched"
+
+
+def _unreadable_records(stored: str) -> list[str]:
+    """Records an Intake entry may hold that are not a person's: not JSON, not
+    an object, or an object whose fields no person has."""
+    record = json.loads(stored)
+    broken = [{k: v for k, v in record.items() if k != "person_type"}, {**record, "person_type": "alien"},
+              {**record, "preferred_forename": 5}, {**record, "date_of_birth": "2011-02-30"},
+              {**record, "guardians": ["mum"]}, {**record, "photo": "a photo"}, {**record, "presence": None}]
+    return ["not json", "", "[1, 2]", "null", '"text"', stored[:-1]] + [json.dumps(b) for b in broken]
+
+
+def test_an_entry_whose_stored_record_cannot_be_read_is_listed_unscored_and_refused_by_name(config):
+    alfie_id, zed_id = entry_id(config, "101"), entry_id(config, "102")
+    with session_for(config) as session:
+        stored = session.execute(select(IntakeEntry.record).where(IntakeEntry.id == zed_id)).scalar_one()
+    refused = rf"Intake {zed_id} \(Zed Newman\): its stored record cannot be read"
+    for record in _unreadable_records(stored):
+        with session_for(config) as session:
+            session.execute(update(IntakeEntry).where(IntakeEntry.id == zed_id).values(record=record, best_score=None))
+            session.execute(update(IntakeEntry).where(IntakeEntry.id == alfie_id).values(best_score=None))
+            listed = {i.id: i.best_score for i in list_entries(session)}
+            assert listed[alfie_id] >= 60 and listed[zed_id] is None, record
+            assert refresh_best_scores(session) == 1, record
+        for refuse in (lambda s: show_entry(s, zed_id), lambda s: match_entry(s, config, zed_id, "S0041", actor="x"),
+                       lambda s: transfer_entries(s, config, [zed_id, alfie_id], actor="x", force=True)):
+            with pytest.raises(IntakeError, match=refused), session_for(config) as session:
+                refuse(session)
+    assert count(config, IntakeDecision) == 0 and status(config, "101") == status(config, "102") == "pending"
+    with session_for(config) as session:
+        assert session.execute(select(IntakeEntry.best_score).where(IntakeEntry.id == zed_id)).scalar() is None
+
+
+def test_an_unreadable_record_beside_a_match_names_no_twin(config):
+    """The match reads the other entries born the same day, as possible
+    owners of the borrower: one it cannot read is nobody."""
+    with session_for(config) as session:
+        session.execute(update(IntakeEntry).where(IntakeEntry.mis_id == "102")
+                        .values(record="{damaged", date_of_birth=date(2012, 3, 4)))
+    with session_for(config) as session:
+        match_entry(session, config, entry_id(config, "101"), "S0041", actor="mrs.b")
+    assert status(config, "101") == "matched"

@@ -1,11 +1,12 @@
-"""engine.history, the reads the terminal UI adds to the engine: runs and
-their events, the change marker, the side-by-side comparison, and decisions
-refused when an entry changed after it was shown."""
+"""engine.history (runs and their events, the change marker) and the Intake
+reads and checks the terminal UI relies on: the quick queue listing, the
+side-by-side comparison, and decisions refused when an entry changed after
+it was shown."""
 from __future__ import annotations
 
 import pytest
 
-from engine import history
+from engine import history, intake
 from engine.config import load_config
 from engine.intake import load_index
 from tests.builders import TODAY, library_session
@@ -23,7 +24,7 @@ def read(config, function, *args, **kwargs):
 
 
 def queued(config, mis_id):
-    return next(e for e in read(config, history.intake_queue) if e.item.mis_id == mis_id)
+    return next(e for e in read(config, intake.list_entries, score_missing=False) if e.mis_id == mis_id)
 
 
 def test_recent_runs_newest_first_with_counts(config, tmp_path):
@@ -37,7 +38,7 @@ def test_recent_runs_newest_first_with_counts(config, tmp_path):
 
 def test_decisions_outside_a_run_come_first(config):
     entry = queued(config, "103")
-    read(config, history.decide, config, "new", [entry], actor="librarian")
+    read(config, intake.decide, config, "new", [entry], actor="librarian")
     runs = read(config, history.recent_runs)
     assert (runs[0].run_id, runs[0].kind) == (None, history.DECISIONS)
     assert runs[0].actions == {"intake_new": 1}
@@ -60,7 +61,7 @@ def test_run_events_filter_by_action_and_field(config):
 def test_the_change_marker_moves_with_every_write(config, tmp_path):
     before = read(config, history.change_marker)
     entry = queued(config, "104")
-    read(config, history.decide, config, "reject", [entry], actor="librarian")
+    read(config, intake.decide, config, "reject", [entry], actor="librarian")
     after_decision = read(config, history.change_marker)
     assert after_decision.last_event > before.last_event and after_decision.last_run == before.last_run
     sync_export(tmp_path, PUPILS)
@@ -70,17 +71,17 @@ def test_the_change_marker_moves_with_every_write(config, tmp_path):
 def test_a_decision_is_refused_when_the_entry_changed_after_it_was_shown(config, tmp_path):
     shown = queued(config, "101")
     sync_export(tmp_path, [dict(ALFIE, RegGroup="8C")] + PUPILS[1:])
-    with pytest.raises(history.EntryChanged, match="changed after it was shown"):
-        read(config, history.decide, config, "match", [shown], actor="librarian", barcode="S0001")
+    with pytest.raises(intake.EntryChanged, match="changed after it was shown"):
+        read(config, intake.decide, config, "match", [shown], actor="librarian", barcode="S0001")
     now = queued(config, "101")
-    decision = read(config, history.decide, config, "match", [now], actor="librarian", barcode="S0001")
+    decision = read(config, intake.decide, config, "match", [now], actor="librarian", barcode="S0001")
     assert decision.action == "match"
 
 
 def test_the_comparison_marks_each_field(config):
     entry = queued(config, "101")
     with library_session(config.library_url) as session:
-        comparison = history.compare_suggestions(session, entry.item.id, index=load_index(session), today=TODAY)
+        comparison = intake.compare_suggestions(session, entry.id, index=load_index(session), today=TODAY)
     best = comparison.candidates[0]
     verdicts = {f.label: (f.incoming, f.candidate, f.verdict) for f in best.fields}
     assert verdicts["Forename"] == ("Alfie", "Alfred", "partial")  # the same through the legal name
@@ -91,14 +92,12 @@ def test_the_comparison_marks_each_field(config):
     assert all(f.candidate is None for f in comparison.incoming)
 
 
-def test_the_queue_lists_what_list_entries_lists(config):
-    from engine.intake import list_entries
-
+def test_the_quick_queue_lists_what_the_scored_listing_lists(config):
     for filters in ({}, {"status": "all"}, {"year": "9"}, {"name": "twin"}, {"reason": "possible_twin"}):
-        listed = read(config, list_entries, today=TODAY, **filters)
-        queued = read(config, history.intake_queue, **filters)
-        assert [e.item.id for e in queued] == [i.id for i in listed], filters
-        assert [e.item.best_score for e in queued] == [i.best_score for i in listed], filters
+        listed = read(config, intake.list_entries, today=TODAY, **filters)
+        queued = read(config, intake.list_entries, score_missing=False, **filters)
+        assert [e.id for e in queued] == [i.id for i in listed], filters
+        assert [e.best_score for e in queued] == [i.best_score for i in listed], filters
 
 
 def test_a_change_within_the_same_second_is_noticed_too(config):
@@ -110,7 +109,7 @@ def test_a_change_within_the_same_second_is_noticed_too(config):
 
     shown = queued(config, "103")
     with library_session(config.library_url) as session:
-        session.execute(update(IntakeEntry).where(IntakeEntry.id == shown.item.id)
+        session.execute(update(IntakeEntry).where(IntakeEntry.id == shown.id)
                         .values(tutor_group="9Z", updated_at=shown.updated_at))
-    with pytest.raises(history.EntryChanged):
-        read(config, history.decide, config, "new", [shown], actor="librarian")
+    with pytest.raises(intake.EntryChanged):
+        read(config, intake.decide, config, "new", [shown], actor="librarian")

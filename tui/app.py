@@ -10,7 +10,7 @@ handler turns every failure into a message on screen.
 A scheduled ``mislink --sync`` may run while the app is open: every few
 seconds the app reads the library's change marker and, when it has moved,
 reloads what it shows. Decisions carry the entries as they were shown, and
-the engine refuses one whose entry has changed since (``history.decide``).
+the engine refuses one whose entry has changed since (``intake.decide``).
 """
 from __future__ import annotations
 
@@ -29,12 +29,12 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from engine import history, intake, recycle_bin
 from engine.config import Config, ConfigError, mask_url
 from engine.db import driver_reason
-from engine.history import ChangeMarker, QueuedEntry
-from engine.intake import IntakeError, NeedsForce
+from engine.history import ChangeMarker
+from engine.intake import IntakeError, IntakeItem, NeedsForce
 from engine.lock import LibraryBusy
-from engine.plan import OPEN_INTAKE
 from engine.recycle_bin import RecycleBinError
 from engine.removals import removals
+from engine.statuses import OPEN_INTAKE
 from engine.session import CommitFailed
 from engine.suggest import SuggestionIndex
 from engine.sync import PreparedSync, apply_sync, prepare_sync
@@ -161,8 +161,8 @@ class MislinkApp(App[int]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="queue")
     def load_queue(self, filters: QueueFilters) -> None:
         self._deliver(QueueLoaded(self.library.run(
-            history.intake_queue, status=filters.status or None, reason=filters.reason or None,
-            year=filters.year or None, name=filters.name or None)))
+            intake.list_entries, status=filters.status or None, reason=filters.reason or None,
+            year=filters.year or None, name=filters.name or None, score_missing=False)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="scores")
     def store_missing_scores(self) -> None:
@@ -173,9 +173,9 @@ class MislinkApp(App[int]):
         self._deliver(IndexBuilt(self.library.run(intake.load_index)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="suggestions")
-    def load_suggestions(self, entry: QueuedEntry) -> None:
+    def load_suggestions(self, entry: IntakeItem) -> None:
         self._deliver(SuggestionsLoaded(entry, self.library.run(
-            history.compare_suggestions, entry.item.id, index=self.index, today=self.today,
+            intake.compare_suggestions, entry.id, index=self.index, today=self.today,
             limit=SUGGESTIONS_SHOWN)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="search")
@@ -186,7 +186,7 @@ class MislinkApp(App[int]):
     def decide(self, request: IntakePane.DecisionRequested) -> None:
         self._last_decision = request
         self.post_message(DecisionMade(self.library.write(
-            history.decide, self.config, request.action, request.entries, actor=current_user(),
+            intake.decide, self.config, request.action, request.entries, actor=current_user(),
             barcode=request.barcode, force=request.force)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="decide")
@@ -310,7 +310,7 @@ class MislinkApp(App[int]):
             self.build_index()
             self.load_runs()
             self.load_recycle_bin()
-        waiting = sum(1 for e in message.entries if e.item.status in OPEN_INTAKE)
+        waiting = sum(1 for e in message.entries if e.status in OPEN_INTAKE)
         self._label_tab("intake", f"F1 Intake ({waiting:,})" if self.intake.queue.filters == QueueFilters()
                         else "F1 Intake")
 
@@ -325,7 +325,7 @@ class MislinkApp(App[int]):
         self.intake.refresh_suggestions()
         # A first sync of a large school stores only some of the best scores;
         # the rest are worked out now, in the background, once.
-        if first and any(e.item.best_score is None and e.item.status in OPEN_INTAKE
+        if first and any(e.best_score is None and e.status in OPEN_INTAKE
                          for e in self.intake.queue.entries):
             self.store_missing_scores()
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from engine.config import Config
-from engine.history import ChangeMarker, EntryComparison, EventPage, QueuedEntry, RunSummary
-from engine.intake import BorrowerHit, Decision
+from engine.history import ChangeMarker, EventPage, RunSummary
+from engine.intake import BorrowerHit, Decision, EntryComparison, IntakeItem
 from engine.recycle_bin import RecycledBorrower
 from engine.report import SyncReport
 from engine.sync import PreparedSync
@@ -23,7 +23,7 @@ class MarkerRead(Message):
 
 @dataclass
 class QueueLoaded(Message):
-    entries: list[QueuedEntry]
+    entries: list[IntakeItem]
 
 
 @dataclass
@@ -40,7 +40,7 @@ class ScoresStored(Message):
 @dataclass
 class SuggestionsLoaded(Message):
     """The engine's comparison for ``entry``, exactly as the queue showed it."""
-    entry: QueuedEntry
+    entry: IntakeItem
     comparison: EntryComparison
 
 

@@ -25,9 +25,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import ContentSwitcher
 
-from engine.history import EntryComparison, QueuedEntry
-from engine.intake import Decision
-from engine.plan import OPEN_INTAKE as OPEN
+from engine.intake import Decision, EntryComparison, IntakeItem
+from engine.statuses import DECIDABLE, OPEN_INTAKE as OPEN, DecisionAction
 from tui import formatting
 from tui.debounce import Debounce
 from tui.dialogs.confirm_transfer import ConfirmTransfer
@@ -73,7 +72,7 @@ class IntakePane(Vertical):
     @dataclass
     class DecisionRequested(Message):
         action: str  # match | new | reject | unreject | transfer
-        entries: tuple[QueuedEntry, ...]
+        entries: tuple[IntakeItem, ...]
         barcode: str | None = None
         # Set once the librarian has confirmed a decision the engine doubted.
         force: bool = False
@@ -84,7 +83,7 @@ class IntakePane(Vertical):
 
     @dataclass
     class SuggestionsWanted(Message):
-        entry: QueuedEntry
+        entry: IntakeItem
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -92,10 +91,10 @@ class IntakePane(Vertical):
         self._resting = Debounce(self, SUGGESTION_PAUSE)
         self._key_state: tuple = ()
         # The entry the footer's keys were last worked out for.
-        self._footer_for: QueuedEntry | None = None
+        self._footer_for: IntakeItem | None = None
         # Entries, as shown, that a decision has been made on.
-        self._decided: set[QueuedEntry] = set()
-        self._searched_for: QueuedEntry | None = None
+        self._decided: set[IntakeItem] = set()
+        self._searched_for: IntakeItem | None = None
 
     def compose(self) -> ComposeResult:
         yield IntakeQueue(id="queue")
@@ -120,11 +119,11 @@ class IntakePane(Vertical):
         return self.query_one(ContentSwitcher).current == "search"
 
     @property
-    def entry(self) -> QueuedEntry | None:
+    def entry(self) -> IntakeItem | None:
         return self.queue.highlighted
 
     @property
-    def shown(self) -> QueuedEntry | None:
+    def shown(self) -> IntakeItem | None:
         """The record the decision keys act on, or None (loading, deciding)."""
         entry = self.suggestions.shown
         agreed = entry is not None and self.queue.under_cursor == entry and self._footer_for == entry
@@ -144,7 +143,7 @@ class IntakePane(Vertical):
         self._footer_for = shown
         if shown is None and self.entry is not None:
             return
-        state = (shown.item.status if shown else None, self.searching, len(self.suggestions.candidates),
+        state = (shown.status if shown else None, self.searching, len(self.suggestions.candidates),
                  bool(self.queue.confirmed_new), self.busy)
         if state != self._key_state:
             self._key_state = state
@@ -168,12 +167,12 @@ class IntakePane(Vertical):
         else:
             self._resting(self.refresh_suggestions)
 
-    def show_queue(self, entries: list[QueuedEntry]) -> None:
+    def show_queue(self, entries: list[IntakeItem]) -> None:
         self.queue.show(entries)
         self._decided &= set(entries)  # the rest are gone, or shown anew
         self._keys_may_have_changed()  # transfer comes and goes with the confirmed-new
 
-    def show_suggestions(self, entry: QueuedEntry, comparison: EntryComparison) -> None:
+    def show_suggestions(self, entry: IntakeItem, comparison: EntryComparison) -> None:
         """The comparison the engine made for ``entry``; dropped unless that
         entry, exactly as it was asked for, is still the one highlighted."""
         if entry == self.entry:
@@ -184,7 +183,7 @@ class IntakePane(Vertical):
         """The engine made ``decision``: its entries, as shown, are decided
         (an undo's are open again), and the line above the suggestions says
         what was done, where it covers nothing."""
-        decided = {e for e in self.queue.entries if e.item.id in decision.entry_ids}
+        decided = {e for e in self.queue.entries if e.id in decision.entry_ids}
         if decision.action == "undo":
             self._decided -= decided
         else:
@@ -205,7 +204,7 @@ class IntakePane(Vertical):
         return enabled
 
     def _available(self, action: str, parameters: tuple[object, ...]) -> bool:
-        status = self.entry.item.status if self.entry else None
+        status = self.entry.status if self.entry else None
         deciding = status in OPEN and not self.searching
         candidates = len(self.suggestions.candidates)
         if action == "accept":
@@ -215,8 +214,7 @@ class IntakePane(Vertical):
         if action == "search":
             return deciding
         if action == "decide":
-            wanted = {"new": ("pending",), "reject": OPEN, "unreject": ("rejected",)}[parameters[0]]
-            return status in wanted and not self.searching
+            return status in DECIDABLE[DecisionAction(parameters[0])] and not self.searching
         if action == "transfer":
             return bool(self.queue.confirmed_new)
         if action == "open_suggestions":
@@ -243,8 +241,7 @@ class IntakePane(Vertical):
             return
         self._searched_for = entry
         self.query_one(ContentSwitcher).current = "search"
-        item = entry.item
-        self.search.start(f"{item.name}, born {formatting.day(item.date_of_birth) or 'unknown'}")
+        self.search.start(f"{entry.name}, born {formatting.day(entry.date_of_birth) or 'unknown'}")
         self._keys_may_have_changed()
 
     def action_transfer(self) -> None:
@@ -268,7 +265,7 @@ class IntakePane(Vertical):
     def action_back_to_queue(self) -> None:
         self.queue.focus_list()
 
-    def _request(self, action: str, entry: QueuedEntry, barcode: str | None = None) -> None:
+    def _request(self, action: str, entry: IntakeItem, barcode: str | None = None) -> None:
         self.set_busy(True)
         self.post_message(self.DecisionRequested(action, (entry,), barcode))
 
@@ -278,7 +275,7 @@ class IntakePane(Vertical):
     def _borrower_chosen(self, event: BorrowerSearch.BorrowerChosen) -> None:
         event.stop()
         searched_for = self._searched_for
-        if searched_for is not None and self.shown == searched_for and searched_for.item.status in OPEN:
+        if searched_for is not None and self.shown == searched_for and searched_for.status in OPEN:
             self._close_search()
             self._request("match", searched_for, event.barcode)
 

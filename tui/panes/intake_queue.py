@@ -4,7 +4,7 @@ sortable, and smooth with 10,000 of them.
 The parent hands it entries (``show``) and reads ``highlighted``; it posts
 ``EntryHighlighted`` when the cursor lands on another entry and
 ``FiltersChanged`` when the librarian changes a filter. Filtering is the
-engine's (``history.intake_queue``); sorting happens here. A long list is added a few
+engine's (``intake.list_entries``); sorting happens here. A long list is added a few
 hundred rows per frame, so the first screenful paints at once; a refresh that
 only removes or changes rows (a decision) edits them in place.
 """
@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Select
 
-from engine.history import QueuedEntry
+from engine.intake import IntakeItem
 from engine.text import year_number
 from tui import formatting
 from tui.debounce import Debounce
@@ -33,14 +33,14 @@ YEARS = [("Reception", "0")] + [(f"Year {n}", str(n)) for n in range(1, 14)]
 STATUSES = [("Pending and new", ""), ("Pending", "pending"), ("Confirmed new", "new"), ("Rejected", "rejected"),
             ("Matched", "matched"), ("Transferred", "transferred"), ("Left school", "withdrawn"), ("All", "all")]
 # (label, key): the ways the queue can be ordered, cycled by "o".
-SORTS: list[tuple[str, Callable[[QueuedEntry], object]]] = [
-    ("oldest first", lambda e: e.item.id),
-    ("best score", lambda e: (-(e.item.best_score or 0), e.item.id)),
-    ("surname", lambda e: (e.item.surname.casefold(), e.item.forename.casefold(), e.item.id)),
-    ("year and tutor group", lambda e: (year_number(e.item.year_group) or 99, e.item.tutor_group or "",
-                                        e.item.surname.casefold())),
-    ("date of birth", lambda e: (e.item.date_of_birth is None, e.item.date_of_birth, e.item.id)),
-    ("why here", lambda e: (e.item.reason, e.item.id)),
+SORTS: list[tuple[str, Callable[[IntakeItem], object]]] = [
+    ("oldest first", lambda e: e.id),
+    ("best score", lambda e: (-(e.best_score or 0), e.id)),
+    ("surname", lambda e: (e.surname.casefold(), e.forename.casefold(), e.id)),
+    ("year and tutor group", lambda e: (year_number(e.year_group) or 99, e.tutor_group or "",
+                                        e.surname.casefold())),
+    ("date of birth", lambda e: (e.date_of_birth is None, e.date_of_birth, e.id)),
+    ("why here", lambda e: (e.reason, e.id)),
 ]
 # (key, heading, width): the name column takes whatever width is left.
 COLUMNS = [("name", "Name", 0), ("born", "Born", 11), ("year", "Year", 4), ("tutor", "Tutor", 5),
@@ -72,7 +72,7 @@ class IntakeQueue(Vertical):
 
     @dataclass
     class EntryHighlighted(Message):
-        entry: QueuedEntry | None
+        entry: IntakeItem | None
 
     @dataclass
     class FiltersChanged(Message):
@@ -80,17 +80,17 @@ class IntakeQueue(Vertical):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.entries: list[QueuedEntry] = []
-        self.confirmed_new: tuple[QueuedEntry, ...] = ()
+        self.entries: list[IntakeItem] = []
+        self.confirmed_new: tuple[IntakeItem, ...] = ()
         self.filters = QueueFilters()
         self.sort = 0
-        self._by_key: dict[str, QueuedEntry] = {}
+        self._by_key: dict[str, IntakeItem] = {}
         self._shown_keys: list[str] = []
         self._filling = 0  # which rebuild is still adding rows; 0 when none
         # The row the cursor goes to once a rebuild has added it.
         self._target: int | None = None
         self._highlighted_key: str | None = None
-        self._announced: QueuedEntry | None = None
+        self._announced: IntakeItem | None = None
         self._typing = Debounce(self, NAME_DEBOUNCE)
 
     def compose(self) -> ComposeResult:
@@ -108,11 +108,11 @@ class IntakeQueue(Vertical):
         return self.query_one(QueueTable)
 
     @property
-    def highlighted(self) -> QueuedEntry | None:
+    def highlighted(self) -> IntakeItem | None:
         return self._by_key.get(self._highlighted_key) if self._highlighted_key else None
 
     @property
-    def under_cursor(self) -> QueuedEntry | None:
+    def under_cursor(self) -> IntakeItem | None:
         """The entry under the table's cursor this instant: ``highlighted``
         follows the cursor only once its move has been announced, a message
         later, and a key pressed meanwhile must not act on the row just left."""
@@ -120,7 +120,7 @@ class IntakeQueue(Vertical):
             return None
         return self.entry_at(self.table.cursor_row)
 
-    def entry_at(self, row: int) -> QueuedEntry | None:
+    def entry_at(self, row: int) -> IntakeItem | None:
         return self._by_key.get(self.table.coordinate_to_cell_key((row, 0)).row_key.value)
 
     def focus_list(self) -> None:
@@ -128,11 +128,11 @@ class IntakeQueue(Vertical):
 
     # --- rows ---------------------------------------------------------------------
 
-    def show(self, entries: list[QueuedEntry]) -> None:
+    def show(self, entries: list[IntakeItem]) -> None:
         """Show these entries (the engine's answer to the current filters)."""
         self.entries = sorted(entries, key=SORTS[self.sort][1])
-        self.confirmed_new = tuple(e for e in self.entries if e.item.status == "new")
-        shown, self._by_key = self._by_key, {str(e.item.id): e for e in self.entries}
+        self.confirmed_new = tuple(e for e in self.entries if e.status == "new")
+        shown, self._by_key = self._by_key, {str(e.id): e for e in self.entries}
         keys = list(self._by_key)
         if not self._filling and self._only_removed_or_changed(keys):
             self._edit_in_place(keys, shown)
@@ -147,7 +147,7 @@ class IntakeQueue(Vertical):
         return (bool(self._shown_keys) and len(self._shown_keys) - len(keys) <= MAX_REMOVALS
                 and [k for k in self._shown_keys if k in kept] == keys)
 
-    def _edit_in_place(self, keys: list[str], shown: dict[str, QueuedEntry]) -> None:
+    def _edit_in_place(self, keys: list[str], shown: dict[str, IntakeItem]) -> None:
         table, kept = self.table, set(keys)
         for key in self._shown_keys:
             if key not in kept:
@@ -192,8 +192,7 @@ class IntakeQueue(Vertical):
         self._announce_highlight()
         self._summarise()
 
-    def _row(self, entry: QueuedEntry) -> tuple:
-        item = entry.item
+    def _row(self, item: IntakeItem) -> tuple:
         return (item.name, formatting.day(item.date_of_birth), formatting.year(item.year_group),
                 item.tutor_group or "", formatting.REASONS.get(item.reason, item.reason),
                 formatting.score(item.best_score), formatting.status(item.status, item.borrower_barcode))

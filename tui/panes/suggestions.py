@@ -18,9 +18,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label
 
-from engine.history import Candidate, EntryComparison, QueuedEntry
+from engine.intake import Candidate, EntryComparison, IntakeItem
 from engine.matching import REASON_TEXT
-from engine.plan import OPEN_INTAKE
+from engine.statuses import OPEN_INTAKE
 from tui import formatting
 from tui.tables import PaneKeysTable
 
@@ -41,10 +41,10 @@ class CandidateTable(PaneKeysTable):
 class SuggestionsPane(Vertical):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.entry: QueuedEntry | None = None
+        self.entry: IntakeItem | None = None
         self.comparison: EntryComparison | None = None
         # The entry, exactly as the queue showed it, that ``comparison`` is for.
-        self._compared: QueuedEntry | None = None
+        self._compared: IntakeItem | None = None
         self.chosen = 0
 
     def compose(self) -> ComposeResult:
@@ -54,7 +54,7 @@ class SuggestionsPane(Vertical):
             yield PassiveTable(cursor_type="none", id="comparison")
 
     @property
-    def shown(self) -> QueuedEntry | None:
+    def shown(self) -> IntakeItem | None:
         """The entry whose own suggestions are on screen under its heading;
         None while they are loading."""
         return self.entry if self.entry is not None and self._compared == self.entry else None
@@ -69,7 +69,7 @@ class SuggestionsPane(Vertical):
         candidates = self.candidates
         return candidates[self.chosen] if self.chosen < len(candidates) else None
 
-    def show_entry(self, entry: QueuedEntry | None) -> None:
+    def show_entry(self, entry: IntakeItem | None) -> None:
         """The highlighted entry, at once; the tables keep the last entry's
         suggestions until this one's arrive (redrawing them on every key
         press while the cursor runs down the queue would slow it)."""
@@ -81,7 +81,7 @@ class SuggestionsPane(Vertical):
             self.query_one("#candidates", DataTable).clear()
             self.query_one("#comparison", DataTable).clear(columns=True)
 
-    def show(self, entry: QueuedEntry, comparison: EntryComparison) -> None:
+    def show(self, entry: IntakeItem, comparison: EntryComparison) -> None:
         """The engine's comparison for ``entry`` (as the queue showed it)."""
         self.entry, self._compared, self.comparison = entry, entry, comparison
         table = self.query_one("#candidates", DataTable)
@@ -116,7 +116,7 @@ class SuggestionsPane(Vertical):
         if self.entry is None:
             label.update("Nothing selected: the Intake queue is empty, or the filters hide every record.")
             return
-        item = self.entry.item
+        item = self.entry
         why = item.reason_detail or REASON_TEXT.get(item.reason, item.reason)
         if item.status not in OPEN_INTAKE:
             why = f"{formatting.status(item.status, item.borrower_barcode)} · {why}"
