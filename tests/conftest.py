@@ -1,33 +1,61 @@
 """Shared fixtures. Engine tests run against every configured database:
 SQLite always, PostgreSQL and MariaDB when their URLs are set (CI sets them).
+Where a URL is not set, that server's tests are deselected and the run says
+so in one line at the end.
 
-Each test session works in a database of its own, created on the server named
-by the URL and dropped at the end, so parallel runs never see each other."""
+Each test process (each pytest-xdist worker too) works in a server database
+of its own, created on the server named by the URL and dropped at the end, so
+parallel runs never see each other. Its tables are made once; each test
+starts from them emptied. A SQLite test starts from a copy of a file whose
+tables were made once, rather than making them again."""
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 from sqlalchemy import create_engine, delete, text
-from sqlalchemy.orm import Session
-
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from engine.db import connect
 from engine.models import Base
 
-SERVER_URLS = {"postgresql": "MISLINK_TEST_POSTGRES_URL", "mariadb": "MISLINK_TEST_MARIADB_URL"}
+SERVERS = {"postgresql": ("PostgreSQL", "MISLINK_TEST_POSTGRES_URL"),
+           "mariadb": ("MariaDB", "MISLINK_TEST_MARIADB_URL")}
 _engines: dict = {}
 _created: list = []
 
 
+def _unset_servers() -> list[str]:
+    return [name for name, (_, variable) in SERVERS.items() if not os.environ.get(variable)]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Leave out the tests of a server whose URL is not set: one line at the
+    end says so, rather than a skip per test."""
+    unset = set(_unset_servers())
+    kept, left_out = [], []
+    for item in items:
+        server = getattr(item, "callspec", None) and item.callspec.params.get("library_url")
+        (left_out if server in unset else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    unset = _unset_servers()
+    if unset:
+        names = " and ".join(SERVERS[name][0] for name in unset)
+        variables = " and ".join(SERVERS[name][1] for name in unset)
+        verb, pronoun = ("is", "it") if len(unset) == 1 else ("are", "them")
+        terminalreporter.write_line(f"{names} tests not run: {variables} {verb} not set (CI sets {pronoun})")
+
+
 def _server_engine(name: str):
-    variable = SERVER_URLS[name]
-    url = os.environ.get(variable)
-    if not url:
-        pytest.skip(f"{variable} is not set, so the {name} tests are skipped (CI sets it)")
     if name not in _engines:
-        _engines[name] = connect(_private_database(url))
+        _engines[name] = connect(_private_database(os.environ[SERVERS[name][1]]))
     return _engines[name]
 
 
@@ -43,11 +71,22 @@ def _private_database(url: str) -> str:
     return base.set(database=private).render_as_string(hide_password=False)
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory):
+    """A library file with every table made and no rows."""
+    path = tmp_path_factory.mktemp("template") / "library.sqlite"
+    connect(f"sqlite:///{path}").dispose()
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def library_url(request, tmp_path) -> str:
-    """A URL to an empty library database of each kind."""
+    """A URL to an empty library database of each kind, its tables made."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'library.sqlite'}"
+        path = tmp_path / "library.sqlite"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+        path.chmod(0o600)  # as the engine makes a library file
+        return f"sqlite:///{path}"
     engine = _server_engine(request.param)
     with Session(engine) as session, session.begin():
         for table in reversed(Base.metadata.sorted_tables):
