@@ -33,6 +33,7 @@ def test_different_values_keep_different_keys():
     assert len({unique_key(v) for v in ("a1", "a2", "b1", "a 1", "a-1")}) == 5
 
 
+@pytest.mark.slow
 def test_the_key_folds_at_least_as_much_as_mariadbs_collation(library_url):
     """Every character of the Basic Multilingual Plane that MariaDB's unique
     index takes for another has the same key as it."""

@@ -15,6 +15,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -74,6 +75,7 @@ def _state(url: str) -> tuple[list[tuple], int]:
     return borrowers, events
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(exports, libraries)
 def test_sync_is_idempotent_keeps_every_borrower_and_links_one_to_one(pupils, borrowers):
