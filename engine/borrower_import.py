@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from engine.apply import EventLog
 from engine.barcodes import BarcodeAllocator, BarcodeError, barcode_key
 from engine.config import BarcodeSettings
+from engine.errors import Refusal
 from engine.export.fields import FieldProblem, parse_date, text
 from engine.models import Borrower, SyncRun, utcnow
 from engine.text import (EncodingProblem, clean, decode_windows_text, gender_code, name_key, unique_key,
@@ -35,7 +36,7 @@ TEXT_COLUMNS = {"ManagementSystemID": "id", "Forename": "name", "Surname": "name
                 "YearGroup": "group", "Barcode": "barcode", "UPN": "id", "AdmissionNo": "id"}
 
 
-class ImportFileError(Exception):
+class ImportFileError(Refusal):
     """The file as a whole cannot be imported."""
 
 

@@ -29,6 +29,7 @@ import tomli_w
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from engine.errors import Refusal
 from engine.text import MAX_LENGTHS, storage_problem
 
 
@@ -42,7 +43,7 @@ class ConfigProblem:
         return f"{self.key}: {self.message}" if self.key else self.message
 
 
-class ConfigError(Exception):
+class ConfigError(Refusal):
     """The configuration cannot be used. ``problems`` lists every key at fault
     (the settings pane marks each one); the message names them all."""
 

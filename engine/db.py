@@ -7,10 +7,11 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
+from engine.errors import Refusal
 from engine.models import Base
 
 
-class LibraryMissing(Exception):
+class LibraryMissing(Refusal):
     """There is no library database at the configured place yet."""
 
 

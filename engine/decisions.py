@@ -26,6 +26,7 @@ from datetime import date, datetime
 from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from engine.errors import Refusal
 from engine.models import (
     Borrower,
     BorrowerPhoto,
@@ -47,7 +48,7 @@ ATTACHMENT_DIGESTS = {PHOTO: "photo_digest", GUARDIANS: "guardians_digest"}
 REMOVED = "(removed: switched off)"
 
 
-class UndoRefused(Exception):
+class UndoRefused(Refusal):
     """The decision cannot be undone; ``problems`` says why, one line each."""
 
     def __init__(self, problems: list[str]):

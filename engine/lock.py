@@ -32,6 +32,8 @@ from typing import Iterator
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from engine.errors import Refusal
+
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "mislink-sync"
@@ -43,7 +45,7 @@ BUSY = ("another mislink process is changing this library (a sync, an import or 
         "try again when it has finished")
 
 
-class LibraryBusy(Exception):
+class LibraryBusy(Refusal):
     """Another mislink process is writing to the library."""
 
 

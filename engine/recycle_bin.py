@@ -13,10 +13,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from engine.apply import EventLog
+from engine.errors import Refusal
 from engine.models import Borrower, BorrowerPhoto, Guardian, IntakeEntry, Loan, SyncEvent, SyncRun, utcnow
 
 
-class RecycleBinError(Exception):
+class RecycleBinError(Refusal):
     """The request cannot be carried out; the message says why."""
 
 

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from engine.config import Config, mask_url
 from engine.counts import RunCounts
 from engine.db import connect, driver_reason
+from engine.errors import Refusal
 from engine.export import Export, ExportError
 from engine.guards import guard_failures, guard_warnings
 from engine.intake import refresh_best_scores
@@ -75,7 +76,7 @@ class PreparedSync:
         return self.report.plan
 
 
-class PreviewOutdated(Exception):
+class PreviewOutdated(Refusal):
     """What a prepared plan was computed from has changed; nothing written."""
 
 

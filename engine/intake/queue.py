@@ -16,6 +16,7 @@ from typing import Iterable, Iterator, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.errors import Refusal
 from engine.evidence import key_of
 from engine.library import BORROWER_COLUMNS
 from engine.models import Borrower, IntakeDecision, IntakeEntry
@@ -32,7 +33,7 @@ ALL = "all"
 IDS_PER_QUERY = 1000
 
 
-class IntakeError(Exception):
+class IntakeError(Refusal):
     """An Intake operation was refused; the message says why."""
 
 

@@ -1,0 +1,82 @@
+"""The engine's one public face: everything the command line (``cli/``) and the
+terminal UI (``tui/``) may use. Anything else in ``engine/`` is internal and
+may change shape without notice; import-linter (``pyproject.toml``) checks that
+the TUI imports nothing else.
+
+- Opening the library: ``open_library(config, write=…)`` (a session, holding
+  the one-writer lock when writing), or ``connect`` once and a
+  ``transaction(engine, lock=…)`` per piece of work from any thread.
+- The sync: ``prepare_sync`` (plan and report, nothing written) and
+  ``apply_sync`` (exactly that plan, refused if what it was computed from
+  moved); ``run_sync`` is both. A sync never raises for an expected problem:
+  its ``SyncReport.outcome`` (a ``RunOutcome``) says how it ended.
+- Intake (list, show, compare, search, decide, undo), the history (runs,
+  events, the change marker), the recycle bin, importing borrowers, the
+  settings (``load_config``, ``save_config``) and what switching a field off
+  would remove (``removals``). Each takes an open session, works inside the
+  caller's transaction and returns the dataclasses listed here.
+- Statuses, actions, outcomes and stages are ``StrEnum``: they equal the plain
+  strings stored in the library.
+- Errors: every refusal (the command cannot be carried out as asked, nothing
+  was written, the message says why and what to do) is a ``Refusal``; a
+  commit the database did not make is ``CommitFailed``, a failure, not a
+  refusal. The specific refusal classes are exported for callers that must
+  tell them apart (a busy library has its own exit code).
+"""
+from engine.borrower_import import ImportFileError, ImportResult, RowProblem, import_borrowers
+from engine.config import (SECTIONS, Config, ConfigError, ConfigProblem, load_config, mask_url, replace_section,
+                           save_config)
+from engine.counts import RunCounts
+from engine.db import LibraryMissing, connect, driver_reason
+from engine.errors import Refusal
+from engine.history import (DECISIONS, ChangeMarker, EventLine, EventPage, RunSummary, change_marker, recent_runs,
+                            run_events)
+from engine.intake import (DECISIONS_SHOWN, BorrowerHit, Candidate, ComparedField, Decision, DecisionLine, Doubt,
+                           EntryChanged, EntryComparison, IntakeDetail, IntakeError, IntakeItem, NeedsForce,
+                           compare_suggestions, decide, list_entries, load_index, make_decision, recent_decisions,
+                           refresh_best_scores, search_borrowers, show_entry, undo_decision_by_id, undo_last)
+from engine.lock import LibraryBusy
+from engine.matching import REASON_TEXT, IntakeReason
+from engine.person import person_to_record
+from engine.recycle_bin import RecycleBinError, RecycledBorrower, list_recycled, purge_recycled, purgeable
+from engine.recycle_bin import restore as restore_recycled
+from engine.removals import removals
+from engine.report import TIER_NAMES, SyncReport
+from engine.run_status import RunOutcome, SyncStage
+from engine.runlog import log_problem
+from engine.safe_text import one_line, stack_only
+from engine.session import CommitFailed, open_library, transaction
+from engine.statuses import DECIDABLE, OPEN_INTAKE, BorrowerStatus, DecisionAction, IntakeStatus
+from engine.suggest import PROBABLE_DUPLICATE, SuggestionIndex
+from engine.sync import PreparedSync, PreviewOutdated, apply_sync, prepare_sync, run_sync
+from engine.text import whole_number, year_number
+from engine.users import current_user
+
+__all__ = [
+    # opening the library
+    "open_library", "transaction", "connect",
+    # the sync
+    "prepare_sync", "apply_sync", "run_sync", "PreparedSync", "SyncReport", "RunCounts", "TIER_NAMES",
+    # Intake
+    "list_entries", "show_entry", "compare_suggestions", "search_borrowers", "load_index", "refresh_best_scores",
+    "decide", "make_decision", "undo_last", "undo_decision_by_id", "recent_decisions", "DECISIONS_SHOWN",
+    "IntakeItem", "IntakeDetail", "BorrowerHit", "Candidate", "ComparedField", "EntryComparison", "Decision",
+    "DecisionLine", "Doubt", "SuggestionIndex", "PROBABLE_DUPLICATE", "REASON_TEXT",
+    # history
+    "change_marker", "recent_runs", "run_events", "ChangeMarker", "RunSummary", "EventLine", "EventPage",
+    "DECISIONS",
+    # recycle bin, borrower import, removals
+    "list_recycled", "restore_recycled", "purgeable", "purge_recycled", "RecycledBorrower",
+    "import_borrowers", "ImportResult", "RowProblem", "removals",
+    # settings
+    "Config", "ConfigProblem", "SECTIONS", "load_config", "save_config", "replace_section", "mask_url",
+    # named values
+    "IntakeStatus", "BorrowerStatus", "DecisionAction", "IntakeReason", "RunOutcome", "SyncStage", "OPEN_INTAKE",
+    "DECIDABLE",
+    # refusals and failures
+    "Refusal", "IntakeError", "NeedsForce", "EntryChanged", "LibraryBusy", "LibraryMissing", "ConfigError",
+    "RecycleBinError", "ImportFileError", "PreviewOutdated", "CommitFailed",
+    # showing results and who is acting
+    "current_user", "driver_reason", "log_problem", "one_line", "person_to_record", "stack_only", "whole_number",
+    "year_number",
+]
