@@ -13,9 +13,10 @@ from datetime import date, datetime
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from engine.models import Borrower, BorrowerPhoto, Guardian, IntakeEntry, SyncEvent, utcnow
-from engine.decisions import REMOVED, scrub_decisions
+from engine.models import Borrower, IntakeEntry, SyncEvent, utcnow
+from engine.decisions import scrub_decisions
 from engine.matching import Tier
+from engine.optional_data import ATTACHMENTS, REMOVED
 from engine.person import person_to_record
 from engine.plan import BorrowerUpdate, Change, SyncPlan
 from engine.text import fit_text
@@ -128,23 +129,17 @@ def apply_updates(session: Session, updates: list[BorrowerUpdate], events: Event
 
 
 def _apply_attachments(session: Session, item: BorrowerUpdate) -> None:
-    """Photos and guardians live in their own tables, keyed by borrower."""
+    """Photos and guardians live in their own tables, keyed by borrower: a
+    change to the digest column replaces the borrower's rows."""
     fields = {c.field for c in item.changes}
-    if "photo_digest" in fields:
-        session.execute(delete(BorrowerPhoto).where(BorrowerPhoto.borrower_id == item.borrower_id))
-        photo = item.person.photo if item.person else None
-        if photo is not None:
-            session.execute(insert(BorrowerPhoto), [{"borrower_id": item.borrower_id,
-                                                     "content_type": photo.content_type, "data": photo.data}])
-    if "guardians_digest" in fields:
-        session.execute(delete(Guardian).where(Guardian.borrower_id == item.borrower_id))
-        guardians = item.person.guardians if item.person else None
-        if guardians:
-            session.execute(insert(Guardian), [{
-                "borrower_id": item.borrower_id, "contact_id": g.contact_id, "name": g.name,
-                "relationship": g.relationship, "priority": g.priority,
-                "parental_responsibility": g.parental_responsibility, "phone": g.phone, "email": g.email,
-            } for g in guardians])
+    for attachment in ATTACHMENTS:
+        if attachment.digest_column not in fields:
+            continue
+        model = attachment.model
+        session.execute(delete(model).where(model.borrower_id == item.borrower_id))
+        rows = attachment.rows(item.person) if item.person else []
+        if rows:
+            session.execute(insert(model), [{"borrower_id": item.borrower_id, **row} for row in rows])
 
 
 def _apply_recycles(session: Session, plan: SyncPlan, events: EventLog, now: datetime) -> None:

@@ -18,7 +18,6 @@ which an undo treats as nothing.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -27,25 +26,15 @@ from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.errors import Refusal
-from engine.models import (
-    Borrower,
-    BorrowerPhoto,
-    Guardian,
-    IntakeDecision,
-    IntakeEntry,
-    Loan,
-    SyncEvent,
-)
+from engine.models import Borrower, IntakeDecision, IntakeEntry, Loan, SyncEvent
+from engine.optional_data import ATTACHMENTS, REMOVED
 from engine.users import ACTOR_WIDTH
 
 TABLES: dict[str, Table] = {"borrowers": Borrower.__table__, "intake": IntakeEntry.__table__}
 UNTRACKED = {"updated_at"}
-# A borrower's attachments, tracked as if they were columns of the borrower,
-# each with the borrower column that says which one it has.
-PHOTO, GUARDIANS = "photo", "guardians"
-ATTACHMENT_DIGESTS = {PHOTO: "photo_digest", GUARDIANS: "guardians_digest"}
-# What a switched-off value becomes, here as in the events (engine.apply).
-REMOVED = "(removed: switched off)"
+# A borrower's attachments (engine.optional_data), tracked as if they were
+# columns of the borrower, each with the borrower column that says which one it has.
+ATTACHMENT_DIGESTS = {a.key: a.digest_column for a in ATTACHMENTS}
 
 
 class UndoRefused(Refusal):
@@ -85,25 +74,6 @@ def _decode(table: Table, column: str, value: object) -> object:
     return value
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _photo_state(session: Session, borrower_id: int) -> dict | None:
-    photo = session.execute(select(BorrowerPhoto.content_type, BorrowerPhoto.data)
-                            .where(BorrowerPhoto.borrower_id == borrower_id)).first()
-    return {"content_type": photo.content_type, "digest": _digest(photo.data)} if photo else None
-
-
-def _guardians_state(session: Session, borrower_id: int) -> dict | None:
-    """How many guardians and a digest of who they are (their row ids aside)."""
-    guardians = [{k: v for k, v in row.items() if k not in ("id", "borrower_id")} for row in session.execute(
-        select(Guardian.__table__).where(Guardian.borrower_id == borrower_id).order_by(Guardian.id)).mappings()]
-    if not guardians:
-        return None
-    return {"count": len(guardians), "digest": _digest(json.dumps(guardians, sort_keys=True).encode("utf-8"))}
-
-
 def row_state(session: Session, table_name: str, row_id: int) -> dict | None:
     """A row as JSON-ready values; a borrower's photo and guardians included, as digests."""
     table = TABLES[table_name]
@@ -112,8 +82,7 @@ def row_state(session: Session, table_name: str, row_id: int) -> dict | None:
         return None
     state = {k: _encode(v) for k, v in row.items() if k not in UNTRACKED}
     if table_name == "borrowers":
-        state[PHOTO] = _photo_state(session, row_id)
-        state[GUARDIANS] = _guardians_state(session, row_id)
+        state.update((a.key, a.state(session, row_id)) for a in ATTACHMENTS)
     return state
 
 
@@ -213,8 +182,8 @@ def _restore(session: Session, row: dict, now: datetime) -> list[Reverted]:
     return [Reverted(row["table"], row["id"], label, c, after[c], restored.get(c)) for c in before]
 
 
-def _remove_attachment(session: Session, attachment: str, borrower_id: int) -> None:
-    model = BorrowerPhoto if attachment == PHOTO else Guardian
+def _remove_attachment(session: Session, key: str, borrower_id: int) -> None:
+    model = next(a.model for a in ATTACHMENTS if a.key == key)
     session.execute(delete(model).where(model.borrower_id == borrower_id))
 
 

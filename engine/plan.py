@@ -17,17 +17,12 @@ from typing import NamedTuple
 from engine.config import Config, DataSettings
 from engine.export import Export, Rejection
 from engine.matching import REASON_TEXT, IntakeReason, LibraryIndex, Match, Tier, Unmatched, linked_key, match_people
-from engine.person import Person, PersonKey, PersonType, Presence, guardians_digest, person_to_record
+from engine.optional_data import OPTIONAL_FIELDS, record_key_on, shown, switched_off
+from engine.person import Person, PersonKey, PersonType, Presence, person_to_record
 from engine.statuses import OPEN_INTAKE, IntakeStatus
 from engine.suggest import auto_accept
 from engine.text import MAX_LENGTHS, fit_text, json_object, unique_key
 
-# Optional borrower columns and the [data] setting that lets each one in.
-OPTIONAL_COLUMNS = {"email": "email", "phone": "phones", "address": "address", "postcode": "address",
-                    "photo_digest": "photos", "guardians_digest": "guardians"}
-# Keys of an Intake record that hold optional data, by setting.
-OPTIONAL_RECORD_KEYS = {"email": "email", "phone": "phones", "address": "address", "postcode": "address",
-                        "photo": "photos", "guardians": "guardians"}
 LINK_COLUMNS = ("mis_person_type", "mis_id", "idaas_id", "external_id")
 SEEN_KEYS = {PersonType.STUDENT: "students_seen", PersonType.STAFF: "staff_seen"}
 
@@ -290,11 +285,9 @@ def desired_values(person: Person, data: DataSettings) -> dict[str, object]:
         "tutor_group": person.tutor_group,
         "house": person.house,
     }
-    optional = {"email": person.email, "phone": person.phone, "address": person.address,
-                "postcode": person.postcode, "photo_digest": person.photo.digest if person.photo else None,
-                "guardians_digest": guardians_digest(person.guardians)}
-    for column, setting in OPTIONAL_COLUMNS.items():
-        values[column] = optional[column] if getattr(data, setting) else None
+    for optional in OPTIONAL_FIELDS:
+        on = getattr(data, optional.setting)
+        values.update((column, read(person) if on else None) for column, read in optional.columns.items())
     return values
 
 
@@ -402,19 +395,9 @@ def _stored_record(plan: SyncPlan, entry: dict) -> dict:
 def _record_change(key: str, old: object, new: object, data: DataSettings) -> Change:
     """A change to an Intake record; a switched-off field is a purge, whose old
     value never reaches the audit trail."""
-    setting = OPTIONAL_RECORD_KEYS.get(key)
-    if setting is not None and not getattr(data, setting) and new is None:
+    if new is None and not record_key_on(key, data):
         return Change(key, None, None, hidden=True)
-    return Change(key, _shown(old), _shown(new))
-
-
-def _shown(value: object) -> object:
-    """How an Intake record value appears in the audit trail."""
-    if isinstance(value, dict) and "digest" in value:
-        return "(photo)"
-    if isinstance(value, list):
-        return f"({len(value)} entries)"
-    return value
+    return Change(key, shown(key, old), shown(key, new))
 
 
 def _plan_withdrawn_intake(plan: SyncPlan, export: Export, snapshot: Snapshot) -> None:
@@ -430,8 +413,9 @@ def _plan_withdrawn_intake(plan: SyncPlan, export: Export, snapshot: Snapshot) -
 def _plan_purges(plan: SyncPlan, snapshot: Snapshot, data: DataSettings) -> None:
     """Data the school has switched off is removed from every borrower and
     every Intake record; the audit trail says which field, never the value."""
-    off_columns = [c for c, setting in OPTIONAL_COLUMNS.items() if not getattr(data, setting)]
-    off_keys = [k for k, setting in OPTIONAL_RECORD_KEYS.items() if not getattr(data, setting)]
+    off = switched_off(data)
+    off_columns = [c for optional in off for c in optional.columns]
+    off_keys = [k for optional in off for k in optional.record_keys]
     updates = {u.borrower_id: u for u in plan.updates}
     for row in snapshot.borrowers:
         purges = [Change(c, None, None, hidden=True) for c in off_columns if row[c] is not None]

@@ -20,11 +20,12 @@ from pathlib import Path
 from engine.config import DataSettings
 from engine.export.fields import FieldMap, FieldProblem, identifier
 from engine.export.files import EndpointData, ExportError, endpoint_path, file_digest, load_endpoint
-from engine.export.optional import (GuardianReader, address_of, comms_by_person, decode_photo, first_email,
-                                    join_phones, photo_records, staff_year, tutor_group_years, tutored_groups)
+from engine.export.optional import (PARSERS, GuardianReader, OptionalSources, OwnRecord, Unusable, comms_by_person,
+                                    photo_records, staff_year, tutor_group_years, tutored_groups)
 from engine.export.people import PersonReader
 from engine.person import Guardian, Person, PersonKey, PersonType, Presence
 from engine.models import SyncRun
+from engine.optional_data import CONTACTS, ENDPOINTS, GROUPS, PERSON_COMMS, PHOTOS, STUDENT_CONTACTS, endpoints_read
 from engine.text import column_problem, unique_key, year_label
 
 __all__ = ["Export", "ExportError", "ExportKind", "Rejection", "folder_digest", "read_export"]
@@ -81,17 +82,6 @@ class Export:
 
 
 _PEOPLE_FILES = {PersonType.STUDENT: "Students", PersonType.STAFF: "Staff"}
-# Optional endpoints: the [data] settings that need each, and what a missing
-# file means. A missing optional file is a warning, never a failed run: the
-# data it would bring is simply left as it was.
-OPTIONAL_ENDPOINTS = {
-    "PersonComms": (("phones", "email", "guardians"),
-                    "phones and emails come only from the people's own records"),
-    "Photos": (("photos",), "photos come only from a Photo column in Students or Staff"),
-    "Contacts": (("guardians",), "guardian contacts are left as they were"),
-    "StudentContacts": (("guardians",), "guardian contacts are left as they were"),
-    "Groups": (("staff",), "a staff member's year comes from their own RegGroup or data.staff_year_group"),
-}
 
 
 def _person_types(data: DataSettings) -> list[PersonType]:
@@ -101,7 +91,7 @@ def _person_types(data: DataSettings) -> list[PersonType]:
 def _endpoint_names(data: DataSettings) -> list[str]:
     """Every endpoint these settings read, in the order they are read (and digested)."""
     return [*(_PEOPLE_FILES[t] for t in _person_types(data)),
-            *(name for name, (settings, _) in OPTIONAL_ENDPOINTS.items() if any(getattr(data, s) for s in settings)),
+            *(endpoint.name for endpoint in endpoints_read(data)),
             "SchoolInfo"]
 
 
@@ -113,11 +103,12 @@ def read_export(folder: Path, data: DataSettings, today: date | None = None) -> 
     export = Export(folder=folder)
     wanted = _person_types(data)
     required = {_PEOPLE_FILES[t] for t in wanted}
+    missing = {e.name: e.missing for e in ENDPOINTS}
     endpoints: dict[str, EndpointData | None] = {}
     for name in _endpoint_names(data):
         endpoints[name] = _required(folder, name) if name in required else load_endpoint(folder, name)
-        if endpoints[name] is None and name in OPTIONAL_ENDPOINTS:
-            export.warnings.append(f"{name}.json (or .xml): not in the export, so {OPTIONAL_ENDPOINTS[name][1]}")
+        if endpoints[name] is None and name in missing:
+            export.warnings.append(f"{name}.json (or .xml): not in the export, so {missing[name]}")
     for endpoint in endpoints.values():
         if endpoint is not None:
             export.warnings.extend(endpoint.warnings)
@@ -142,7 +133,7 @@ def read_export(folder: Path, data: DataSettings, today: date | None = None) -> 
         endpoint = endpoints[_PEOPLE_FILES[person_type]]
         fields = FieldMap(endpoint.records)
         for person, record in people:
-            person = extras.add(person, _Source(endpoint.path.name, record, fields))
+            person = extras.add(person, OwnRecord(endpoint.path.name, record, fields))
             if person is not None:
                 export.persons.append(person)
     return export
@@ -238,18 +229,6 @@ def _duplicate_reason(record_id: str, clash: list[str]) -> str:
             "the library cannot tell apart; none of them is used")
 
 
-@dataclass(frozen=True)
-class _Source:
-    """The Students or Staff record a person was read from."""
-    file: str
-    record: dict
-    fields: FieldMap
-
-    def get(self, name: str) -> object:
-        key = self.fields.key(name)
-        return self.record.get(key) if key else None
-
-
 class _Extras:
     """Attaches the optional data the school has switched on to each person.
     A piece of optional data that cannot be used is rejected on its own (file,
@@ -260,17 +239,17 @@ class _Extras:
         self.export, self.data = export, data
         # Endpoint -> its file's name in this export (.json or .xml), for rejections.
         self.files = {name: e.path.name for name, e in endpoints.items() if e is not None}
-        comms = endpoints.get("PersonComms")
+        comms = endpoints.get(PERSON_COMMS.name)
         self.comms = comms_by_person(comms.records) if comms else {}
-        photos = endpoints.get("Photos")
-        self.photos = photo_records(photos.records) if photos else {}
-        self.guardians = self._guardians(endpoints) if data.guardians else {}
-        groups = endpoints.get("Groups")
+        photos = endpoints.get(PHOTOS.name)
+        self.sources = OptionalSources(self.comms, photo_records(photos.records) if photos else {},
+                                       self._guardians(endpoints) if data.guardians else {}, data.photo_max_kb)
+        groups = endpoints.get(GROUPS.name)
         self.tutored = tutored_groups(groups.records, groups.extra.get("StaffMembers", [])) if groups else {}
         self.group_years: dict[str, int] = {}
 
     def _guardians(self, endpoints: dict[str, EndpointData | None]) -> dict[str, tuple[Guardian, ...]]:
-        contacts, links = endpoints.get("Contacts"), endpoints.get("StudentContacts")
+        contacts, links = endpoints.get(CONTACTS.name), endpoints.get(STUDENT_CONTACTS.name)
         if contacts is None or links is None:
             return {}
         reader = GuardianReader(contacts.records, self.comms, self.files)
@@ -282,7 +261,7 @@ class _Extras:
     def learn_tutor_group_years(self, students: list[Person]) -> None:
         self.group_years = tutor_group_years(students)
 
-    def add(self, person: Person, source: _Source) -> Person | None:
+    def add(self, person: Person, source: OwnRecord) -> Person | None:
         changes: dict[str, object] = {}
         if person.person_type is PersonType.STAFF:
             year = staff_year(person, self.tutored.get(person.mis_id, []), self.group_years,
@@ -294,51 +273,16 @@ class _Extras:
                                  "data.staff_year_group is 0; this staff member is skipped"))
                 return None
             changes["year_group"] = year_label(str(year)) if year is not None else None
-        self._contact_data(person, source, changes)
-        self._photo(person, source, changes)
-        if self.data.guardians and person.person_type is PersonType.STUDENT:
-            changes["guardians"] = self.guardians.get(person.mis_id, ())
+        for setting, parse in PARSERS.items():
+            if not getattr(self.data, setting):
+                continue
+            try:
+                changes.update(parse(person, source, self.sources))
+            except FieldProblem as problem:
+                self._reject(source.file, person, problem)
+            except Unusable as unusable:
+                self._reject(self.files.get(unusable.endpoint, unusable.endpoint), person, unusable.problem)
         return dataclasses.replace(person, **changes) if changes else person
 
     def _reject(self, file_name: str, person: Person, problem: FieldProblem) -> None:
         self.export.rejections.append(Rejection(file_name, person.label, problem.field, problem.reason))
-
-    def _contact_data(self, person: Person, source: _Source, changes: dict) -> None:
-        readers = {"phones": self._phones, "email": self._email, "address": self._address}
-        for setting, read in readers.items():
-            if not getattr(self.data, setting):
-                continue
-            try:
-                changes.update(read(person, source))
-            except FieldProblem as problem:
-                # "Value" is PersonComms' field; every other field is the person's own.
-                from_comms = problem.field == "Value"
-                self._reject(self.files.get("PersonComms", "PersonComms") if from_comms else source.file,
-                             person, problem)
-
-    def _comms(self, person: Person) -> tuple[list[str], list[str]]:
-        return self.comms.get((person.person_type.value, person.mis_id), ([], []))
-
-    def _phones(self, person: Person, source: _Source) -> dict:
-        own = ((source.get(n), n) for n in ("MobilePhone", "WorkPhone", "HomePhone"))
-        return {"phone": join_phones([*((p, "Value") for p in self._comms(person)[0]), *own])}
-
-    def _email(self, person: Person, source: _Source) -> dict:
-        own = ((source.get(n), n) for n in ("WorkEmail", "IdaasEmail", "HomeEmail"))
-        return {"email": first_email([*((e, "Value") for e in self._comms(person)[1]), *own])}
-
-    def _address(self, person: Person, source: _Source) -> dict:
-        address, postcode = address_of(source.record, source.fields)
-        return {"address": address, "postcode": postcode}
-
-    def _photo(self, person: Person, source: _Source, changes: dict) -> None:
-        if not self.data.photos:
-            return
-        from_endpoint = self.photos.get(person.key)
-        raw = from_endpoint or source.get("Photo")
-        if not raw:
-            return
-        try:
-            changes["photo"] = decode_photo(raw, self.data.photo_max_kb)
-        except FieldProblem as problem:
-            self._reject(self.files["Photos"] if from_endpoint else source.file, person, problem)

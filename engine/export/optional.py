@@ -4,6 +4,9 @@ Each function here is called only when the school has switched that data on,
 so data that is off is never even decoded. A value that cannot be used raises
 ``FieldProblem`` (or is returned as a problem) naming the Xporter field; the
 caller rejects that piece of data and the rest of the record goes on.
+
+``PARSERS`` holds each optional field's parser (``engine.optional_data``
+declares the fields), keyed by its ``data`` setting, in the order they run.
 """
 from __future__ import annotations
 
@@ -13,12 +16,14 @@ import hashlib
 import io
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
 from engine.export.fields import FieldMap, FieldProblem, flag, number, text
 from engine.models import Guardian as GuardianRow
+from engine.optional_data import PERSON_COMMS, PHOTOS
 from engine.person import Guardian, Person, PersonType, Photo, Presence
 from engine.text import MAX_LENGTHS, clean, column_problem, unique_key, year_number
 
@@ -303,3 +308,89 @@ def staff_year(person: Person, tutored: list[str], years: dict[str, int], fallba
         if year is not None:
             return year
     return fallback or None
+
+
+@dataclass(frozen=True)
+class OwnRecord:
+    """The Students or Staff record a person was read from."""
+    file: str
+    record: dict
+    fields: FieldMap
+
+    def get(self, name: str) -> object:
+        key = self.fields.key(name)
+        return self.record.get(key) if key else None
+
+
+@dataclass(frozen=True)
+class OptionalSources:
+    """What the optional endpoints hold, read once per export."""
+    comms: Comms
+    photos: dict[tuple[PersonType, str], object]
+    guardians: dict[str, tuple[Guardian, ...]]
+    photo_max_kb: int
+
+    def comms_of(self, person: Person) -> tuple[list[str], list[str]]:
+        return self.comms.get((person.person_type.value, person.mis_id), ([], []))
+
+
+class Unusable(Exception):
+    """Optional data that cannot be used, found in an endpoint's file rather
+    than the person's own record (which a plain ``FieldProblem`` means)."""
+
+    def __init__(self, problem: FieldProblem, endpoint: str):
+        super().__init__(str(problem))
+        self.problem, self.endpoint = problem, endpoint
+
+
+def _from_comms(read: Callable[[list[tuple[object, str]]], str | None], candidates: list[tuple[object, str]]):
+    try:
+        return read(candidates)
+    except FieldProblem as problem:
+        # "Value" is PersonComms' field; every other field is the person's own.
+        if problem.field == "Value":
+            raise Unusable(problem, PERSON_COMMS.name) from None
+        raise
+
+
+def read_phones(person: Person, own: OwnRecord, sources: OptionalSources) -> dict:
+    candidates = [*((p, "Value") for p in sources.comms_of(person)[0]),
+                  *((own.get(n), n) for n in ("MobilePhone", "WorkPhone", "HomePhone"))]
+    return {"phone": _from_comms(join_phones, candidates)}
+
+
+def read_email(person: Person, own: OwnRecord, sources: OptionalSources) -> dict:
+    candidates = [*((e, "Value") for e in sources.comms_of(person)[1]),
+                  *((own.get(n), n) for n in ("WorkEmail", "IdaasEmail", "HomeEmail"))]
+    return {"email": _from_comms(first_email, candidates)}
+
+
+def read_address(person: Person, own: OwnRecord, sources: OptionalSources) -> dict:
+    address, postcode = address_of(own.record, own.fields)
+    return {"address": address, "postcode": postcode}
+
+
+def read_photo(person: Person, own: OwnRecord, sources: OptionalSources) -> dict:
+    from_endpoint = sources.photos.get(person.key)
+    raw = from_endpoint or own.get("Photo")
+    if not raw:
+        return {}
+    try:
+        return {"photo": decode_photo(raw, sources.photo_max_kb)}
+    except FieldProblem as problem:
+        if from_endpoint:
+            raise Unusable(problem, PHOTOS.name) from None
+        raise
+
+
+def read_guardians(person: Person, own: OwnRecord, sources: OptionalSources) -> dict:
+    if person.person_type is not PersonType.STUDENT:
+        return {}
+    return {"guardians": sources.guardians.get(person.mis_id, ())}
+
+
+# data setting -> the Person attributes it reads, for each optional field.
+PARSERS: dict[str, Callable[[Person, OwnRecord, OptionalSources], dict]] = {
+    "phones": read_phones, "email": read_email, "address": read_address, "photos": read_photo,
+    "guardians": read_guardians,
+}

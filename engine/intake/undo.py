@@ -14,10 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.apply import EventLog
-from engine.decisions import GUARDIANS, PHOTO, REMOVED, UndoRefused, undo_decision
+from engine.decisions import UndoRefused, undo_decision
 from engine.intake.decisions import Decision
 from engine.intake.queue import IntakeError
 from engine.models import IntakeDecision, utcnow
+from engine.optional_data import shown
 from engine.statuses import DecisionAction
 from engine.users import ACTOR_WIDTH
 
@@ -58,7 +59,7 @@ def _undo(session: Session, decision: IntakeDecision, actor: str, now: datetime 
         target = {"intake_id": item.row_id} if item.table == "intake" else \
             {"borrower_id": item.row_id if item.column != "deleted" else None}
         events.add("undone", field=item.column if item.column != "deleted" else "barcode",
-                   old=_shown(item.column, item.was), new=_shown(item.column, item.now), **target)
+                   old=shown(item.column, item.was), new=shown(item.column, item.now), **target)
     for entry_id in entry_ids:
         events.add("intake_undone", intake_id=entry_id, field="decision", old=decision.action, new=decision.summary)
     events.flush(session)
@@ -66,9 +67,3 @@ def _undo(session: Session, decision: IntakeDecision, actor: str, now: datetime 
     session.flush()
     return Decision(decision.id, DecisionAction.UNDO, f"undid: {decision.summary}", tuple(entry_ids), ())
 
-
-def _shown(column: str, value: object) -> object:
-    """An undo event's value: attachments are described, never copied."""
-    if value is None or value == REMOVED or column not in (PHOTO, GUARDIANS):
-        return value
-    return "(photo)" if column == PHOTO else "(guardians)"
