@@ -1,7 +1,9 @@
 """What ``cli.main`` and ``cli.intake`` share: exit codes, how a command ends
 (``Failure``), the report on stdout and diagnostics on stderr, and running work
 in the library. Both import this module and neither imports the other's
-internals, so the command line has no import cycle.
+internals, so the command line has no import cycle. The engine is reached
+through ``engine.api`` only, imported when a command needs it, so that
+``--help`` and a usage error load none of it.
 """
 from __future__ import annotations
 
@@ -11,10 +13,10 @@ import os
 import sys
 from contextvars import ContextVar
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
-from engine.config import Config, mask_url
-from engine.safe_text import one_line
-from engine.text import whole_number
+if TYPE_CHECKING:
+    from engine.api import Config
 
 
 class ExitCode(IntEnum):
@@ -31,10 +33,6 @@ class Failure(Exception):
     def __init__(self, code: ExitCode, message: str):
         super().__init__(message)
         self.code = code
-
-
-class CommandRefused(Exception):
-    """The command cannot be carried out as asked; nothing is written."""
 
 
 # Set once a writer's commit has returned: from then on the command is done.
@@ -56,6 +54,8 @@ def emit_json(data: object) -> None:
 
 def complain(message: str) -> None:
     """One line on stderr, control characters escaped."""
+    from engine.api import one_line
+
     try:
         print(f"mislink: {one_line(message)}", file=sys.stderr, flush=True)
     except BrokenPipeError:
@@ -73,6 +73,8 @@ def silence(stream) -> None:
 def fail(failure: Failure, *, as_json: bool) -> ExitCode:
     """Say why the command failed (and, with ``--json``, as JSON on stdout too);
     its exit code."""
+    from engine.api import one_line
+
     complain(str(failure))
     if as_json:
         emit_json({"error": one_line(failure), "exit_code": int(failure.code)})
@@ -82,6 +84,8 @@ def fail(failure: Failure, *, as_json: bool) -> ExitCode:
 def whole(value: str) -> int:
     """An argparse type: a whole number written in 0-9. ``int`` would also take
     "３" or "٣", which no librarian means as an Intake id."""
+    from engine.api import whole_number
+
     number = whole_number(value)
     if number is None:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number (0-9)")
@@ -90,12 +94,11 @@ def whole(value: str) -> int:
 
 def in_library(config: Config, work, *, write: bool):
     """``work(session)``'s result, once its transaction has committed. Raises
-    ``Failure`` (saying why) if it could not be done: then nothing was written."""
+    ``Failure`` (saying why) if it could not be done: then nothing was written.
+    A refusal (``engine.api.Refusal``) ends it with the refusal's message."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from engine.db import LibraryMissing, driver_reason
-    from engine.lock import LibraryBusy
-    from engine.session import CommitFailed, open_library
+    from engine.api import CommitFailed, LibraryBusy, Refusal, driver_reason, mask_url, open_library
 
     try:
         with open_library(config, write=write) as session:
@@ -108,7 +111,7 @@ def in_library(config: Config, work, *, write: bool):
     except SQLAlchemyError as exc:
         raise Failure(ExitCode.FAILED, f"library database {mask_url(config.library_url)}: {driver_reason(exc)}"
                                        + ("; nothing written" if write else "")) from None
-    except (CommandRefused, LibraryMissing) as exc:
+    except Refusal as exc:
         raise Failure(ExitCode.FAILED, str(exc)) from None
     saved.set(write)
     return result

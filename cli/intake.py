@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from cli.common import CommandRefused, ExitCode, Failure, emit, emit_json, fail, in_library, whole
-from engine.config import Config
-from engine.users import current_user
+from cli.common import ExitCode, Failure, emit, emit_json, fail, in_library, whole
+
+if TYPE_CHECKING:
+    from engine.api import Config
 
 
 def add_intake_commands(subparsers, add: Callable[..., argparse.ArgumentParser]) -> None:
@@ -72,13 +73,10 @@ READING = {"list", "show", "search", "decisions"}
 
 
 def run_intake(config: Config, args: argparse.Namespace) -> int:
-    from engine import intake
+    from engine import api
 
     def work(session):
-        try:
-            return _run(intake, session, config, args)
-        except intake.IntakeError as exc:
-            raise CommandRefused(str(exc)) from exc
+        return _run(api, session, config, args)
 
     as_json = getattr(args, "json", False)
     try:
@@ -94,7 +92,7 @@ def run_intake(config: Config, args: argparse.Namespace) -> int:
 
 def _run(api, session, config: Config, args: argparse.Namespace) -> tuple[dict, str]:
     """One action: its JSON form and its text for people. ``api`` is
-    ``engine.intake``, imported only when an intake command runs."""
+    ``engine.api``, imported only when an intake command runs."""
     if args.action == "list":
         return _list(api.list_entries(session, status=args.status, reason=args.reason, year=args.year,
                                       name=args.name))
@@ -106,7 +104,7 @@ def _run(api, session, config: Config, args: argparse.Namespace) -> tuple[dict, 
         return _decisions(api.recent_decisions(session, args.limit or api.DECISIONS_SHOWN))
     if args.action == "transfer" and args.ids and args.all_new:
         raise api.IntakeError("give Intake ids or --all-new, not both")
-    actor = current_user()
+    actor = api.current_user()
     if args.action == "undo":
         decision = (api.undo_last(session, actor=actor) if args.decision_id is None
                     else api.undo_decision_by_id(session, args.decision_id, actor=actor))
@@ -167,7 +165,7 @@ def _suggestion_json(suggestion) -> dict:
 
 
 def _person_json(person) -> dict:
-    from engine.person import person_to_record
+    from engine.api import person_to_record
 
     record = person_to_record(person)
     if record.get("photo"):

@@ -19,11 +19,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from cli.common import (CommandRefused, ExitCode, Failure, complain, emit, emit_json, fail, in_library, saved,
-                        silence, whole)
+from typing import TYPE_CHECKING
+
+from cli.common import ExitCode, Failure, complain, emit, emit_json, fail, in_library, saved, silence, whole
 from cli.intake import add_intake_commands, run_intake
-from engine.config import Config, ConfigError, load_config
-from engine.safe_text import stack_only
+
+if TYPE_CHECKING:
+    from engine.api import Config
 
 
 def show_names() -> bool:
@@ -105,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     except Failure as failure:
         return fail(failure, as_json=as_json)
     except Exception as exc:  # noqa: BLE001 - a bug must not print a traceback that quotes a pupil's data
+        from engine.api import stack_only
+
         print(f"mislink: unexpected error:\n{stack_only(exc)}", file=sys.stderr)
         done = saved.get()
         message = (f"unexpected error ({type(exc).__name__}) after the change was saved" if done
@@ -115,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _command(args: argparse.Namespace) -> int:
+    from engine.api import ConfigError, load_config
+
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -135,15 +141,15 @@ def _command(args: argparse.Namespace) -> int:
 
 
 def _sync(config: Config, args: argparse.Namespace) -> int:
-    from engine.sync import run_sync
+    from engine.api import RunOutcome, run_sync
 
     report = run_sync(config, dry_run=args.dry_run, force=args.force)
-    if report.outcome == "dry-run":
+    if report.outcome == RunOutcome.DRY_RUN:
         # A scheduled pre-check learns that the real run would be stopped.
         code = ExitCode.GUARD if report.guard_stops else ExitCode.OK
     else:
-        code = {"ok": ExitCode.OK, "refused": ExitCode.GUARD, "locked": ExitCode.LOCKED}.get(report.outcome,
-                                                                                           ExitCode.FAILED)
+        code = {RunOutcome.OK: ExitCode.OK, RunOutcome.REFUSED: ExitCode.GUARD,
+                RunOutcome.LOCKED: ExitCode.LOCKED}.get(report.outcome, ExitCode.FAILED)
     if args.json:
         emit_json({**report.to_json(names=show_names()), "exit_code": int(code)}
                   | ({"error": report.message} if code != ExitCode.OK else {}))
@@ -157,13 +163,10 @@ def _sync(config: Config, args: argparse.Namespace) -> int:
 
 
 def _import_borrowers(config: Config, args: argparse.Namespace) -> int:
-    from engine.borrower_import import ImportFileError, import_borrowers
+    from engine.api import import_borrowers
 
     def work(session):
-        try:
-            result = import_borrowers(session, args.file, config.barcodes, skip_invalid=args.skip_invalid)
-        except ImportFileError as exc:
-            raise CommandRefused(str(exc)) from exc
+        result = import_borrowers(session, args.file, config.barcodes, skip_invalid=args.skip_invalid)
         if not result.written:
             session.rollback()
         return result
@@ -184,24 +187,19 @@ def _import_borrowers(config: Config, args: argparse.Namespace) -> int:
 
 
 def _recycle_bin(config: Config, args: argparse.Namespace) -> int:
-    from engine import recycle_bin
-    from engine.runlog import log_problem
-    from engine.users import current_user
+    from engine.api import current_user, list_recycled, log_problem, purge_recycled, purgeable, restore_recycled
 
     if args.action == "purge" and args.older_than < 0:
         raise Failure(ExitCode.USAGE, "--older-than takes a number of days, 0 or more")
 
     def work(session):
-        try:
-            if args.action == "list":
-                return recycle_bin.list_recycled(session)
-            if args.action == "restore":
-                return [recycle_bin.restore(session, args.barcode, actor=current_user())]
-            if args.dry_run:
-                return recycle_bin.purgeable(session, args.older_than)
-            return recycle_bin.purge_recycled(session, args.older_than, actor=current_user())
-        except recycle_bin.RecycleBinError as exc:
-            raise CommandRefused(str(exc)) from exc
+        if args.action == "list":
+            return list_recycled(session)
+        if args.action == "restore":
+            return [restore_recycled(session, args.barcode, actor=current_user())]
+        if args.dry_run:
+            return purgeable(session, args.older_than)
+        return purge_recycled(session, args.older_than, actor=current_user())
 
     writes = args.action == "restore" or (args.action == "purge" and not args.dry_run)
     rows = in_library(config, work, write=writes)

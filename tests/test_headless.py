@@ -96,6 +96,9 @@ FORBIDDEN = [
     ("tui/app.py", "import cli.main\n", "tui.app -> cli.main"),
     ("engine/text.py", "def later():\n    import engine.sync\n", "No cycles are allowed in engine."),
     ("cli/common.py", "def later():\n    from cli.main import main\n", "No cycles are allowed in cli."),
+    ("tui/panes/intake.py", "from engine.intake import decide\n", "tui.panes.intake -> engine.intake"),
+    ("tui/library.py", "from engine import session\n", "tui.library -> engine.session"),
+    ("cli/intake.py", "def later():\n    from engine.intake import queue\n", "cli.intake -> engine.intake.queue"),
 ]
 
 
@@ -111,3 +114,46 @@ def test_every_kind_of_forbidden_import_breaks_a_contract(tmp_path):
     done = lint_imports(tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
     assert [said for _, _, said in FORBIDDEN if said not in done.stdout] == [], done.stdout
+
+
+# --- The public face: engine.api, and one Refusal ------------------------------
+
+# Exceptions the engine defines that are not refusals, by name, and why.
+NOT_REFUSALS = {
+    # The database did not save what it was asked to: a failure, not advice.
+    "CommitFailed",
+    # An export that cannot be read: the sync records a failed run (exit 1)
+    # and never raises it to its caller.
+    "ExportError",
+    # A problem with one value, reported beside the record, never raised out.
+    "FieldProblem", "Unusable", "BarcodeError", "EncodingProblem",
+}
+
+
+def engine_exceptions() -> dict[str, type]:
+    import importlib
+    found = {}
+    for name in engine_modules():
+        for value in vars(importlib.import_module(name)).values():
+            if isinstance(value, type) and issubclass(value, Exception) and value.__module__ == name \
+                    and not value.__name__.startswith("_"):
+                found[f"{name}.{value.__qualname__}"] = value
+    return found
+
+
+def test_every_exception_the_engine_raises_is_a_refusal_or_a_named_failure():
+    from engine.errors import Refusal
+    exceptions = engine_exceptions()
+    assert {"engine.intake.queue.IntakeError", "engine.lock.LibraryBusy", "engine.config.ConfigError"} <= \
+        set(exceptions)
+    assert sorted(cls.__name__ for cls in exceptions.values() if not issubclass(cls, Refusal)) == sorted(NOT_REFUSALS)
+
+
+def test_the_api_exports_every_refusal_and_commit_failed_and_names_only_what_it_has():
+    import engine.api as api
+    assert all(hasattr(api, name) for name in api.__all__) and len(set(api.__all__)) == len(api.__all__)
+    refusals = {cls for name, cls in engine_exceptions().items() if issubclass(cls, api.Refusal)}
+    exported = {value for value in map(api.__dict__.get, api.__all__) if isinstance(value, type)}
+    internal = {"engine.decisions.UndoRefused"}  # engine.intake turns it into an IntakeError
+    assert {cls for cls in refusals if f"{cls.__module__}.{cls.__qualname__}" not in internal} <= exported
+    assert api.CommitFailed in exported and not issubclass(api.CommitFailed, api.Refusal)

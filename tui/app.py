@@ -10,7 +10,7 @@ handler turns every failure into a message on screen.
 A scheduled ``mislink --sync`` may run while the app is open: every few
 seconds the app reads the library's change marker and, when it has moved,
 reloads what it shows. Decisions carry the entries as they were shown, and
-the engine refuses one whose entry has changed since (``intake.decide``).
+the engine refuses one whose entry has changed since (``decide``).
 """
 from __future__ import annotations
 
@@ -26,19 +26,11 @@ from textual.binding import Binding
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from engine import history, intake, recycle_bin
-from engine.config import Config, ConfigError, mask_url
-from engine.db import driver_reason
-from engine.history import ChangeMarker
-from engine.intake import IntakeError, IntakeItem, NeedsForce
-from engine.lock import LibraryBusy
-from engine.recycle_bin import RecycleBinError
-from engine.removals import removals
-from engine.statuses import OPEN_INTAKE
-from engine.session import CommitFailed
-from engine.suggest import SuggestionIndex
-from engine.sync import PreparedSync, apply_sync, prepare_sync
-from engine.users import current_user
+from engine.api import (OPEN_INTAKE, ChangeMarker, CommitFailed, Config, ConfigError, DecisionAction, IntakeItem,
+                        NeedsForce, PreparedSync, Refusal, SuggestionIndex, apply_sync, change_marker,
+                        compare_suggestions, current_user, decide, driver_reason, list_entries, list_recycled,
+                        load_index, mask_url, prepare_sync, recent_runs, refresh_best_scores, removals,
+                        restore_recycled, run_events, search_borrowers, undo_decision_by_id, undo_last)
 from tui.dialogs.error import ErrorDialog
 from tui.dialogs.help import HelpScreen
 from tui.dialogs.sync_preview import SyncPreview
@@ -60,14 +52,12 @@ POLL_SECONDS = 3.0
 # How many younger collections pass before a full one (Python's default is 10).
 FULL_COLLECTION_EVERY = 100
 SUGGESTIONS_SHOWN = 3
-# A refusal's message already says what to do; anything else is unexpected.
-REFUSALS = (IntakeError, RecycleBinError, ConfigError, LibraryBusy)
 FAILURE_TITLES = {
     "decide": "Not done", "restore": "Not restored", "settings": "Not saved", "sync": "The sync could not run",
     "marker": "The library cannot be read",
 }
 # Decisions that change borrowers, and so what suggestions can offer.
-BORROWER_CHANGES = {"match", "transfer", "undo"}
+BORROWER_CHANGES = {DecisionAction.MATCH, DecisionAction.TRANSFER, DecisionAction.UNDO}
 
 
 class MislinkApp(App[int]):
@@ -156,63 +146,63 @@ class MislinkApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="marker")
     def check_for_changes(self) -> None:
-        self._deliver(MarkerRead(self.library.run(history.change_marker)))
+        self._deliver(MarkerRead(self.library.run(change_marker)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="queue")
     def load_queue(self, filters: QueueFilters) -> None:
         self._deliver(QueueLoaded(self.library.run(
-            intake.list_entries, status=filters.status or None, reason=filters.reason or None,
+            list_entries, status=filters.status or None, reason=filters.reason or None,
             year=filters.year or None, name=filters.name or None, score_missing=False)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="scores")
     def store_missing_scores(self) -> None:
-        self.post_message(ScoresStored(self.library.write(intake.refresh_best_scores, today=self.today)))
+        self.post_message(ScoresStored(self.library.write(refresh_best_scores, today=self.today)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="index")
     def build_index(self) -> None:
-        self._deliver(IndexBuilt(self.library.run(intake.load_index)))
+        self._deliver(IndexBuilt(self.library.run(load_index)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="suggestions")
     def load_suggestions(self, entry: IntakeItem) -> None:
         self._deliver(SuggestionsLoaded(entry, self.library.run(
-            intake.compare_suggestions, entry.id, index=self.index, today=self.today,
+            compare_suggestions, entry.id, index=self.index, today=self.today,
             limit=SUGGESTIONS_SHOWN)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="search")
     def search_borrowers(self, text: str) -> None:
-        self._deliver(BorrowersFound(text, self.library.run(intake.search_borrowers, text)))
+        self._deliver(BorrowersFound(text, self.library.run(search_borrowers, text)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="decide")
     def decide(self, request: IntakePane.DecisionRequested) -> None:
         self._last_decision = request
         self.post_message(DecisionMade(self.library.write(
-            intake.decide, self.config, request.action, request.entries, actor=current_user(),
+            decide, self.config, request.action, request.entries, actor=current_user(),
             barcode=request.barcode, force=request.force)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="decide")
     def undo(self, decision_id: int | None) -> None:
         if decision_id is None:
-            decision = self.library.write(intake.undo_last, actor=current_user())
+            decision = self.library.write(undo_last, actor=current_user())
         else:
-            decision = self.library.write(intake.undo_decision_by_id, decision_id, actor=current_user())
+            decision = self.library.write(undo_decision_by_id, decision_id, actor=current_user())
         self.post_message(DecisionMade(decision))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs")
     def load_runs(self) -> None:
-        self._deliver(RunsLoaded(self.library.run(history.recent_runs)))
+        self._deliver(RunsLoaded(self.library.run(recent_runs)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="events")
     def load_events(self, wanted: EventFilter) -> None:
         self._deliver(EventsLoaded(self.library.run(
-            history.run_events, wanted.run_id, action=wanted.action or None, field=wanted.field or None)))
+            run_events, wanted.run_id, action=wanted.action or None, field=wanted.field or None)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="recycle_bin")
     def load_recycle_bin(self) -> None:
-        self._deliver(RecycleBinLoaded(self.library.run(recycle_bin.list_recycled)))
+        self._deliver(RecycleBinLoaded(self.library.run(list_recycled)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="restore")
     def restore(self, barcode: str) -> None:
-        self.post_message(BorrowerRestored(self.library.write(recycle_bin.restore, barcode, current_user())))
+        self.post_message(BorrowerRestored(self.library.write(restore_recycled, barcode, current_user())))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
     def preview_sync(self) -> None:
@@ -273,7 +263,7 @@ class MislinkApp(App[int]):
         self.push_screen(ConfirmAnyway(reason), answered)
 
     def _explain(self, error: BaseException) -> str:
-        if isinstance(error, REFUSALS):
+        if isinstance(error, Refusal):
             return str(error)[:1].upper() + str(error)[1:]
         if isinstance(error, CommitFailed):
             return f"The library database did not save it, so nothing was written: {error}"
@@ -365,7 +355,7 @@ class MislinkApp(App[int]):
     def _decision_made(self, message: DecisionMade) -> None:
         decision = message.decision
         # What "u undoes it" refers to: this decision, whatever others decide meanwhile.
-        self._undoable = decision.id if decision.action != "undo" else None
+        self._undoable = decision.id if decision.action != DecisionAction.UNDO else None
         self.intake.decision_made(decision)
         if decision.action in BORROWER_CHANGES:
             self.build_index()

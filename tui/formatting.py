@@ -6,9 +6,7 @@ from datetime import date, datetime, timezone
 
 from rich.text import Text
 
-from engine.history import DECISIONS, RunSummary
-from engine.suggest import PROBABLE_DUPLICATE
-from engine.text import year_number
+from engine.api import DECISIONS, PROBABLE_DUPLICATE, IntakeStatus, RunOutcome, RunSummary, year_number
 
 # verdict -> (symbol, style, meaning): the symbol alone carries the meaning.
 VERDICTS = {
@@ -29,12 +27,12 @@ REASONS = {
 }
 
 STATUSES = {
-    "pending": "waiting",
-    "new": "✓ new",
-    "rejected": "✗ rejected",
-    "matched": "→ ",
-    "transferred": "+ ",
-    "withdrawn": "left school",
+    IntakeStatus.PENDING: "waiting",
+    IntakeStatus.NEW: "✓ new",
+    IntakeStatus.REJECTED: "✗ rejected",
+    IntakeStatus.MATCHED: "→ ",
+    IntakeStatus.TRANSFERRED: "+ ",
+    IntakeStatus.WITHDRAWN: "left school",
 }
 
 ACTIONS = {
@@ -59,8 +57,9 @@ ACTIONS = {
     "purged_from_recycle_bin": "purged",
 }
 
-OUTCOMES = {"ok": "✓ ok", "failed": "✗ failed", "running": "… running", "refused": "✗ refused",
-            "locked": "✗ locked", "dry-run": "· dry run"}
+# "running": a run not finished yet (or killed), as stored by engine.models.
+OUTCOMES = {RunOutcome.OK: "✓ ok", RunOutcome.FAILED: "✗ failed", "running": "… running",
+            RunOutcome.REFUSED: "✗ refused", RunOutcome.LOCKED: "✗ locked", RunOutcome.DRY_RUN: "· dry run"}
 
 
 def day(value: date | None) -> str:

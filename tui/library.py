@@ -16,8 +16,7 @@ from typing import Callable, TypeVar
 
 from sqlalchemy import Engine
 
-from engine.db import connect
-from engine.session import transaction
+from engine.api import connect, transaction
 
 Result = TypeVar("Result")
 

@@ -7,13 +7,8 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from engine.config import Config
-from engine.history import ChangeMarker, EventPage, RunSummary
-from engine.intake import BorrowerHit, Decision, EntryComparison, IntakeItem
-from engine.recycle_bin import RecycledBorrower
-from engine.report import SyncReport
-from engine.sync import PreparedSync
-from engine.suggest import SuggestionIndex
+from engine.api import (BorrowerHit, ChangeMarker, Config, Decision, EntryComparison, EventPage, IntakeItem,
+                        PreparedSync, RecycledBorrower, RunSummary, SuggestionIndex, SyncReport)
 
 
 @dataclass

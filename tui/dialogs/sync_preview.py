@@ -18,19 +18,20 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, ProgressBar, Static
 
-from engine.report import TIER_NAMES, SyncReport
+from engine.api import TIER_NAMES, RunOutcome, SyncReport, SyncStage
 from tui import formatting
 
-# engine.sync reports these stages, in this order, before it finishes.
-STAGES = ("reading the export", "reading the library", "planning", "writing")
+# The stages a sync reports, in this order, before it finishes (scoring, after
+# writing, may follow).
+STAGES = (SyncStage.READING_EXPORT, SyncStage.READING_LIBRARY, SyncStage.PLANNING, SyncStage.WRITING)
 OUTCOMES = {
-    "ok": "✓ Done: the library is up to date.",
-    "dry-run": "Nothing has been written yet. Apply it?",
-    "failed": "✗ The sync failed; nothing was written.",
+    RunOutcome.OK: "✓ Done: the library is up to date.",
+    RunOutcome.DRY_RUN: "Nothing has been written yet. Apply it?",
+    RunOutcome.FAILED: "✗ The sync failed; nothing was written.",
     # A safety guard, or an export or library that moved since the preview:
     # the message below says which.
-    "refused": "✗ Stopped before writing; nothing was written.",
-    "locked": "✗ Another sync is running on this library; try again when it has finished.",
+    RunOutcome.REFUSED: "✗ Stopped before writing; nothing was written.",
+    RunOutcome.LOCKED: "✗ Another sync is running on this library; try again when it has finished.",
 }
 
 
@@ -96,8 +97,8 @@ class SyncPreview(ModalScreen[bool]):
     def show_preview(self, report: SyncReport) -> None:
         self.preview = report
         self._show(report)
-        guarded = bool(report.message) and report.outcome == "dry-run"
-        self.query_one("#apply", Button).disabled = guarded or report.outcome != "dry-run"
+        guarded = bool(report.message) and report.outcome == RunOutcome.DRY_RUN
+        self.query_one("#apply", Button).disabled = guarded or report.outcome != RunOutcome.DRY_RUN
         self.query_one("#force").display = guarded
         self.query_one("#force" if guarded else "#apply", Button).focus()
         self.refresh_bindings()
@@ -109,7 +110,7 @@ class SyncPreview(ModalScreen[bool]):
 
     def show_result(self, report: SyncReport) -> None:
         self.running = False
-        self.applied = report.outcome == "ok"
+        self.applied = report.outcome == RunOutcome.OK
         self.query_one("#sync-progress", ProgressBar).update(progress=len(STAGES))
         self.query_one("#apply").display = self.query_one("#force").display = False
         self._show(report)
@@ -130,7 +131,7 @@ class SyncPreview(ModalScreen[bool]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         waiting = self.preview is not None and not self.running and not self.applied and \
-            self.preview.outcome == "dry-run"
+            self.preview.outcome == RunOutcome.DRY_RUN
         if action == "apply":
             forced = bool(parameters[0])
             return waiting and forced == bool(self.preview.message)

@@ -18,7 +18,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label
 
-from engine.intake import BorrowerHit
+from engine.api import BorrowerHit, BorrowerStatus, DecisionAction
 from tui import formatting
 from tui.debounce import Debounce
 from tui.tables import PaneKeysTable
@@ -82,7 +82,7 @@ class BorrowerSearch(Vertical):
             table.add_column(heading, width=width)
         table.add_column("Linked to", width=max(12, self.app.size.width - sum(w + 2 for _, w in columns) - 3))
         for hit in hits:
-            name = hit.name if hit.status == "active" else f"♻ {hit.name}"
+            name = hit.name if hit.status == BorrowerStatus.ACTIVE else f"♻ {hit.name}"
             table.add_row(hit.barcode, name, formatting.day(hit.date_of_birth), formatting.year(hit.year_group),
                           hit.tutor_group or "", hit.linked_to or "", key=hit.barcode)
         found = f"{len(hits)} borrower{'s' if len(hits) != 1 else ''} found" if hits else \
@@ -118,6 +118,6 @@ class BorrowerSearch(Vertical):
         results = self.query_one("#search-results", DataTable)
         if action == "to_results":
             return isinstance(self.app.focused, Input)
-        if action == "match":
+        if action == DecisionAction.MATCH:
             return self.app.focused is results and results.row_count > 0
         return True

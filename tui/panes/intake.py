@@ -25,8 +25,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import ContentSwitcher
 
-from engine.intake import Decision, EntryComparison, IntakeItem
-from engine.statuses import DECIDABLE, OPEN_INTAKE as OPEN, DecisionAction
+from engine.api import DECIDABLE, OPEN_INTAKE as OPEN, Decision, DecisionAction, EntryComparison, IntakeItem
 from tui import formatting
 from tui.debounce import Debounce
 from tui.dialogs.confirm_transfer import ConfirmTransfer
@@ -184,12 +183,12 @@ class IntakePane(Vertical):
         (an undo's are open again), and the line above the suggestions says
         what was done, where it covers nothing."""
         decided = {e for e in self.queue.entries if e.id in decision.entry_ids}
-        if decision.action == "undo":
+        if decision.action == DecisionAction.UNDO:
             self._decided -= decided
         else:
             self._decided |= decided
         # The key first: a long summary is cut short at the end.
-        done = "✓ Done" if decision.action == "undo" else "✓ Done (u undoes it)"
+        done = "✓ Done" if decision.action == DecisionAction.UNDO else "✓ Done (u undoes it)"
         self.query_one("#intake-lower").border_title = f"{done}: {decision.summary}"
         self.set_busy(False)
 
@@ -215,7 +214,7 @@ class IntakePane(Vertical):
             return deciding
         if action == "decide":
             return status in DECIDABLE[DecisionAction(parameters[0])] and not self.searching
-        if action == "transfer":
+        if action == DecisionAction.TRANSFER:
             return bool(self.queue.confirmed_new)
         if action == "open_suggestions":
             return self.app.focused is self.queue.table and self.entry is not None

@@ -20,8 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Select
 
-from engine.intake import IntakeItem
-from engine.text import year_number
+from engine.api import IntakeItem, IntakeStatus, year_number
 from tui import formatting
 from tui.debounce import Debounce
 from tui.tables import PaneKeysTable
@@ -131,7 +130,7 @@ class IntakeQueue(Vertical):
     def show(self, entries: list[IntakeItem]) -> None:
         """Show these entries (the engine's answer to the current filters)."""
         self.entries = sorted(entries, key=SORTS[self.sort][1])
-        self.confirmed_new = tuple(e for e in self.entries if e.status == "new")
+        self.confirmed_new = tuple(e for e in self.entries if e.status == IntakeStatus.NEW)
         shown, self._by_key = self._by_key, {str(e.id): e for e in self.entries}
         keys = list(self._by_key)
         if not self._filling and self._only_removed_or_changed(keys):

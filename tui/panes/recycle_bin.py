@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Label
 
-from engine.recycle_bin import RecycledBorrower
+from engine.api import RecycledBorrower
 from tui import formatting
 
 

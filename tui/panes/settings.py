@@ -26,7 +26,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select
 
-from engine.config import SECTIONS, Config, ConfigProblem, load_config, mask_url, replace_section, save_config
+from engine.api import SECTIONS, Config, ConfigProblem, load_config, mask_url, replace_section, save_config
 
 MASK = "***"
 

@@ -18,9 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label
 
-from engine.intake import Candidate, EntryComparison, IntakeItem
-from engine.matching import REASON_TEXT
-from engine.statuses import OPEN_INTAKE
+from engine.api import OPEN_INTAKE, REASON_TEXT, BorrowerStatus, Candidate, EntryComparison, IntakeItem
 from tui import formatting
 from tui.tables import PaneKeysTable
 
@@ -91,7 +89,7 @@ class SuggestionsPane(Vertical):
         table.add_column("Score", width=3, key="score")
         for rank, candidate in enumerate(comparison.candidates, start=1):
             suggestion = candidate.suggestion
-            name = suggestion.name if suggestion.status == "active" else f"♻ {suggestion.name}"
+            name = suggestion.name if suggestion.status == BorrowerStatus.ACTIVE else f"♻ {suggestion.name}"
             table.add_row(str(rank), name, formatting.score(suggestion.score), key=str(rank - 1))
         for suggestion in comparison.detail.suggestions.linked_elsewhere:
             table.add_row(Text("!", style="red"), Text(f"{suggestion.name}: linked to {suggestion.linked_to}",

@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Label, Select
 
-from engine.history import EventLine, EventPage, RunSummary
+from engine.api import EventLine, EventPage, RunSummary
 from tui import formatting
 
 DECISIONS_KEY = "decisions"
