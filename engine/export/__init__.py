@@ -20,12 +20,12 @@ from pathlib import Path
 from engine.config import DataSettings
 from engine.export.fields import FieldMap, FieldProblem, identifier
 from engine.export.files import EndpointData, ExportError, endpoint_path, file_digest, load_endpoint
-from engine.export.optional import (PARSERS, GuardianReader, OptionalSources, OwnRecord, Unusable, comms_by_person,
-                                    photo_records, staff_year, tutor_group_years, tutored_groups)
+from engine.export.optional import (PARSERS, OptionalSources, OwnRecord, Unusable, staff_year, tutor_group_years,
+                                    tutored_groups)
 from engine.export.people import PersonReader
-from engine.person import Guardian, Person, PersonKey, PersonType, Presence
+from engine.person import Person, PersonKey, PersonType, Presence
 from engine.models import SyncRun
-from engine.optional_data import CONTACTS, ENDPOINTS, GROUPS, PERSON_COMMS, PHOTOS, STUDENT_CONTACTS, endpoints_read
+from engine.optional_data import ENDPOINTS, GROUPS, endpoints_read
 from engine.text import column_problem, unique_key, year_label
 
 __all__ = ["Export", "ExportError", "ExportKind", "Rejection", "folder_digest", "read_export"]
@@ -239,24 +239,12 @@ class _Extras:
         self.export, self.data = export, data
         # Endpoint -> its file's name in this export (.json or .xml), for rejections.
         self.files = {name: e.path.name for name, e in endpoints.items() if e is not None}
-        comms = endpoints.get(PERSON_COMMS.name)
-        self.comms = comms_by_person(comms.records) if comms else {}
-        photos = endpoints.get(PHOTOS.name)
-        self.sources = OptionalSources(self.comms, photo_records(photos.records) if photos else {},
-                                       self._guardians(endpoints) if data.guardians else {}, data.photo_max_kb)
+        self.sources = OptionalSources.read(endpoints, data)
+        export.rejections.extend(Rejection(p.file, p.record, p.problem.field, p.problem.reason)
+                                 for p in self.sources.problems)
         groups = endpoints.get(GROUPS.name)
         self.tutored = tutored_groups(groups.records, groups.extra.get("StaffMembers", [])) if groups else {}
         self.group_years: dict[str, int] = {}
-
-    def _guardians(self, endpoints: dict[str, EndpointData | None]) -> dict[str, tuple[Guardian, ...]]:
-        contacts, links = endpoints.get(CONTACTS.name), endpoints.get(STUDENT_CONTACTS.name)
-        if contacts is None or links is None:
-            return {}
-        reader = GuardianReader(contacts.records, self.comms, self.files)
-        guardians = reader.by_student(links.records)
-        self.export.rejections.extend(Rejection(p.file, p.record, p.problem.field, p.problem.reason)
-                                      for p in reader.problems)
-        return guardians
 
     def learn_tutor_group_years(self, students: list[Person]) -> None:
         self.group_years = tutor_group_years(students)

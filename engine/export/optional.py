@@ -21,9 +21,11 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
+from engine.config import DataSettings
 from engine.export.fields import FieldMap, FieldProblem, flag, number, text
+from engine.export.files import EndpointData
 from engine.models import Guardian as GuardianRow
-from engine.optional_data import PERSON_COMMS, PHOTOS
+from engine.optional_data import CONTACTS, PERSON_COMMS, PHOTOS, STUDENT_CONTACTS
 from engine.person import Guardian, Person, PersonType, Photo, Presence
 from engine.text import MAX_LENGTHS, clean, column_problem, unique_key, year_number
 
@@ -324,11 +326,26 @@ class OwnRecord:
 
 @dataclass(frozen=True)
 class OptionalSources:
-    """What the optional endpoints hold, read once per export."""
+    """What the optional endpoints hold, read once per export, for the parsers."""
     comms: Comms
     photos: dict[tuple[PersonType, str], object]
     guardians: dict[str, tuple[Guardian, ...]]
     photo_max_kb: int
+    # Guardian links that could not be used, rejected on their own.
+    problems: tuple[GuardianProblem, ...] = ()
+
+    @classmethod
+    def read(cls, endpoints: dict[str, EndpointData | None], data: DataSettings) -> OptionalSources:
+        """From the endpoints loaded (None: absent), for the data switched on."""
+        files = {name: e.path.name for name, e in endpoints.items() if e is not None}
+        records = {name: e.records for name, e in endpoints.items() if e is not None}
+        comms = comms_by_person(records[PERSON_COMMS.name]) if PERSON_COMMS.name in records else {}
+        photos = photo_records(records[PHOTOS.name]) if PHOTOS.name in records else {}
+        guardians, problems = {}, []
+        if data.guardians and CONTACTS.name in records and STUDENT_CONTACTS.name in records:
+            reader = GuardianReader(records[CONTACTS.name], comms, files)
+            guardians, problems = reader.by_student(records[STUDENT_CONTACTS.name]), reader.problems
+        return cls(comms, photos, guardians, data.photo_max_kb, tuple(problems))
 
     def comms_of(self, person: Person) -> tuple[list[str], list[str]]:
         return self.comms.get((person.person_type.value, person.mis_id), ([], []))
