@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from engine.apply import EventLog
+from engine.barcodes import stored_barcode
 from engine.errors import Refusal
 from engine.models import Borrower, BorrowerPhoto, Guardian, IntakeEntry, Loan, SyncEvent, SyncRun, utcnow
 
@@ -45,8 +46,11 @@ def list_recycled(session: Session) -> list[RecycledBorrower]:
 
 
 def restore(session: Session, barcode: str, actor: str) -> RecycledBorrower:
-    """Put a recycled borrower back, with the tutor group they had."""
-    borrower = session.scalars(select(Borrower).where(Borrower.barcode == barcode)).first()
+    """Put a recycled borrower back, with the tutor group they had. The
+    barcode may be typed in any case or accent form (``stored_barcode``), so
+    every database finds the same borrower."""
+    found = stored_barcode(barcode, session.scalars(select(Borrower.barcode)))
+    borrower = None if found is None else session.scalars(select(Borrower).where(Borrower.barcode == found)).first()
     if borrower is None:
         raise RecycleBinError(f"no borrower has barcode {barcode}")
     if borrower.status != "recycled":

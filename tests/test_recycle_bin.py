@@ -103,3 +103,14 @@ def test_purge_and_restore_wait_for_nobody_while_a_sync_writes(tmp_path, library
         assert main(["--config", str(config), "recycle-bin", "restore", "NEW1"]) == ExitCode.LOCKED
         assert main(["--config", str(config), "recycle-bin", "list"]) == ExitCode.OK, "reading needs no lock"
     assert _barcodes(engine) == {"OLD1", "OLD2", "NEW1", "LIVE"}
+
+
+def test_restore_finds_a_barcode_typed_in_another_case_or_accent_on_every_database(library_url):
+    """MariaDB's collation would find "new1" for NEW1 and PostgreSQL would not:
+    the engine decides, the same way everywhere."""
+    engine = _bin(library_url)
+    for typed in ("new1", "NEW1 ", "NÉW1"):
+        with Session(engine) as session, session.begin():
+            restored = recycle_bin.restore(session, typed, actor="librarian")
+            assert restored.barcode == "NEW1"
+            session.rollback()
