@@ -116,7 +116,7 @@ async def highlight(pilot: Pilot, mis_id: str) -> None:
     """Move the Intake cursor, with the keyboard, to this pupil's entry."""
     app = pilot.app
     for _ in range(len(app.intake.queue.entries) + 1):
-        if app.intake.entry is not None and app.intake.entry.item.mis_id == mis_id:
+        if app.intake.entry is not None and app.intake.entry.mis_id == mis_id:
             await settle(pilot)
             return
         await pilot.press("down")

@@ -42,7 +42,7 @@ async def test_a_sync_run_from_the_screen_previews_then_applies_and_shows_in_the
         (new_run,) = set(run_ids(school)) - set(before)
         assert new_run in [run.run_id for run in app.sync_log.runs]
         assert app.sync_log.wanted.run_id == new_run  # highlighted, its events shown
-        assert "107" in [e.item.mis_id for e in app.intake.queue.entries]
+        assert "107" in [e.mis_id for e in app.intake.queue.entries]
 
 
 @drives_the_app
@@ -53,7 +53,7 @@ async def test_a_sync_that_ran_elsewhere_is_noticed_and_shown(school, tmp_path):
         app.check_for_changes()  # what the timer does every few seconds
         await settle(pilot)
         assert max(run_ids(school)) in [run.run_id for run in app.sync_log.runs]
-        assert "107" in [e.item.mis_id for e in app.intake.queue.entries]
+        assert "107" in [e.mis_id for e in app.intake.queue.entries]
 
 
 @drives_the_app

@@ -61,12 +61,6 @@ class IntakeItem:
     def name(self) -> str:
         return f"{self.forename} {self.surname}"
 
-    @property
-    def item(self) -> IntakeItem:
-        """Itself, for the TUI tests still written against the queue's old
-        wrapper (``entry.item.mis_id``); goes once they read ``entry.mis_id``."""
-        return self
-
 
 @dataclass(frozen=True)
 class IntakeDetail:
