@@ -148,7 +148,9 @@ def _show(detail) -> tuple[dict, str]:
 
 
 def _suggestion_lines(marker: str, suggestion) -> list[str]:
-    flags = [] if suggestion.status == "active" else [suggestion.status]
+    from engine.api import BorrowerStatus
+
+    flags = [] if suggestion.status == BorrowerStatus.ACTIVE else [suggestion.status]
     if suggestion.linked_to:
         flags.append(f"linked to {suggestion.linked_to}: not offered")
     elif suggestion.probable_duplicate:
