@@ -92,8 +92,6 @@ def test_a_configuration_error_is_one_line_on_stderr(tmp_path, capsys):
 
 
 def test_a_bug_never_prints_its_message_which_may_quote_a_pupil(tmp_path, capsys, monkeypatch, caplog):
-    import engine.intake
-
     library_url = f"sqlite:///{tmp_path / 'library.sqlite'}"
     write_export(tmp_path / "export", Students=[student("Ada", "Lovelace", Id="10")])
     config = _config(tmp_path, library_url)
@@ -105,7 +103,7 @@ def test_a_bug_never_prints_its_message_which_may_quote_a_pupil(tmp_path, capsys
 
     pupil = "Zebedee Quixote, 12 Acacia Avenue"
 
-    monkeypatch.setattr(engine.intake, "list_entries", broken)
+    monkeypatch.setattr("engine.api.list_entries", broken)
     monkeypatch.setattr("engine.target.apply_plan", broken)
     for argv in (["intake", "list"], ["--sync"]):
         code = main(["--config", str(config), *argv])
