@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import traceback
 
+from engine.text import fit_text
+
 # C0 and C1 controls, DEL, the Unicode line and paragraph separators, and the
 # bidirectional overrides that can make a line read differently from its bytes.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -31,9 +33,7 @@ def one_line(value: object, limit: int | None = None) -> str:
     an escape (``\\n``, ``\\x1b``…), and at most ``limit`` characters (the cut
     marked with "…")."""
     text = _UNSAFE.sub(_escape, value if isinstance(value, str) else str(value))
-    if limit is not None and len(text) > limit:
-        return text[:max(limit - 1, 0)] + "…"
-    return text
+    return text if limit is None else fit_text(text, limit)
 
 
 def stack_only(exc: BaseException) -> str:
