@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from engine.errors import Refusal
 from engine.models import Base
+from engine.schema import add_missing_columns
 
 
 class LibraryMissing(Refusal):
@@ -38,6 +39,7 @@ def connect(url: str, *, create: bool = True) -> Engine:
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
     if create:
         Base.metadata.create_all(engine)
+    add_missing_columns(engine)
     return engine
 
 

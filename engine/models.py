@@ -68,6 +68,12 @@ class Borrower(Base):
     recycled_reason: Mapped[str | None] = mapped_column(String(200))
     # The tutor group before recycling, so a restore can put it back.
     group_before_recycle: Mapped[str | None] = mapped_column(String(64))
+    # A restore that holds: the sync leaves a held borrower out of the recycle
+    # bin until the MIS reports them on roll again or a person releases it.
+    held_at: Mapped[datetime | None] = mapped_column(DateTime)
+    held_by: Mapped[str | None] = mapped_column(String(64))
+    # The leaving date the MIS last gave, so a departure it announced is expected.
+    leaving_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -132,6 +138,8 @@ class IntakeEntry(Base):
     record: Mapped[str] = mapped_column(LongText)
     borrower_id: Mapped[int | None] = mapped_column(ForeignKey("borrowers.id"))
     best_score: Mapped[int | None] = mapped_column(Integer)
+    # A pre-admission: the day this pupil starts at the school.
+    start_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -150,6 +158,26 @@ class SyncRun(Base):
     counts: Mapped[str | None] = mapped_column(LongText)
     message: Mapped[str | None] = mapped_column(Text)
     estab: Mapped[str | None] = mapped_column(String(32))
+    # The MIS the export came from (Xporter's meta MIS), to notice a change of MIS.
+    mis_name: Mapped[str | None] = mapped_column(String(64))
+    # A "runs undo" run names the run it undid; the undone run names its undo.
+    undo_of: Mapped[int | None] = mapped_column(Integer)
+    undone_by_run: Mapped[int | None] = mapped_column(Integer)
+
+
+class RunChange(Base):
+    """What a run changed in one row (a borrower or an Intake entry), exactly:
+    the columns before and after as JSON, or ``before`` None for a row the run
+    created, so that ``runs undo`` can put it back and tell what has changed
+    since."""
+    __tablename__ = "run_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"), index=True)
+    table_name: Mapped[str] = mapped_column(String(16))
+    row_id: Mapped[int] = mapped_column(Integer)
+    before: Mapped[str | None] = mapped_column(LongText)
+    after: Mapped[str] = mapped_column(LongText)
 
 
 class SyncEvent(Base):
