@@ -38,7 +38,8 @@ from engine.intake import (DECISIONS_SHOWN, BorrowerHit, Candidate, ComparedFiel
 from engine.lock import LibraryBusy
 from engine.matching import REASON_TEXT, IntakeReason
 from engine.person import person_to_record
-from engine.recycle_bin import RecycleBinError, RecycledBorrower, list_recycled, purge_recycled, purgeable
+from engine.recycle_bin import (RecycleBinError, RecycledBorrower, list_recycled, purge_recycled, purgeable,
+                                release_hold)
 from engine.recycle_bin import restore as restore_recycled
 from engine.removals import removals
 from engine.report import TIER_NAMES, SyncReport
@@ -66,7 +67,7 @@ __all__ = [
     "change_marker", "recent_runs", "run_events", "ChangeMarker", "RunSummary", "EventLine", "EventPage",
     "DECISIONS",
     # recycle bin, borrower import, removals
-    "list_recycled", "restore_recycled", "purgeable", "purge_recycled", "RecycledBorrower",
+    "list_recycled", "restore_recycled", "release_hold", "purgeable", "purge_recycled", "RecycledBorrower",
     "import_borrowers", "ImportResult", "RowProblem", "removals",
     # settings
     "Config", "ConfigProblem", "SECTIONS", "load_config", "save_config", "replace_section", "mask_url",

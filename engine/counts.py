@@ -32,6 +32,8 @@ class RunCounts(Mapping):
     intake_closed: int
     recycled: int
     restored: int
+    # Held borrowers the MIS has leaving, kept out of the recycle bin.
+    held_not_recycled: int
     leavers_with_loans: int
     skipped_rejected: int
     # Switched-off field -> how many records it was removed from.

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from engine.config import Config, DataSettings
 from engine.export import Export, Rejection
+from engine.leaver_groups import no_group_label
 from engine.matching import REASON_TEXT, IntakeReason, LibraryIndex, Match, Tier, Unmatched, linked_key, match_people
 from engine.optional_data import OPTIONAL_FIELDS, record_key_on, shown, switched_off
 from engine.person import Person, PersonKey, PersonType, Presence, person_to_record
@@ -118,6 +119,10 @@ class SyncPlan:
     # Per person type: does absence from the export mean leaving (a full export)?
     complete: dict[PersonType, bool] = field(default_factory=dict)
     active_borrowers: int = 0
+    # Barcodes of held borrowers the MIS has leaving: a person restored them
+    # with a hold, so they stay out of the recycle bin (never a recycle, so
+    # never counted by the guards).
+    held_back: list[str] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -140,6 +145,7 @@ class SyncPlan:
             "intake_closed": len(self.intake_closes),
             "recycled": len(self.recycles),
             "restored": restored,
+            "held_not_recycled": len(self.held_back),
             "leavers_with_loans": sum(1 for r in self.recycles if r.loans_out),
             "skipped_rejected": self.skipped_rejected,
             "fields_purged": dict(self.purged),
@@ -181,6 +187,7 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
         else:
             _plan_intake(plan, person, result, entry, data)
     _plan_absent_leavers(plan, export, index, snapshot, config)
+    _note_held(plan)
     _plan_withdrawn_intake(plan, export, snapshot)
     _plan_purges(plan, snapshot, data)
     return plan
@@ -299,7 +306,10 @@ def field_changes(row: dict, values: dict[str, object]) -> list[Change]:
 def _plan_match(plan: SyncPlan, person: Person, row: dict, tier: Tier, changes: list[Change], snapshot: Snapshot,
                 config: Config) -> None:
     if person.presence is Presence.LEFT:
-        if row["status"] == "active":
+        if row["status"] == "active" and _held(plan, row):
+            if changes:
+                plan.updates.append(BorrowerUpdate(row["id"], row["barcode"], changes, person, tier))
+        elif row["status"] == "active":
             plan.recycles.append(_recycle(row, "marked as a leaver in the MIS", person.leaving_date or plan.today,
                                           snapshot, config, changes))
         return
@@ -310,10 +320,13 @@ def _plan_match(plan: SyncPlan, person: Person, row: dict, tier: Tier, changes: 
 
 def matched_update(person: Person, row: dict, tier: Tier | None, changes: list[Change]) -> BorrowerUpdate:
     """The update that linking an on-roll person to a borrower makes: the
-    field changes, and a recycled borrower restored with its old tutor group."""
+    field changes, a recycled borrower restored with its old tutor group (none
+    if it had none), and a hold ended: the MIS has them on roll again."""
     restore = row["status"] != "active"
-    if restore and person.tutor_group is None and row["group_before_recycle"]:
+    if restore and person.tutor_group is None and row["tutor_group"] != row["group_before_recycle"]:
         changes = [*changes, Change("tutor_group", row["tutor_group"], row["group_before_recycle"])]
+    if person.presence is Presence.ON_ROLL and row.get("held_at") is not None:
+        changes = [*changes, Change("held_at", row["held_at"], None), Change("held_by", row.get("held_by"), None)]
     return BorrowerUpdate(row["id"], row["barcode"], changes, person, tier, restore)
 
 
@@ -331,22 +344,44 @@ def match_changes(person: Person, row: dict, data: DataSettings) -> list[Change]
 def _recycle(row: dict, reason: str, when: date, snapshot: Snapshot, config: Config,
              changes: list[Change] | None = None) -> Recycle:
     old_group = row["tutor_group"]
-    new_group = leaver_group(config.sync.leaver_group, when.year, old_group or "none")
+    new_group = leaver_group(config.sync.leaver_group, when.year, old_group)
     name = " ".join(str(n) for n in (row["forename"], row["surname"]) if n)
     return Recycle(row["id"], row["barcode"], f"{row['barcode']} ({name})", reason, old_group, new_group,
                    snapshot.loans_out.get(row["id"], 0), changes or [])
 
 
-def leaver_group(template: str, year: int, group: str) -> str:
+def leaver_group(template: str, year: int, group: str | None) -> str:
     """A leaver's tutor group, made to fit its column: the old group is kept
     whole in group_before_recycle, so a long one is shortened here (marked …)
-    rather than the run failing on it."""
+    rather than the run failing on it. Someone with no group (staff, mostly)
+    gets the template without its group clause: "Leaver 2026", never "Leaver
+    2026 (Old Group none)"."""
+    if not group:
+        return fit_text(no_group_label(template, year), MAX_LENGTHS["group"])
     width = MAX_LENGTHS["group"]
     label = template.format(year=year, group=group)
     excess = len(label) - width
     if excess > 0 and len(group) > excess + 1:
         label = template.format(year=year, group=group[:len(group) - excess - 1] + "…")
     return fit_text(label, width)
+
+
+def _held(plan: SyncPlan, row: dict) -> bool:
+    """Is this active borrower held out of the recycle bin? Counted if so."""
+    if row.get("held_at") is None:
+        return False
+    plan.held_back.append(row["barcode"])
+    return True
+
+
+def _note_held(plan: SyncPlan, shown: int = 10) -> None:
+    """The report says who the MIS has leaving but a hold keeps, by barcode."""
+    held = plan.held_back
+    if held:
+        barcodes = ", ".join(held[:shown]) + (f" and {len(held) - shown} more" if len(held) > shown else "")
+        plan.warnings.append(
+            f"{len(held)} held borrower{'s' if len(held) != 1 else ''} not recycled ({barcodes}): the MIS has them "
+            "leaving, but a person restored them with a hold; 'mislink borrowers release BARCODE' ends a hold")
 
 
 def _plan_absent_leavers(plan: SyncPlan, export: Export, index: LibraryIndex,
@@ -358,9 +393,13 @@ def _plan_absent_leavers(plan: SyncPlan, export: Export, index: LibraryIndex,
         person_type = PersonType(key[0])
         typed_key = (person_type, key[1])
         if typed_key in export.deleted:
-            plan.recycles.append(_recycle(row, "deleted in the MIS", plan.today, snapshot, config))
+            reason = "deleted in the MIS"
         elif export.complete.get(person_type) and typed_key not in export.present:
-            plan.recycles.append(_recycle(row, "no longer in the MIS export", plan.today, snapshot, config))
+            reason = "no longer in the MIS export"
+        else:
+            continue
+        if not _held(plan, row):
+            plan.recycles.append(_recycle(row, reason, plan.today, snapshot, config))
 
 
 def _plan_intake(plan: SyncPlan, person: Person, result: Unmatched, entry: dict | None, data: DataSettings) -> None:

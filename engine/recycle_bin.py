@@ -1,8 +1,16 @@
-"""The borrowers' recycle bin: list, restore, and purge after a retention period.
+"""The borrowers' recycle bin: list, restore, hold, and purge after a retention period.
 
 A sync only ever moves leavers into the bin. Taking a borrower out of the
 library for good is a separate, deliberate step: ``purge_recycled`` removes
 borrowers recycled more than N days ago, and only those with no loans out.
+
+A restore may hold the borrower (``held_at``, ``held_by``): the sync then
+leaves them out of the recycle bin though the MIS has them leaving, and counts
+them in its report, until the MIS has them on roll again (the sync ends the
+hold, recorded as an event) or a person releases it (``release_hold``).
+Without a hold, a restored borrower who is linked to an MIS person is
+recycled again by the next sync unless the MIS has changed its mind: the
+result says so (``returns_to_bin``).
 """
 from __future__ import annotations
 
@@ -32,41 +40,99 @@ class RecycledBorrower:
     recycled_at: datetime | None
     reason: str | None
     loans_out: int
+    # Set for a borrower restored with a hold (then active, not recycled).
+    held_at: datetime | None = None
+    held_by: str | None = None
+    # A restore without a hold of a borrower the MIS had leaving at the last
+    # sync: the next sync recycles them again.
+    returns_to_bin: bool = False
+
+    @property
+    def held(self) -> bool:
+        return self.held_at is not None
+
+    @property
+    def hold_note(self) -> str:
+        """"held since 2026-09-03 by jsmith", or "" if not held."""
+        return hold_note(self.held_at, self.held_by)
 
 
-def list_recycled(session: Session) -> list[RecycledBorrower]:
+def hold_note(held_at: datetime | None, held_by: str | None) -> str:
+    return f"held since {held_at:%Y-%m-%d} by {held_by}" if held_at is not None else ""
+
+
+HELD_BY_WIDTH = Borrower.__table__.c.held_by.type.length
+
+
+def list_recycled(session: Session, *, with_held: bool = False) -> list[RecycledBorrower]:
+    """The recycled borrowers, longest in the bin first; ``with_held`` adds,
+    after them, the borrowers restored with a hold, oldest hold first."""
     loans = (select(Loan.borrower_id, func.count().label("n")).where(Loan.returned_at.is_(None))
              .group_by(Loan.borrower_id).subquery())
-    rows = session.execute(
-        select(Borrower.id, Borrower.barcode, Borrower.forename, Borrower.surname, Borrower.tutor_group,
-               Borrower.recycled_at, Borrower.recycled_reason, func.coalesce(loans.c.n, 0))
-        .outerjoin(loans, loans.c.borrower_id == Borrower.id)
-        .where(Borrower.status == "recycled").order_by(Borrower.recycled_at, Borrower.barcode))
+    columns = select(Borrower.id, Borrower.barcode, Borrower.forename, Borrower.surname, Borrower.tutor_group,
+                     Borrower.recycled_at, Borrower.recycled_reason, func.coalesce(loans.c.n, 0), Borrower.held_at,
+                     Borrower.held_by).outerjoin(loans, loans.c.borrower_id == Borrower.id)
+    rows = list(session.execute(columns.where(Borrower.status == "recycled")
+                                .order_by(Borrower.recycled_at, Borrower.barcode)))
+    if with_held:
+        rows += session.execute(columns.where(Borrower.status == "active", Borrower.held_at.is_not(None))
+                                .order_by(Borrower.held_at, Borrower.barcode))
     return [RecycledBorrower(*row) for row in rows]
 
 
-def restore(session: Session, barcode: str, actor: str) -> RecycledBorrower:
-    """Put a recycled borrower back, with the tutor group they had. The
+def restore(session: Session, barcode: str, actor: str, *, hold: bool = False) -> RecycledBorrower:
+    """Put a recycled borrower back, with the tutor group they had (none if
+    they had none). With ``hold``, hold them too; an active borrower who is
+    not held yet (restored earlier without a hold) is then only held. The
     barcode may be typed in any case or accent form (``stored_barcode``), so
     every database finds the same borrower."""
+    borrower = _borrower(session, barcode)
+    now = utcnow()
+    events = EventLog(None, actor, now)
+    if borrower.status == "recycled":
+        events.add("restored", borrower_id=borrower.id, field="status", old="recycled", new="active")
+        if borrower.tutor_group != borrower.group_before_recycle:
+            events.add("updated", borrower_id=borrower.id, field="tutor_group", old=borrower.tutor_group,
+                       new=borrower.group_before_recycle)
+            borrower.tutor_group = borrower.group_before_recycle
+        borrower.status, borrower.recycled_at, borrower.recycled_reason = "active", None, None
+        borrower.group_before_recycle, borrower.updated_at = None, now
+    elif not hold:
+        raise RecycleBinError(f"borrower {barcode} is not in the recycle bin")
+    elif borrower.held_at is not None:
+        raise RecycleBinError(f"borrower {barcode} is already {hold_note(borrower.held_at, borrower.held_by)}")
+    if hold:
+        borrower.held_at, borrower.held_by, borrower.updated_at = now, actor[:HELD_BY_WIDTH], now
+        events.add("held", borrower_id=borrower.id, field="held_by", new=borrower.held_by)
+    events.flush(session)
+    return _result(borrower, returns_to_bin=not hold and borrower.mis_id is not None)
+
+
+def release_hold(session: Session, barcode: str, actor: str) -> RecycledBorrower:
+    """End a borrower's hold: from the next sync on, the MIS decides again
+    whether they are recycled (``returns_to_bin`` if they are linked to it)."""
+    borrower = _borrower(session, barcode)
+    if borrower.held_at is None:
+        raise RecycleBinError(f"borrower {barcode} is not held")
+    now = utcnow()
+    events = EventLog(None, actor, now)
+    events.add("hold_released", borrower_id=borrower.id, field="held_by", old=borrower.held_by)
+    borrower.held_at, borrower.held_by, borrower.updated_at = None, None, now
+    events.flush(session)
+    return _result(borrower, returns_to_bin=borrower.mis_id is not None)
+
+
+def _borrower(session: Session, barcode: str) -> Borrower:
     found = stored_barcode(barcode, session.scalars(select(Borrower.barcode)))
     borrower = None if found is None else session.scalars(select(Borrower).where(Borrower.barcode == found)).first()
     if borrower is None:
         raise RecycleBinError(f"no borrower has barcode {barcode}")
-    if borrower.status != "recycled":
-        raise RecycleBinError(f"borrower {barcode} is not in the recycle bin")
-    now = utcnow()
-    events = EventLog(None, actor, now)
-    events.add("restored", borrower_id=borrower.id, field="status", old="recycled", new="active")
-    if borrower.group_before_recycle:
-        events.add("updated", borrower_id=borrower.id, field="tutor_group", old=borrower.tutor_group,
-                   new=borrower.group_before_recycle)
-        borrower.tutor_group = borrower.group_before_recycle
-    borrower.status, borrower.recycled_at, borrower.recycled_reason = "active", None, None
-    borrower.group_before_recycle, borrower.updated_at = None, now
-    events.flush(session)
+    return borrower
+
+
+def _result(borrower: Borrower, *, returns_to_bin: bool) -> RecycledBorrower:
     return RecycledBorrower(borrower.id, borrower.barcode, borrower.forename, borrower.surname,
-                            borrower.tutor_group, None, None, 0)
+                            borrower.tutor_group, None, None, 0, borrower.held_at, borrower.held_by, returns_to_bin)
 
 
 def purgeable(session: Session, older_than_days: int, now: datetime | None = None) -> list[RecycledBorrower]:
