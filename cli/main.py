@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli.common import ExitCode, Failure, complain, emit, emit_json, fail, in_library, saved, silence, whole
+from cli.holds import bin_json, hold_advice, release_hold
 from cli.intake import add_intake_commands, run_intake
 
 if TYPE_CHECKING:
@@ -80,12 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
     importer = add(borrower_commands, "import", help="load existing borrowers from an MLS-style CSV")
     importer.add_argument("file", type=Path)
     importer.add_argument("--skip-invalid", action="store_true", help="import the good rows, skip bad ones")
+    releaser = add(borrower_commands, "release", help="end a borrower's hold: the sync may recycle them again")
+    releaser.add_argument("barcode")
     add_intake_commands(commands, add)
     bin_parser = add(commands, "recycle-bin", help="borrowers who have left")
     bin_commands = bin_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     add(bin_commands, "list", help="list recycled borrowers")
     restorer = add(bin_commands, "restore", help="put a recycled borrower back")
     restorer.add_argument("barcode")
+    restorer.add_argument("--hold", action="store_true",
+                          help="and hold them: the sync leaves them out of the recycle bin until the MIS has them on "
+                               "roll again or 'borrowers release BARCODE'")
     purger = add(bin_commands, "purge", help="remove recycled borrowers for good (never with loans out)")
     purger.add_argument("--older-than", type=whole, required=True, metavar="DAYS")
     purger.add_argument("--dry-run", action="store_true", help="show who would be removed")
@@ -125,6 +131,8 @@ def _command(args: argparse.Namespace) -> int:
         config = load_config(args.config)
     except ConfigError as exc:
         raise Failure(ExitCode.USAGE, f"configuration error: {exc}") from None
+    if args.command == "borrowers" and args.action == "release":
+        return release_hold(config, args, show_names())
     if args.command == "borrowers":
         return _import_borrowers(config, args)
     if args.command == "intake":
@@ -194,9 +202,9 @@ def _recycle_bin(config: Config, args: argparse.Namespace) -> int:
 
     def work(session):
         if args.action == "list":
-            return list_recycled(session)
+            return list_recycled(session, with_held=True)
         if args.action == "restore":
-            return [restore_recycled(session, args.barcode, actor=current_user())]
+            return [restore_recycled(session, args.barcode, actor=current_user(), hold=args.hold)]
         if args.dry_run:
             return purgeable(session, args.older_than)
         return purge_recycled(session, args.older_than, actor=current_user())
@@ -211,15 +219,19 @@ def _recycle_bin(config: Config, args: argparse.Namespace) -> int:
             complain(f"warning: {problem}")
     names = show_names()
     if args.json:
-        emit_json([{**vars(r), "recycled_at": r.recycled_at.isoformat() if r.recycled_at else None}
-                   | ({} if names else {"forename": None, "surname": None}) for r in rows])
+        emit_json([bin_json(r, names) for r in rows])
         return ExitCode.OK
     verb = {"list": "in the recycle bin", "restore": "restored",
             "purge": "would be removed" if args.dry_run else "removed for good"}[args.action]
     for row in rows:
-        when = row.recycled_at.date().isoformat() if row.recycled_at else ""
+        when = row.recycled_at.date().isoformat() if row.recycled_at else row.hold_note
         name = f"{row.forename} {row.surname:<24} " if names else ""
         emit(f"  {row.barcode:<12} {name}{row.tutor_group or '':<28} {when}"
              f"{f'  {row.loans_out} loans out' if row.loans_out else ''}")
-    emit(f"{len(rows)} borrower(s) {verb}")
+    held = sum(1 for r in rows if r.held)
+    emit(f"{len(rows) - held if args.action == 'list' else len(rows)} borrower(s) {verb}")
+    if args.action == "list" and held:
+        emit(f"{held} held out of it (restored with a hold; 'mislink borrowers release BARCODE' ends one)")
+    for row in rows if args.action == "restore" else ():
+        hold_advice(row)
     return ExitCode.OK

@@ -1,8 +1,10 @@
-"""Recycle bin: list, restore, and purge after a retention period, never with loans out."""
+"""Recycle bin: list, restore, and purge after a retention period, never with loans out; the tutor
+group of a leaver who had none."""
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -10,6 +12,10 @@ from engine import recycle_bin
 from cli.main import ExitCode, main
 from engine.db import connect
 from engine.models import Borrower, Loan, SyncEvent, utcnow
+from engine.plan import leaver_group
+from tests.builders import Library, staff_member, sync
+from tests.optional_builders import borrower_of, link_borrower, reg_group
+from tests.test_staff import staff_school
 
 
 def _bin(library_url):
@@ -114,3 +120,59 @@ def test_restore_finds_a_barcode_typed_in_another_case_or_accent_on_every_databa
             restored = recycle_bin.restore(session, typed, actor="librarian")
             assert restored.barcode == "NEW1"
             session.rollback()
+
+
+# --- a leaver with no tutor group ------------------------------------------------------
+
+@pytest.mark.parametrize("template, with_group, without_group", [
+    ("Leaver {year} (Old Group {group})", "Leaver 2026 (Old Group 7A)", "Leaver 2026"),
+    ("Left {year} [{group}]", "Left 2026 [7A]", "Left 2026"),
+    ("Leaver {year} - Old Group {group}", "Leaver 2026 - Old Group 7A", "Leaver 2026"),
+    ("Old Group {group}: left {year}", "Old Group 7A: left 2026", "left 2026"),
+    ("Left {year}, was {group}, see office", "Left 2026, was 7A, see office", "Left 2026, see office"),
+    ("Ex-pupil {year} {group}", "Ex-pupil 2026 7A", "Ex-pupil 2026"),
+    ("Y{year}-{group}", "Y2026-7A", "Y2026"),
+    ("{{Leaver}} {year} ({group})", "{Leaver} 2026 (7A)", "{Leaver} 2026"),
+    ("{group}", "7A", "Leaver 2026"),
+])
+def test_a_leaver_group_without_a_group_drops_the_clause_that_holds_it(template, with_group, without_group):
+    assert leaver_group(template, 2026, "7A") == with_group
+    assert leaver_group(template, 2026, None) == leaver_group(template, 2026, "") == without_group
+
+
+LEFT_STAFF = staff_member("Gone", "Away", Id="51", StaffStatus="Previous", EmploymentEnd="2023-12-31")
+
+
+def staff_leaver(tmp_path, library_url, **sync_settings) -> tuple[Library, dict]:
+    """A member of staff with no tutor group, linked, and then leaving."""
+    library = Library(library_url)
+    link_borrower(library, LEFT_STAFF, "staff")
+    staff_school(tmp_path, [LEFT_STAFF, staff_member("Stay", "Put", Id="50")],
+                 [reg_group("900", "9B", primary_staff_id="50")])
+    report = sync(tmp_path, library_url, data={"staff": True}, sync=sync_settings)
+    assert (report.outcome, report.counts["recycled"]) == ("ok", 1), report.message
+    return library, borrower_of(library, LEFT_STAFF, "staff")
+
+
+@pytest.mark.parametrize("template, label", [(None, "Leaver 2023"), ("Left {year} - was {group}", "Left 2023")])
+def test_staff_with_no_tutor_group_leave_without_an_old_group(tmp_path, library_url, template, label):
+    _, row = staff_leaver(tmp_path, library_url, **({"leaver_group": template} if template else {}))
+    assert (row["status"], row["tutor_group"], row["group_before_recycle"]) == ("recycled", label, None)
+
+
+def test_restoring_a_leaver_who_had_no_group_leaves_no_leaver_label(tmp_path, library_url):
+    library, row = staff_leaver(tmp_path, library_url)
+    with Session(connect(library_url)) as session, session.begin():
+        restored = recycle_bin.restore(session, row["barcode"], actor="librarian")
+    assert restored.tutor_group is None
+    assert borrower_of(library, LEFT_STAFF, "staff")["tutor_group"] is None
+
+
+def test_a_leaver_who_had_no_group_comes_back_on_roll_with_none(tmp_path, library_url):
+    library, _ = staff_leaver(tmp_path, library_url)
+    back = staff_member("Gone", "Away", Id="51")
+    staff_school(tmp_path, [back, staff_member("Stay", "Put", Id="50")], [reg_group("900", "9B", primary_staff_id="50")])
+    report = sync(tmp_path, library_url, data={"staff": True, "staff_year_group": 13})  # staff need a year
+    assert report.counts["restored"] == 1, report.message
+    row = borrower_of(library, LEFT_STAFF, "staff")
+    assert (row["status"], row["tutor_group"]) == ("active", None)
