@@ -14,7 +14,12 @@ whether they changed since, not to bring an old one back, so an undo removes
 the ones a decision wrote and clears the borrower's digest column, and the next
 sync that links the borrower writes them afresh. When the school switches a
 field off, ``scrub_decisions`` replaces its stored values with ``REMOVED``,
-which an undo treats as nothing.
+which an undo treats as nothing, in the decisions and in what runs recorded
+(``run_changes``).
+
+The pieces an undo is made of (``row_states``, ``changed_columns``,
+``restored_values``, ``delete_rows``) work on many rows at once and serve
+``engine.runs`` too, which undoes a whole run from the same recorded form.
 """
 from __future__ import annotations
 
@@ -22,12 +27,13 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.errors import Refusal
-from engine.models import Borrower, IntakeDecision, IntakeEntry, Loan, SyncEvent
+from engine.models import Borrower, IntakeDecision, IntakeEntry, Loan, RunChange, SyncEvent
 from engine.optional_data import ATTACHMENTS, REMOVED
+from engine.text import json_object
 from engine.users import ACTOR_WIDTH
 
 TABLES: dict[str, Table] = {"borrowers": Borrower.__table__, "intake": IntakeEntry.__table__}
@@ -56,13 +62,14 @@ class Reverted:
     now: object
 
 
-def _encode(value: object) -> object:
+def encode_value(value: object) -> object:
+    """A column's value as a recorded change holds it (JSON-ready)."""
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value
 
 
-def _decode(table: Table, column: str, value: object) -> object:
+def decode_value(table: Table, column: str, value: object) -> object:
     # A scrubbed value is gone; the field it was in is switched off, so empty.
     if value is None or value == REMOVED:
         return None
@@ -74,16 +81,85 @@ def _decode(table: Table, column: str, value: object) -> object:
     return value
 
 
+IDS_PER_QUERY = 1000
+
+
+def chunks(ids) -> list[list[int]]:
+    """The ids, each once, in lists short enough for one IN (...)."""
+    unique = list(dict.fromkeys(ids))
+    return [unique[start:start + IDS_PER_QUERY] for start in range(0, len(unique), IDS_PER_QUERY)]
+
+
+def row_states(session: Session, table_name: str, ids, *, attachments: bool = True) -> dict[int, dict]:
+    """Rows as JSON-ready values, by id, read in bulk; a borrower's photo and
+    guardians included, as digests, if ``attachments``. A missing row is absent."""
+    table = TABLES[table_name]
+    states = {}
+    for chunk in chunks(ids):
+        for row in session.execute(select(table).where(table.c.id.in_(chunk))).mappings():
+            states[row["id"]] = {k: encode_value(v) for k, v in row.items() if k not in UNTRACKED}
+    if attachments and table_name == "borrowers":
+        for row_id, state in states.items():
+            state.update((a.key, a.state(session, row_id)) for a in ATTACHMENTS)
+    return states
+
+
 def row_state(session: Session, table_name: str, row_id: int) -> dict | None:
     """A row as JSON-ready values; a borrower's photo and guardians included, as digests."""
+    return row_states(session, table_name, [row_id]).get(row_id)
+
+
+def changed_columns(table_name: str, recorded: dict, current: dict) -> list[str]:
+    """The columns whose current value is not the recorded one. A scrubbed
+    value stands for empty; a time is compared to the whole second, as
+    MariaDB keeps it."""
     table = TABLES[table_name]
-    row = session.execute(select(table).where(table.c.id == row_id)).mappings().first()
-    if row is None:
-        return None
-    state = {k: _encode(v) for k, v in row.items() if k not in UNTRACKED}
+    changed = []
+    for column, value in recorded.items():
+        now, value = current.get(column), None if value == REMOVED else value
+        if column in table.c and table.c[column].type.python_type is datetime and now and value:
+            now, value = now[:19], value[:19]
+        if now != value:
+            changed.append(column)
+    return changed
+
+
+def restored_values(table_name: str, before: dict) -> tuple[dict, list[str]]:
+    """The column values that put a row back as ``before`` records it, and the
+    attachments (keys) whose rows are to go. An attachment counts as changed
+    when its key or its borrower column is recorded: what the change wrote
+    goes; what it replaced was never kept, so a borrower that had one is left
+    with none (its digest column cleared) until a sync writes it afresh."""
+    table = TABLES[table_name]
+    values = {c: decode_value(table, c, v) for c, v in before.items() if c in table.c}
+    removed = []
     if table_name == "borrowers":
-        state.update((a.key, a.state(session, row_id)) for a in ATTACHMENTS)
-    return state
+        for key, column in ATTACHMENT_DIGESTS.items():
+            if key in before or column in before:
+                removed.append(key)
+                if before.get(key, before.get(column)) is not None:
+                    values[column] = None
+    return values, removed
+
+
+def remove_attachments(session: Session, keys, borrower_ids) -> None:
+    for attachment in ATTACHMENTS:
+        if attachment.key in keys:
+            model = attachment.model
+            for chunk in chunks(borrower_ids):
+                session.execute(delete(model).where(model.borrower_id.in_(chunk)))
+
+
+def delete_rows(session: Session, table_name: str, ids) -> None:
+    """Delete rows a change created. The events about them outlive them: they
+    keep their text (barcode, values) and lose only the link to the row."""
+    event_column = SyncEvent.borrower_id if table_name == "borrowers" else SyncEvent.intake_id
+    if table_name == "borrowers":
+        remove_attachments(session, ATTACHMENT_DIGESTS, ids)
+    table = TABLES[table_name]
+    for chunk in chunks(ids):
+        session.execute(update(SyncEvent).where(event_column.in_(chunk)).values({event_column.key: None}))
+        session.execute(delete(table).where(table.c.id.in_(chunk)))
 
 
 def _label(table_name: str, row_id: int, state: dict | None) -> str:
@@ -134,7 +210,7 @@ class ChangeRecorder:
 def undo_decision(session: Session, decision: IntakeDecision, now: datetime) -> list[Reverted]:
     """Put back what the decision changed, in the caller's transaction."""
     recorded = json.loads(decision.changes)
-    rows, (first_event, last_event) = recorded["rows"], recorded["events"]
+    rows, (_, last_event) = recorded["rows"], recorded["events"]
     problems = [p for row in rows for p in _changed_since(session, row, last_event)]
     if problems:
         raise UndoRefused(problems)
@@ -144,7 +220,7 @@ def undo_decision(session: Session, decision: IntakeDecision, now: datetime) -> 
             reverted += _restore(session, row, now)
     for row in rows:
         if "created" in row:
-            reverted.append(_delete_created(session, row, first_event, last_event))
+            reverted.append(_delete_created(session, row))
     return reverted
 
 
@@ -154,7 +230,7 @@ def _changed_since(session: Session, row: dict, last_event: int) -> list[str]:
     label = _label(row["table"], row["id"], current or expected)
     if current is None:
         return [f"{label} no longer exists"]
-    changed = [c for c, value in expected.items() if current.get(c) != (None if value == REMOVED else value)]
+    changed = changed_columns(row["table"], expected, current)
     problems = [f"{label} has changed since ({', '.join(changed)})"] if changed else []
     if "created" in row:
         loans = session.execute(select(func.count()).select_from(Loan).where(Loan.borrower_id == row["id"])).scalar()
@@ -171,33 +247,16 @@ def _restore(session: Session, row: dict, now: datetime) -> list[Reverted]:
     table = TABLES[row["table"]]
     before, after = row["before"], row["after"]
     label = _label(row["table"], row["id"], row_state(session, row["table"], row["id"]))
-    restored = {c: _decode(table, c, v) for c, v in before.items() if c not in ATTACHMENT_DIGESTS}
-    for attachment, digest_column in ATTACHMENT_DIGESTS.items():
-        if attachment in before:
-            # What the decision wrote goes; what it replaced was never kept.
-            _remove_attachment(session, attachment, row["id"])
-            if before[attachment] is not None:
-                restored[digest_column] = None
+    restored, attachments = restored_values(row["table"], before)
+    remove_attachments(session, attachments, [row["id"]])
     session.execute(update(table).where(table.c.id == row["id"]).values(**restored, updated_at=now))
     return [Reverted(row["table"], row["id"], label, c, after[c], restored.get(c)) for c in before]
 
 
-def _remove_attachment(session: Session, key: str, borrower_id: int) -> None:
-    model = next(a.model for a in ATTACHMENTS if a.key == key)
-    session.execute(delete(model).where(model.borrower_id == borrower_id))
-
-
-def _delete_created(session: Session, row: dict, first_event: int, last_event: int) -> Reverted:
-    borrower_id = row["id"]
-    # The decision's own events outlive the borrower they describe: they keep
-    # their text (barcode, values) and lose only the link to the deleted row.
-    session.execute(update(SyncEvent).where(SyncEvent.borrower_id == borrower_id,
-                                            SyncEvent.id.between(first_event, last_event)).values(borrower_id=None))
-    for attachment in ATTACHMENT_DIGESTS:
-        _remove_attachment(session, attachment, borrower_id)
-    session.execute(delete(Borrower).where(Borrower.id == borrower_id))
+def _delete_created(session: Session, row: dict) -> Reverted:
     barcode = row["created"]["barcode"]
-    return Reverted("borrowers", borrower_id, f"borrower {barcode}", "deleted", barcode, None)
+    delete_rows(session, "borrowers", [row["id"]])
+    return Reverted("borrowers", row["id"], f"borrower {barcode}", "deleted", barcode, None)
 
 
 # Two names for one piece of data: a borrower's digest column and the
@@ -208,9 +267,11 @@ _SAME_DATA = tuple({attachment, column} for attachment, column in ATTACHMENT_DIG
 def scrub_decisions(session: Session, fields: set[str]) -> int:
     """The school has switched these fields off (borrower columns or Intake
     record keys, as a sync's purge names them): replace every value of them
-    that a stored decision holds with ``REMOVED``, so that no decision keeps a
-    copy of data the library may no longer hold. Returns how many decisions
-    changed."""
+    that a stored decision or a run's recorded change (``run_changes``) holds
+    with ``REMOVED`` (in an Intake entry's recorded record, the key is emptied,
+    as the purge empties it in the entry), so that nothing keeps a copy of data
+    the library may no longer hold. Returns how many decisions and recorded
+    run changes changed."""
     keys = set(fields).union(*(same for same in _SAME_DATA if same & set(fields)))
     if not keys:
         return 0
@@ -223,6 +284,22 @@ def scrub_decisions(session: Session, fields: set[str]) -> int:
     if scrubbed:
         session.execute(update(table).where(table.c.id == bindparam("_id"))
                         .values(changes=bindparam("changes")), scrubbed)
+    return len(scrubbed) + _scrub_run_changes(session, keys)
+
+
+def _scrub_run_changes(session: Session, keys: set[str]) -> int:
+    table = RunChange.__table__
+    # Only the rows that name a key can hold one (a key inside a recorded record is quoted twice).
+    named = or_(*(column.like(f"%{key}%") for key in keys for column in (table.c.before, table.c.after)))
+    scrubbed = []
+    for change_id, before, after in session.execute(select(table.c.id, table.c.before, table.c.after).where(named)):
+        states = {"before": None if before is None else json.loads(before), "after": json.loads(after)}
+        if _scrub([states], keys):
+            scrubbed.append({"_id": change_id, "after": json.dumps(states["after"]),
+                             "before": None if before is None else json.dumps(states["before"])})
+    if scrubbed:
+        session.execute(update(table).where(table.c.id == bindparam("_id"))
+                        .values(before=bindparam("before"), after=bindparam("after")), scrubbed)
     return len(scrubbed)
 
 
@@ -234,4 +311,9 @@ def _scrub(rows: list[dict], keys: set[str]) -> bool:
             for key in keys.intersection(state or ()):
                 if state[key] is not None and state[key] != REMOVED:
                     state[key], found = REMOVED, True
+            record = json_object(state.get("record")) if state else None
+            held = [key for key in keys.intersection(record or ()) if record[key] is not None]
+            if held:
+                record.update(dict.fromkeys(held))
+                state["record"], found = json.dumps(record, sort_keys=True), True
     return found
