@@ -31,6 +31,7 @@ from engine.api import (OPEN_INTAKE, ChangeMarker, CommitFailed, Config, ConfigE
                         compare_suggestions, current_user, decide, driver_reason, list_entries, list_recycled,
                         load_index, mask_url, prepare_sync, recent_runs, refresh_best_scores, removals,
                         restore_recycled, run_events, search_borrowers, undo_decision_by_id, undo_last)
+from engine.api import release_hold
 from tui.dialogs.error import ErrorDialog
 from tui.dialogs.help import HelpScreen
 from tui.dialogs.sync_preview import SyncPreview
@@ -41,6 +42,7 @@ from tui.library import Library
 from tui.messages import (BorrowerRestored, BorrowersFound, DecisionMade, EventsLoaded, IndexBuilt, MarkerRead,
                           QueueLoaded, RecycleBinLoaded, RemovalsCounted, RunsLoaded, ScoresStored, SettingSaved,
                           SuggestionsLoaded, SyncFinished, SyncPreviewed, SyncProgressed)
+from tui.messages import HoldReleased
 from tui.panes.borrower_search import BorrowerSearch
 from tui.panes.intake import IntakePane
 from tui.panes.intake_queue import IntakeQueue, QueueFilters
@@ -55,6 +57,7 @@ SUGGESTIONS_SHOWN = 3
 FAILURE_TITLES = {
     "decide": "Not done", "restore": "Not restored", "settings": "Not saved", "sync": "The sync could not run",
     "marker": "The library cannot be read",
+    "hold": "Hold not released",
 }
 # Decisions that change borrowers, and so what suggestions can offer.
 BORROWER_CHANGES = {DecisionAction.MATCH, DecisionAction.TRANSFER, DecisionAction.UNDO}
@@ -198,11 +201,15 @@ class MislinkApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="recycle_bin")
     def load_recycle_bin(self) -> None:
-        self._deliver(RecycleBinLoaded(self.library.run(list_recycled)))
+        self._deliver(RecycleBinLoaded(self.library.run(list_recycled, with_held=True)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="restore")
-    def restore(self, barcode: str) -> None:
-        self.post_message(BorrowerRestored(self.library.write(restore_recycled, barcode, current_user())))
+    def restore(self, barcode: str, hold: bool = False) -> None:
+        self.post_message(BorrowerRestored(self.library.write(restore_recycled, barcode, current_user(), hold=hold)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="hold")
+    def end_hold(self, barcode: str) -> None:
+        self.post_message(HoldReleased(self.library.write(release_hold, barcode, current_user())))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
     def preview_sync(self) -> None:
@@ -363,14 +370,29 @@ class MislinkApp(App[int]):
 
     @on(RecycleBin.RestoreRequested)
     def _restore_requested(self, message: RecycleBin.RestoreRequested) -> None:
-        self.restore(message.borrower.barcode)
+        self.restore(message.borrower.barcode, message.hold)
 
     @on(BorrowerRestored)
     def _borrower_restored(self, message: BorrowerRestored) -> None:
         borrower = message.borrower
         self.notify(f"{borrower.forename} {borrower.surname} ({borrower.barcode}) is back, in "
-                    f"{borrower.tutor_group or 'no tutor group'}.", title="Restored")
+                    f"{borrower.tutor_group or 'no tutor group'}"
+                    + (f", and {borrower.hold_note}." if borrower.held else ".")
+                    + (" The next sync will recycle them again: the MIS had them leaving."
+                       if borrower.returns_to_bin else ""),
+                    title="Restored", severity="warning" if borrower.returns_to_bin else "information")
         self.build_index()
+        self.check_for_changes()
+
+    @on(RecycleBin.ReleaseRequested)
+    def _release_requested(self, message: RecycleBin.ReleaseRequested) -> None:
+        self.end_hold(message.borrower.barcode)
+
+    @on(HoldReleased)
+    def _hold_released(self, message: HoldReleased) -> None:
+        borrower = message.borrower
+        self.notify(f"{borrower.forename} {borrower.surname} ({borrower.barcode}) is no longer held: the MIS "
+                    "decides again from the next sync.", title="Hold released")
         self.check_for_changes()
 
     # --- the sync log and the recycle bin ------------------------------------------------
@@ -391,7 +413,8 @@ class MislinkApp(App[int]):
     @on(RecycleBinLoaded)
     def _recycle_bin_loaded(self, message: RecycleBinLoaded) -> None:
         self.recycle_bin.show(message.borrowers)
-        self._label_tab("bin", f"F3 Recycle bin ({len(message.borrowers):,})")
+        self.intake.search.know_holds(message.borrowers)
+        self._label_tab("bin", f"F3 Recycle bin ({sum(1 for b in message.borrowers if not b.held):,})")
 
     # --- running a sync ---------------------------------------------------------------
 

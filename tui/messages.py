@@ -71,6 +71,11 @@ class BorrowerRestored(Message):
 
 
 @dataclass
+class HoldReleased(Message):
+    borrower: RecycledBorrower
+
+
+@dataclass
 class SyncPreviewed(Message):
     prepared: PreparedSync
 

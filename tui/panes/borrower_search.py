@@ -4,10 +4,12 @@ not among the suggestions.
 Posts ``SearchChanged`` as the librarian types (after a pause) and
 ``BorrowerChosen`` when they press m on a result (never Enter, nor a click:
 those only move to a result); the parent shows the engine's answer with
-``show``.
+``show``, and tells it who is held (``know_holds``, from the recycle bin's
+list): a held borrower's result says "held since 2026-09-03 by jsmith".
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -18,7 +20,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label
 
-from engine.api import BorrowerHit, BorrowerStatus, DecisionAction
+from engine.api import BorrowerHit, BorrowerStatus, DecisionAction, RecycledBorrower
 from tui import formatting
 from tui.debounce import Debounce
 from tui.tables import PaneKeysTable
@@ -49,6 +51,9 @@ class BorrowerSearch(Vertical):
         super().__init__(**kwargs)
         self._typing = Debounce(self, TYPING_PAUSE)
         self._found_for: str | None = None
+        self._hits: list[BorrowerHit] = []
+        # Barcode -> "held since … by …", for the held borrowers.
+        self._holds: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Label("", id="search-heading")
@@ -74,7 +79,18 @@ class BorrowerSearch(Vertical):
     def show(self, text: str, hits: list[BorrowerHit]) -> None:
         if text != self.query_one("#search-text", Input).value.strip():
             return  # the librarian has typed on since
-        self._found_for = text
+        self._found_for, self._hits = text, hits
+        self._fill(hits)
+
+    def know_holds(self, borrowers: Iterable[RecycledBorrower]) -> None:
+        """Who is held now: marked in the results shown, and in every later one."""
+        holds = {b.barcode: b.hold_note for b in borrowers if b.held}
+        if holds != self._holds:
+            self._holds = holds
+            if self._hits:
+                self._fill(self._hits)
+
+    def _fill(self, hits: list[BorrowerHit]) -> None:
         table = self.query_one("#search-results", DataTable)
         table.clear(columns=True)
         columns = (("Barcode", 9), ("Name", 20), ("Born", 11), ("Year", 4), ("Tutor", 6))
@@ -83,8 +99,10 @@ class BorrowerSearch(Vertical):
         table.add_column("Linked to", width=max(12, self.app.size.width - sum(w + 2 for _, w in columns) - 3))
         for hit in hits:
             name = hit.name if hit.status == BorrowerStatus.ACTIVE else f"♻ {hit.name}"
+            # The hold first: a narrow screen cuts the end of this column.
+            linked = "; ".join(note for note in (self._holds.get(hit.barcode), hit.linked_to) if note)
             table.add_row(hit.barcode, name, formatting.day(hit.date_of_birth), formatting.year(hit.year_group),
-                          hit.tutor_group or "", hit.linked_to or "", key=hit.barcode)
+                          hit.tutor_group or "", linked, key=hit.barcode)
         found = f"{len(hits)} borrower{'s' if len(hits) != 1 else ''} found" if hits else \
             "No borrower found: try part of the name, or the barcode"
         self.query_one("#search-found", Label).update(found)
