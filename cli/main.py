@@ -185,12 +185,17 @@ def _import_borrowers(config: Config, args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"imported": result.imported, "already_present": result.already_present,
                    "written": result.written, "problems": [vars(p) for p in result.problems],
+                   "warnings": [vars(w) for w in result.warnings],
                    "exit_code": int(code)} | ({} if result.written else {"error": f"{args.file.name}: {verdict}"}))
     else:
         for problem in result.problems:
             complain(f"{args.file.name} {problem}")
+        for warning in result.warnings:
+            complain(f"warning: {args.file.name} {warning}")
+        blank = len({w.line for w in result.warnings})
         emit(f"{args.file.name}: {result.imported} borrowers {verdict}; {result.already_present} already in the "
-             f"library; {len(result.problems)} bad rows{' skipped' if result.written and result.problems else ''}")
+             f"library; {len(result.problems)} bad rows{' skipped' if result.written and result.problems else ''}"
+             + (f"; {blank} with a field left blank (see the warnings)" if blank else ""))
     return code
 
 

@@ -2,10 +2,20 @@
 
 Columns: ``ManagementSystemID, Forename, Surname, DateOfBirth (DD/MM/YYYY),
 Gender, TutorGroup, YearGroup`` and optionally ``Barcode, Type, UPN,
-AdmissionNo``. Every row is checked first; nothing is imported while any row is
-bad, unless the caller asks to skip the bad ones. A row for a borrower already
-in the library is recognised and left alone, so importing the same file twice
-changes nothing.
+AdmissionNo``. Every row is checked first. A row is refused (a ``RowProblem``)
+only when what identifies it is unusable: no forename or surname, a barcode or
+MIS id that cannot be stored or clashes, a type that is neither student nor
+staff. Any other field (``OPTIONAL_FIELDS``: the date of birth, gender, tutor
+and year group, UPN, admission number) that cannot be used is left blank and
+the row imported, with a ``RowWarning`` naming the line, the barcode, the field
+and what is wrong, never the value: a librarian's borrower is never lost for a
+slipped digit. A value is unusable exactly as the export reader finds it so: a
+date that is not one, not a real calendar date, before 1900 or in the future;
+text too long for its column or holding a control character; a gender other
+than M, F, Male or Female; a UPN with other than ASCII characters. Nothing is
+imported while any row is refused, unless the caller asks to skip those. A row
+for a borrower already in the library is recognised and left alone, so
+importing the same file twice changes nothing.
 """
 from __future__ import annotations
 
@@ -34,6 +44,9 @@ TYPES = {"": "student", "student": "student", "pupil": "student", "staff": "staf
 # and control-character rules as the Xporter reader (engine.text).
 TEXT_COLUMNS = {"ManagementSystemID": "id", "Forename": "name", "Surname": "name", "TutorGroup": "group",
                 "YearGroup": "group", "Barcode": "barcode", "UPN": "id", "AdmissionNo": "id"}
+# Fields that only describe or help match a borrower: left blank, with a
+# warning, when unusable. Every other column identifies the row.
+OPTIONAL_FIELDS = ("DateOfBirth", "Gender", "TutorGroup", "YearGroup", "UPN", "AdmissionNo")
 
 
 class ImportFileError(Refusal):
@@ -50,11 +63,27 @@ class RowProblem:
 
 
 @dataclass
+class RowWarning:
+    """A row imported (or to be) with one field left blank. ``barcode`` is the
+    borrower's, given or allocated, once known; the value itself is never
+    repeated (it may be a date of birth)."""
+    line: int
+    field: str
+    reason: str
+    barcode: str | None = None
+
+    def __str__(self) -> str:
+        who = f"line {self.line}" + (f" (borrower {self.barcode})" if self.barcode else "")
+        return f"{who}: {self.field} {self.reason}; imported without it"
+
+
+@dataclass
 class ImportResult:
     imported: int = 0
     already_present: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     written: bool = False
+    warnings: list[RowWarning] = field(default_factory=list)
 
 
 def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
@@ -108,9 +137,10 @@ def import_borrowers(session: Session, path: Path, barcodes: BarcodeSettings, *,
     given_ids: dict[tuple[str, str], tuple[int, str]] = {}
     given_barcodes: dict[str, int] = {}
     new_rows = []
+    blanked: dict[int, list[FieldProblem]] = {}
     for line, row in rows:
         try:
-            values = _borrower_values(row, today or date.today())
+            values, blanked[line] = _borrower_values(row, today or date.today())
             if library.holds(values):
                 result.already_present += 1
                 continue
@@ -125,12 +155,14 @@ def import_borrowers(session: Session, path: Path, barcodes: BarcodeSettings, *,
         except (ValueError, BarcodeError) as problem:
             result.problems.append(RowProblem(line, str(problem)))
     if result.problems and not skip_invalid:
+        result.warnings = _warnings(new_rows, blanked)
         return result
     now = utcnow()
     for line, values in new_rows:
         if not values["barcode"]:
             values["barcode"] = allocator.allocate(label=f"line {line}")
         values.update(created_at=now, updated_at=now)
+    result.warnings = _warnings(new_rows, blanked)
     if new_rows:
         run = SyncRun(kind="import", source=str(path)[:500], started_at=now, finished_at=now, outcome="ok")
         session.add(run)
@@ -145,44 +177,75 @@ def import_borrowers(session: Session, path: Path, barcodes: BarcodeSettings, *,
     return result
 
 
-def _borrower_values(row: dict[str, str], today: date) -> dict:
-    cells = {column: _text_cell(row, column, kind) for column, kind in TEXT_COLUMNS.items()}
+def _warnings(new_rows: list[tuple[int, dict]], blanked: dict[int, list[FieldProblem]]) -> list[RowWarning]:
+    return [RowWarning(line, problem.field, problem.reason, values["barcode"])
+            for line, values in new_rows for problem in blanked[line]]
+
+
+def _borrower_values(row: dict[str, str], today: date) -> tuple[dict, list[FieldProblem]]:
+    """The borrower's columns, and the optional fields left blank because
+    their value cannot be used; a ValueError if the row cannot be imported."""
+    blanked: list[FieldProblem] = []
+
+    def optional(column: str, read):
+        try:
+            return read(row.get(column))
+        except FieldProblem as problem:
+            blanked.append(problem)
+            return None
+
+    cells = {column: optional(column, lambda value, c=column, k=kind: text(value, c, k))
+             if column in OPTIONAL_FIELDS else _text_cell(row, column, kind)
+             for column, kind in TEXT_COLUMNS.items()}
     forename, surname = cells["Forename"], cells["Surname"]
     if not forename:
         raise ValueError("Forename is empty")
     if not surname:
         raise ValueError("Surname is empty")
-    try:
-        dob = parse_date(row.get("DateOfBirth"), "DateOfBirth", today=today, allow_future=False)
-    except FieldProblem as problem:
-        raise ValueError(f"DateOfBirth {row.get('DateOfBirth')!r} is {problem.reason}") from None
-    gender_text = clean(row.get("Gender"))
-    gender = gender_code(gender_text) if gender_text else None
-    if gender_text and gender is None:
-        raise ValueError(f"Gender {gender_text!r} is not M, F, Male or Female")
     kind = (clean(row.get("Type")) or "").casefold()
     if kind not in TYPES:
         raise ValueError(f"Type {row.get('Type')!r} is not student or staff")
     mis_id = cells["ManagementSystemID"]
     borrower_type = TYPES[kind]
-    upn = cells["UPN"]
-    if upn and not upn.isascii():
-        raise ValueError("UPN holds characters other than A-Z and 0-9")
-    return {
+    values = {
         "barcode": cells["Barcode"],
         "borrower_type": borrower_type,
         "mis_person_type": borrower_type if mis_id else None,
         "mis_id": mis_id,
-        "upn": upn.replace(" ", "").upper() if upn else None,
+        "upn": optional("UPN", lambda _: _ascii_upn(cells["UPN"])) if cells["UPN"] else None,
         "admission_no": cells["AdmissionNo"],
         "forename": forename,
         "surname": surname,
-        "date_of_birth": dob,
-        "gender": gender,
+        "date_of_birth": optional("DateOfBirth", lambda value: _date_of_birth(value, today)),
+        "gender": optional("Gender", _gender),
         "tutor_group": cells["TutorGroup"],
         "year_group": year_label(cells["YearGroup"]),
         "status": "active",
     }
+    return values, blanked
+
+
+def _date_of_birth(value: object, today: date) -> date | None:
+    try:
+        return parse_date(value, "DateOfBirth", today=today, allow_future=False)
+    except FieldProblem as problem:
+        raise FieldProblem("DateOfBirth", f"is {problem.reason}") from None
+
+
+def _gender(value: object) -> str | None:
+    shown = clean(value)
+    gender = gender_code(shown) if shown else None
+    if shown and gender is None:
+        raise FieldProblem("Gender", "is not M, F, Male or Female")
+    return gender
+
+
+def _ascii_upn(upn: str) -> str:
+    """A UPN as stored: spaces gone, upper case. Only ASCII: the export reader
+    and the UPN check both work in A-Z and 0-9."""
+    if not upn.isascii():
+        raise FieldProblem("UPN", "holds characters other than A-Z and 0-9")
+    return upn.replace(" ", "").upper()
 
 
 def _claim_id(values: dict, line: int, given: dict[tuple[str, str], tuple[int, str]],
