@@ -34,6 +34,12 @@ async def restore_choice(pilot) -> RestoreChoice:
     return dialog
 
 
+async def restore(pilot, answer: str) -> None:
+    """Restore the leaver from the recycle bin: y holds them too, r does not."""
+    await restore_choice(pilot)
+    await press(pilot, answer)
+
+
 @drives_the_app
 async def test_restore_asks_whether_to_hold_and_enter_restores_nobody(school):
     async with running(school) as pilot:
@@ -51,8 +57,7 @@ async def test_restore_and_hold_keeps_them_out_of_the_recycle_bin_at_the_next_sy
     school = build_school(tmp_path, url=library_url)
     async with running(school) as pilot:
         app = pilot.app
-        await restore_choice(pilot)
-        await press(pilot, "y")
+        await restore(pilot, "y")
         row = leaver(school)
         assert (row["status"], row["tutor_group"], row["held_by"]) == ("active", "10A", "jsmith")
         (held,) = app.recycle_bin.borrowers.values()
@@ -69,11 +74,9 @@ async def test_restore_and_hold_keeps_them_out_of_the_recycle_bin_at_the_next_sy
 @drives_the_app
 async def test_restore_only_restores_without_a_hold_and_warns(school):
     async with running(school) as pilot:
-        app = pilot.app
-        await restore_choice(pilot)
-        await press(pilot, "r")
-        assert app.recycle_bin.borrowers == {}
-        (note,) = [n for n in app._notifications if n.title == "Restored"]
+        await restore(pilot, "r")
+        assert pilot.app.recycle_bin.borrowers == {}
+        (note,) = [n for n in pilot.app._notifications if n.title == "Restored"]
         assert "The next sync will recycle them again" in note.message and note.severity == "warning"
     row = leaver(school)
     assert (row["status"], row["held_at"]) == ("active", None)
@@ -82,29 +85,26 @@ async def test_restore_only_restores_without_a_hold_and_warns(school):
 @drives_the_app
 async def test_x_releases_a_hold_after_asking(school):
     async with running(school) as pilot:
-        app = pilot.app
-        await restore_choice(pilot)
-        await press(pilot, "y")
-        await press(pilot, "x")
-        assert isinstance(app.screen, Confirm) and "Release the hold" in app.screen.title_text
-        await press(pilot, "escape")
-        assert leaver(school)["held_at"] is not None
-        await press(pilot, "x", "y")
-        assert app.recycle_bin.borrowers == {}
+        await restore(pilot, "y")
+        for answer in ("escape", "y"):
+            await press(pilot, "x")
+            dialog = pilot.app.screen
+            assert isinstance(dialog, Confirm) and "Release the hold" in dialog.title_text
+            await press(pilot, answer)
+            assert (leaver(school)["held_at"] is None) == (answer == "y")
+        assert pilot.app.recycle_bin.borrowers == {}
     assert (leaver(school)["held_at"], leaver(school)["held_by"]) == (None, None)
 
 
 @drives_the_app
 async def test_a_held_borrower_is_marked_in_the_borrower_search(school):
     async with running(school) as pilot:
-        app = pilot.app
-        await restore_choice(pilot)
-        await press(pilot, "y")
+        await restore(pilot, "y")
         await press(pilot, "f1")
         await highlight(pilot, "104")
         await pilot.press("s", *"leaver")
         await pilot.pause(0.3)
         await settle(pilot)
-        table = app.intake.search.query_one("#search-results", DataTable)
+        table = pilot.app.intake.search.query_one("#search-results", DataTable)
         assert str(table.get_row(LEAVER)[-1]).startswith("held since ")
         assert str(table.get_row(LEAVER)[-1]).endswith(" by jsmith; student 99")
