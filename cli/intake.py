@@ -119,7 +119,8 @@ def _run(api, session, config: Config, args: argparse.Namespace) -> tuple[dict, 
 def _list(items) -> tuple[dict, str]:
     lines = [f"{'ID':>6}  {'STATUS':<11} {'SCORE':>5}  {'YEAR':<8} {'NAME':<28} {'BORN':<10}  REASON"]
     lines += [f"{i.id:>6}  {i.status:<11} {'-' if i.best_score is None else i.best_score:>5}  "
-              f"{i.year_group or '':<8} {i.name[:28]:<28} {str(i.date_of_birth or ''):<10}  {i.reason}" for i in items]
+              f"{i.year_group or '':<8} {i.name[:28]:<28} {str(i.date_of_birth or ''):<10}  {i.reason}"
+              + (f"  starts {i.start_date}" if i.start_date else "") for i in items]
     lines.append(f"{len(items)} Intake record{'s' if len(items) != 1 else ''}")
     return {"entries": [dataclasses.asdict(i) for i in items]}, "\n".join(lines)
 
@@ -153,6 +154,9 @@ def _suggestion_lines(marker: str, suggestion) -> list[str]:
     flags = [] if suggestion.status == BorrowerStatus.ACTIVE else [suggestion.status]
     if suggestion.linked_to:
         flags.append(f"linked to {suggestion.linked_to}: not offered")
+    elif suggestion.absent_link:
+        flags.append(f"linked to MIS {suggestion.absent_link}, who is no longer in the MIS export; matching moves "
+                     "the link")
     elif suggestion.probable_duplicate:
         flags.append("probable duplicate")
     head = f"  {marker:<3} {suggestion.barcode}  {suggestion.name}  score {suggestion.score}" + \

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from cli.common import ExitCode, Failure, complain, emit, emit_json, fail, in_library, saved, silence, whole
 from cli.holds import bin_json, hold_advice, release_hold
 from cli.intake import add_intake_commands, run_intake
+from cli.links import unlink
 
 if TYPE_CHECKING:
     from engine.api import Config
@@ -71,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dry-run", action="store_true", help="with --sync: show the plan, write nothing")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     parser.add_argument("--force", action="store_true", help="with --sync: override the safety guards")
+    parser.add_argument("--rekey", action="store_true",
+                        help="with --sync: after a change of MIS, re-link borrowers to their new MIS records")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(group, name: str, **options) -> argparse.ArgumentParser:
@@ -83,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--skip-invalid", action="store_true", help="import the good rows, skip bad ones")
     releaser = add(borrower_commands, "release", help="end a borrower's hold: the sync may recycle them again")
     releaser.add_argument("barcode")
+    add(borrower_commands, "unlink", help="take a borrower's MIS link off (a hand fix; undo with intake undo)"
+        ).add_argument("barcode")
     add_intake_commands(commands, add)
     bin_parser = add(commands, "recycle-bin", help="borrowers who have left")
     bin_commands = bin_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -131,6 +136,8 @@ def _command(args: argparse.Namespace) -> int:
         config = load_config(args.config)
     except ConfigError as exc:
         raise Failure(ExitCode.USAGE, f"configuration error: {exc}") from None
+    if args.command == "borrowers" and args.action == "unlink":
+        return unlink(config, args, show_names())
     if args.command == "borrowers" and args.action == "release":
         return release_hold(config, args, show_names())
     if args.command == "borrowers":
@@ -143,6 +150,8 @@ def _command(args: argparse.Namespace) -> int:
         return _sync(config, args)
     if args.dry_run or args.force:
         raise Failure(ExitCode.USAGE, "--dry-run and --force go with --sync")
+    if args.rekey:
+        raise Failure(ExitCode.USAGE, "--rekey goes with --sync")
     from tui.app import run  # deferred: a headless command never loads Textual
 
     return run(config, args.config)
@@ -151,7 +160,7 @@ def _command(args: argparse.Namespace) -> int:
 def _sync(config: Config, args: argparse.Namespace) -> int:
     from engine.api import RunOutcome, run_sync
 
-    report = run_sync(config, dry_run=args.dry_run, force=args.force)
+    report = run_sync(config, dry_run=args.dry_run, force=args.force, rekey=args.rekey)
     if report.outcome == RunOutcome.DRY_RUN:
         # A scheduled pre-check learns that the real run would be stopped.
         code = ExitCode.GUARD if report.guard_stops else ExitCode.OK

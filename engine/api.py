@@ -35,6 +35,7 @@ from engine.intake import (DECISIONS_SHOWN, BorrowerHit, Candidate, ComparedFiel
                            EntryChanged, EntryComparison, IntakeDetail, IntakeError, IntakeItem, NeedsForce,
                            compare_suggestions, decide, list_entries, load_index, make_decision, recent_decisions,
                            refresh_best_scores, search_borrowers, show_entry, undo_decision_by_id, undo_last)
+from engine.links import Unlinked, UnlinkRefused, unlink_borrower
 from engine.lock import LibraryBusy
 from engine.matching import REASON_TEXT, IntakeReason
 from engine.person import person_to_record
@@ -68,6 +69,8 @@ __all__ = [
     "DECISIONS",
     # recycle bin, borrower import, removals
     "list_recycled", "restore_recycled", "release_hold", "purgeable", "purge_recycled", "RecycledBorrower",
+    # taking a borrower's MIS link off by hand
+    "unlink_borrower", "Unlinked",
     "import_borrowers", "ImportResult", "RowProblem", "removals",
     # settings
     "Config", "ConfigProblem", "SECTIONS", "load_config", "save_config", "replace_section", "mask_url",
@@ -76,7 +79,7 @@ __all__ = [
     "DECIDABLE",
     # refusals and failures
     "Refusal", "IntakeError", "NeedsForce", "EntryChanged", "LibraryBusy", "LibraryMissing", "ConfigError",
-    "RecycleBinError", "ImportFileError", "PreviewOutdated", "CommitFailed",
+    "RecycleBinError", "ImportFileError", "PreviewOutdated", "CommitFailed", "UnlinkRefused",
     # showing results and who is acting
     "current_user", "driver_reason", "log_problem", "one_line", "person_to_record", "stack_only", "whole_number",
     "year_number",

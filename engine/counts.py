@@ -25,6 +25,8 @@ class RunCounts(Mapping):
     matched_by_upn: int
     matched_by_name_dob: int
     matched_by_fuzzy: int
+    # Borrowers re-linked to their person's new record after a change of MIS (engine.rekey).
+    matched_by_rekey: int
     updated: int
     unchanged: int
     intake_added: int

@@ -40,3 +40,15 @@ def guard_warnings(plan: SyncPlan, snapshot: Snapshot) -> list[str]:
         return [f"the export has no SchoolInfo, so it cannot be checked to be the same school "
                 f"(establishment {snapshot.last_estab}) as before"]
     return []
+
+
+def mis_change_stop(plan: SyncPlan) -> str | None:
+    """Why a change of MIS (``plan.mis_change``, engine.rekey) stops this plan
+    until a person confirms it with ``--rekey``; None when the plan shows no
+    change, or one that moves no link (an MIS renamed with its ids kept).
+    ``--force`` also passes it: the plan, re-links included, is the same."""
+    change = plan.mis_change
+    if change is None or not change.needs_rekey:
+        return None
+    return (f"a change of MIS was detected ({change.why}). {change.summary}; "
+            "run `mislink --sync --rekey` to re-link them")

@@ -82,7 +82,8 @@ def load_snapshot(session: Session) -> Snapshot:
             warnings.append(f"Intake entry {row.id}: its person type is not student or staff; left alone")
     loans_out = dict(session.execute(
         select(Loan.borrower_id, func.count()).where(Loan.returned_at.is_(None)).group_by(Loan.borrower_id)).all())
-    return Snapshot(borrowers, intake, loans_out, _last_estab(session), _last_seen(session), warnings)
+    return Snapshot(borrowers, intake, loans_out, _last_estab(session), _last_seen(session), warnings,
+                    last_mis_name=_last_mis_name(session))
 
 
 def _borrower_rows(session: Session, warnings: list[str]) -> list[dict]:
@@ -117,6 +118,15 @@ def _last_estab(session: Session) -> str | None:
     return session.scalar(select(SyncRun.estab).where(SyncRun.outcome == RunOutcome.OK, SyncRun.kind == "sync",
                                                       SyncRun.estab.is_not(None))
                           .order_by(SyncRun.id.desc()).limit(1))
+
+
+def _last_mis_name(session: Session) -> str | None:
+    """The MIS of the last successful sync that said which MIS it was, and
+    that has not been undone since (an undone run's export is not the last
+    word on the school's MIS)."""
+    return session.scalar(select(SyncRun.mis_name).where(
+        SyncRun.outcome == RunOutcome.OK, SyncRun.kind == "sync", SyncRun.mis_name.is_not(None),
+        SyncRun.undone_by_run.is_(None)).order_by(SyncRun.id.desc()).limit(1))
 
 
 def _last_seen(session: Session) -> dict[PersonType, int]:

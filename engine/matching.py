@@ -31,6 +31,9 @@ class Tier(StrEnum):
     UPN = "upn"
     NAME_DOB = "name_dob"
     FUZZY = "fuzzy"  # only with intake.auto_accept_score set; see engine.suggest.auto_accept
+    # A borrower whose MIS person is gone after a change of MIS, moved to the
+    # same person's new record (engine.rekey).
+    REKEY = "rekey"
 
 
 class IntakeReason(StrEnum):
@@ -68,6 +71,13 @@ class Unmatched:
 
 Row = Mapping[str, object]
 
+# The columns that link a borrower to an MIS person.
+LINK_COLUMNS = ("mis_person_type", "mis_id", "idaas_id", "external_id")
+# Why the sync recycles a borrower whose MIS person has gone from the MIS
+# (rather than being marked as a leaver there).
+NOT_IN_EXPORT = "no longer in the MIS export"
+DELETED_IN_MIS = "deleted in the MIS"
+
 
 def linked_key(row: Row) -> PersonKey | None:
     if row["mis_id"] and row["mis_person_type"]:
@@ -87,6 +97,15 @@ def linked_elsewhere(row: Row, person: Person) -> bool:
         if stored and (not own or str(stored).casefold() != own.casefold()):
             return True
     return False
+
+
+def link_gone(row: Row) -> bool:
+    """Is the borrower linked to an MIS person who has gone from the MIS? It
+    was recycled because that person was absent from a full export, or
+    deleted there, and no sync has found them since (a sync that does
+    restores it). Such a link may be moved by hand to another MIS record."""
+    return (row["status"] == "recycled" and row.get("recycled_reason") in (NOT_IN_EXPORT, DELETED_IN_MIS)
+            and (linked_key(row) is not None or bool(row["idaas_id"] or row["external_id"])))
 
 
 class LibraryIndex:
@@ -110,8 +129,8 @@ class LibraryIndex:
             if is_valid_upn(row["upn"]):
                 self.by_upn[row["upn"]].append(borrower_id)
             if row["date_of_birth"]:
-                surnames = _keys(row["surname"], row["legal_surname"], row["preferred_surname"])
-                forenames = _keys(row["forename"], row["legal_forename"], row["preferred_forename"])
+                surnames = name_keys(row["surname"], row["legal_surname"], row["preferred_surname"])
+                forenames = name_keys(row["forename"], row["legal_forename"], row["preferred_forename"])
                 for surname in surnames:
                     self.surname_dob_count[(row["borrower_type"], surname, row["date_of_birth"])] += 1
                     for forename in forenames:
@@ -128,13 +147,14 @@ class LibraryIndex:
         return found
 
 
-def _keys(*names: object) -> set[str]:
+def name_keys(*names: object) -> set[str]:
+    """The names as the name and date of birth tier compares them (``name_key``), blanks left out."""
     return {name_key(n) for n in names if n} - {""}
 
 
 def match_people(people: list[Person], index: LibraryIndex) -> dict[PersonKey, Match | Unmatched]:
     incoming_twins = Counter((p.person_type, s, p.date_of_birth) for p in people if p.date_of_birth
-                             for s in _keys(*p.surnames()))
+                             for s in name_keys(*p.surnames()))
     results: dict[PersonKey, Match | Unmatched] = {}
     for person in people:
         results[person.key] = (_by_link(person, index) or _by_upn(person, index)
@@ -178,7 +198,7 @@ def _by_name_dob(person: Person, index: LibraryIndex, incoming_twins: Counter) -
     if dob is None:
         return None
     kind = person.person_type.value
-    surnames, forenames = _keys(*person.surnames()), _keys(*person.forenames())
+    surnames, forenames = name_keys(*person.surnames()), name_keys(*person.forenames())
     candidates = {b for s in surnames for f in forenames for b in index.by_name_dob.get((kind, f, s, dob), ())
                   if not _genders_differ(person.gender, index.rows[b]["gender"])}
     if not candidates:

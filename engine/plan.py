@@ -17,14 +17,15 @@ from typing import NamedTuple
 from engine.config import Config, DataSettings
 from engine.export import Export, Rejection
 from engine.leaver_groups import no_group_label
-from engine.matching import REASON_TEXT, IntakeReason, LibraryIndex, Match, Tier, Unmatched, linked_key, match_people
+from engine.matching import (LINK_COLUMNS, NOT_IN_EXPORT, REASON_TEXT, IntakeReason, LibraryIndex, Match, Tier,
+                             Unmatched, linked_key, match_people)
 from engine.optional_data import OPTIONAL_FIELDS, record_key_on, shown, switched_off
 from engine.person import Person, PersonKey, PersonType, Presence, person_to_record
+from engine.rekey import MisChange, NotRelinked, detect_mis_change, link_moves, why_not_relinked, without_links
 from engine.statuses import OPEN_INTAKE, IntakeStatus
 from engine.suggest import auto_accept
 from engine.text import MAX_LENGTHS, fit_text, json_object, unique_key
 
-LINK_COLUMNS = ("mis_person_type", "mis_id", "idaas_id", "external_id")
 SEEN_KEYS = {PersonType.STUDENT: "students_seen", PersonType.STAFF: "staff_seen"}
 
 
@@ -97,6 +98,8 @@ class Snapshot:
     last_seen: dict[PersonType, int] = field(default_factory=dict)
     # Stored values the engine could not use, each left alone by this run.
     warnings: list[str] = field(default_factory=list)
+    # The MIS the last successful sync that said so was from (engine.rekey).
+    last_mis_name: str | None = None
 
 
 @dataclass
@@ -123,6 +126,9 @@ class SyncPlan:
     # with a hold, so they stay out of the recycle bin (never a recycle, so
     # never counted by the guards).
     held_back: list[str] = field(default_factory=list)
+    # The MIS the export is from, and a change of MIS it shows (engine.rekey).
+    mis_name: str | None = None
+    mis_change: MisChange | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -137,6 +143,7 @@ class SyncPlan:
             "matched_by_upn": self.matched[Tier.UPN],
             "matched_by_name_dob": self.matched[Tier.NAME_DOB],
             "matched_by_fuzzy": self.matched[Tier.FUZZY],
+            "matched_by_rekey": self.matched[Tier.REKEY],
             "updated": sum(1 for u in self.updates if u.changes),
             "unchanged": len(self.matched_ids - {u.borrower_id for u in self.updates}
                              - {r.borrower_id for r in self.recycles}),
@@ -165,9 +172,17 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
     people = [p for p in export.persons if p.key not in rejected]
     plan.skipped_rejected = len(export.persons) - len(people)
     index = LibraryIndex(snapshot.borrowers)
+    borrowers, stale = snapshot.borrowers, {}
+    plan.mis_name, plan.mis_change = export.mis_name, detect_mis_change(export, people, index,
+                                                                        snapshot.last_mis_name)
+    if plan.mis_change is not None:
+        # After a change of MIS, stale links mean nothing: match as if they were gone.
+        stale = {b["id"]: b for b in snapshot.borrowers if b["id"] in plan.mis_change.stale}
+        borrowers = without_links(snapshot.borrowers, stale)
+        index = LibraryIndex(borrowers)
 
     def fuzzy(certain: dict[PersonKey, Match | Unmatched]) -> dict[PersonKey, Match]:
-        accepted = auto_accept(people, certain, snapshot.borrowers, config.intake, today)
+        accepted = auto_accept(people, certain, borrowers, config.intake, today)
         return {key: Match(borrower_id, Tier.FUZZY) for key, borrower_id in accepted.items()}
 
     results, changes = _settled_matches(people, index, data, fuzzy if config.intake.auto_accept_score else None)
@@ -177,8 +192,11 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
         if isinstance(result, Match):
             row = index.rows[result.borrower_id]
             plan.matched_ids.add(result.borrower_id)
-            plan.matched[result.tier] += 1
-            _plan_match(plan, person, row, result.tier, changes[person.key], snapshot, config)
+            if row["id"] in stale:
+                _plan_relink(plan, person, stale[row["id"]], result.tier, changes[person.key], snapshot, config)
+            else:
+                plan.matched[result.tier] += 1
+                _plan_match(plan, person, row, result.tier, changes[person.key], snapshot, config)
             if entry and entry["status"] in OPEN_INTAKE:
                 plan.intake_closes.append(IntakeClose(entry["id"], IntakeStatus.MATCHED, row["id"], person.label))
         elif person.presence is Presence.LEFT:
@@ -187,6 +205,8 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
         else:
             _plan_intake(plan, person, result, entry, data)
     _plan_absent_leavers(plan, export, index, snapshot, config)
+    if plan.mis_change is not None:
+        _plan_stale_links(plan, plan.mis_change, stale, index, people, snapshot, config)
     _note_held(plan)
     _plan_withdrawn_intake(plan, export, snapshot)
     _plan_purges(plan, snapshot, data)
@@ -382,6 +402,40 @@ def _note_held(plan: SyncPlan, shown: int = 10) -> None:
         plan.warnings.append(
             f"{len(held)} held borrower{'s' if len(held) != 1 else ''} not recycled ({barcodes}): the MIS has them "
             "leaving, but a person restored them with a hold; 'mislink borrowers release BARCODE' ends a hold")
+
+
+def _plan_relink(plan: SyncPlan, person: Person, row: dict, found_by: Tier, changes: list[Change],
+                 snapshot: Snapshot, config: Config) -> None:
+    """A borrower whose link a change of MIS left stale, matched to its
+    person's new record: the link moves (each link column becomes exactly the
+    new record's), and the borrower is updated as any match would update it."""
+    plan.matched[Tier.REKEY] += 1
+    plan.mis_change.relinked[(person.person_type, found_by)] += 1
+    moves = [Change(*move) for move in link_moves(row, person)]
+    if person.presence is Presence.LEFT and row["status"] != "active":
+        plan.updates.append(BorrowerUpdate(row["id"], row["barcode"], moves, person, Tier.REKEY))
+        return
+    _plan_match(plan, person, row, Tier.REKEY, [c for c in changes if c.field not in LINK_COLUMNS] + moves,
+                snapshot, config)
+
+
+def _plan_stale_links(plan: SyncPlan, change: MisChange, stale: dict[int, dict], index: LibraryIndex,
+                      people: list[Person], snapshot: Snapshot, config: Config) -> None:
+    """Borrowers whose link a change of MIS left stale and whom no new record
+    matched: the old link is cleared (its ids mean nothing in the new MIS, and
+    may come back as somebody else's); an active one is recycled, unless held,
+    and the report says why it was not re-linked."""
+    for row in stale.values():
+        if row["id"] in plan.matched_ids:
+            continue
+        clear = [Change(*move) for move in link_moves(row, None)]
+        if row["status"] == "active":
+            change.not_relinked.append(NotRelinked(row["barcode"], why_not_relinked(row, index, people)))
+        if row["status"] == "active" and not _held(plan, row):
+            plan.recycles.append(_recycle(row, NOT_IN_EXPORT, plan.today, snapshot, config, clear))
+        else:
+            plan.updates.append(BorrowerUpdate(row["id"], row["barcode"], clear))
+    change.recycled = len(plan.recycles)
 
 
 def _plan_absent_leavers(plan: SyncPlan, export: Export, index: LibraryIndex,

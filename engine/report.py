@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from engine.counts import RunCounts
 from engine.plan import Change, SyncPlan
+from engine.rekey import MisChange
 from engine.run_status import RunOutcome
 from engine.safe_text import one_line
 
@@ -51,6 +52,7 @@ class SyncReport:
             "warnings": plan.warnings if plan else [],
             "leavers_with_loans_list": [{"barcode": r.barcode, "loans_out": r.loans_out}
                                         for r in plan.recycles if r.loans_out] if plan else [],
+            "mis_change": plan.mis_change.to_json() if plan and plan.mis_change else None,
         }
 
     def to_text(self, *, names: bool = True) -> str:
@@ -58,6 +60,8 @@ class SyncReport:
         lines = [f"mislink sync of {self.source}: {TITLES[self.outcome]}"]
         if self.message:
             lines.append(f"  {self.message}")
+        if self.plan and self.plan.mis_change:
+            lines += _mis_change_lines(self.plan.mis_change)
         if c:
             lines += [
                 f"  seen: {c.students_seen} students, {c.staff_seen} staff",
@@ -75,6 +79,17 @@ class SyncReport:
         if self.plan:
             lines += _details(self.plan, full=self.outcome == RunOutcome.DRY_RUN, names=names)
         return "\n".join(map(one_line, lines))
+
+
+def _mis_change_lines(change: MisChange) -> list[str]:
+    """"MIS change: 1,024 pupils re-linked by UPN, 61 staff by name and date
+    of birth, 0 recycled", why the export looks like one, and each borrower
+    re-keying could not re-link (by barcode)."""
+    lines = [f"  {change.summary} ({change.why})"]
+    lines += [f"  not re-linked: {n.barcode}: {n.reason}" for n in change.not_relinked[:PLAN_LINES]]
+    if len(change.not_relinked) > PLAN_LINES:
+        lines.append(f"  … and {len(change.not_relinked) - PLAN_LINES} more not re-linked (see --json)")
+    return lines
 
 
 def record_id(label: str) -> str:

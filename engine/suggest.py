@@ -5,7 +5,11 @@ blocking keys; ``index.suggest(person)`` scores the borrowers that share any key
 with the person, field by field (``engine.evidence``), and ranks them with a
 0–100 score and the per-field explanation. Both active and recycled borrowers
 are offered. A borrower linked to another MIS person is never offered, only
-reported as a warning when it would have ranked. ``index.score`` weighs one
+reported as a warning when it would have ranked, unless that person has gone
+from the MIS (``link_gone``: recycled as no longer in a full export, or
+deleted there): then it is offered, marked with who it was linked to
+(``absent_link``), and matching it moves the link. The automatic fuzzy match
+never takes one: moving a link is a person's decision. ``index.score`` weighs one
 borrower named by hand, and ``match_doubt`` says why a person should think
 twice before matching it: it may be the person's twin, or a stranger.
 ``auto_accept`` is the optional fuzzy auto-accept the sync may apply. Pure:
@@ -61,7 +65,7 @@ from engine.evidence import (
     person_side,
     typed_differently,
 )
-from engine.matching import IntakeReason, Match, Unmatched, linked_elsewhere, linked_key
+from engine.matching import IntakeReason, Match, Unmatched, link_gone, linked_elsewhere, linked_key
 from engine.nicknames import NicknameTable, nickname_table
 from engine.person import Person, PersonKey, Presence
 
@@ -106,6 +110,9 @@ class Suggestion:
     evidence: tuple[FieldEvidence, ...]
     # For a borrower linked to another MIS person: who that is.
     linked_to: str | None = None
+    # For a borrower offered although linked to another MIS person, who has
+    # gone from the MIS: who that was. Matching it moves the link.
+    absent_link: str | None = None
 
     @property
     def probable_duplicate(self) -> bool:
@@ -268,9 +275,11 @@ class SuggestionIndex:
             if len(ranked) >= limit:
                 break
             row = self.rows[position]
-            if linked_elsewhere(row, person):
+            if not offered(row, person):
                 if score_from_weight(-weight) >= WARN_FROM:
                     warnings.append(_suggestion(row, -weight, evidence, link_label(row)))
+            elif linked_elsewhere(row, person):
+                ranked.append(_suggestion(row, -weight, evidence, absent_link=link_label(row)))
             else:
                 ranked.append(_suggestion(row, -weight, evidence))
         return Suggestions(tuple(ranked), tuple(warnings))
@@ -298,7 +307,7 @@ class SuggestionIndex:
             # whatever order the weights were added in.
             total = round(weight + sum(e.weight for e in evidence[3:]), 6)
             scored.append((total, position, evidence))
-            if not linked_elsewhere(self.rows[position], person):
+            if offered(self.rows[position], person):
                 heapq.heappush(best_unlinked, total)
                 if len(best_unlinked) > limit:
                     heapq.heappop(best_unlinked)
@@ -333,6 +342,12 @@ class SuggestionIndex:
         side, probe = self.sides[self.positions[borrower_id]], person_side(person)
         undated_self = set() if side.dob else set(side.surnames)
         return any(self.undated[s] - (s in undated_self) > 0 for s in {*side.surnames, *probe.surnames})
+
+
+def offered(row: Mapping, person: Person) -> bool:
+    """May this borrower be matched to the person: it is linked to nobody
+    else, or only to someone who has gone from the MIS (``link_gone``)?"""
+    return not linked_elsewhere(row, person) or link_gone(row)
 
 
 def birthday_keys(side: Side) -> set[tuple]:
@@ -524,10 +539,10 @@ def match_doubt(index: SuggestionIndex, person: Person, row: Mapping, incoming: 
 
 
 def _suggestion(row: Mapping, weight: float, evidence: tuple[FieldEvidence, ...],
-                linked_to: str | None = None) -> Suggestion:
+                linked_to: str | None = None, absent_link: str | None = None) -> Suggestion:
     name = _full_name(row["forename"], row["surname"])
     return Suggestion(row["id"], row["barcode"], name, row["status"], score_from_weight(weight),
-                      round(weight, 2), evidence, linked_to)
+                      round(weight, 2), evidence, linked_to, absent_link)
 
 
 def _full_name(forename: object, surname: object) -> str:
@@ -581,7 +596,7 @@ def auto_accept(people: Sequence[Person], results: Mapping[PersonKey, Match | Un
 def _clear_best(found: Suggestions, settings: IntakeSettings) -> Suggestion | None:
     """The best suggestion, if it is corroborated and clearly ahead of the rest."""
     best = found.best
-    if best is None or best.score < settings.auto_accept_score or not corroborated(best):
+    if best is None or best.absent_link or best.score < settings.auto_accept_score or not corroborated(best):
         return None
     rivals = [s.score for s in (*found.ranked[1:], *found.linked_elsewhere)]
     if rivals and best.score - max(rivals) < settings.auto_accept_margin:

@@ -13,6 +13,12 @@
   run prepares and applies in one transaction under the lock, so nothing can
   move between the two and no decision waits on a half-made plan.
 
+A change of MIS (engine.rekey) is planned as re-links whether or not
+``rekey`` is given, so a dry run shows what re-keying would do; without
+``rekey`` it stops a real run as the safety guards do (``mis_change_stop``).
+A prepare's ``rekey`` may be changed at apply: it only lifts that one stop.
+Every successful run records the MIS the export came from.
+
 None of them raises for an expected failure: the report says what went wrong,
 the library is left exactly as it was, and the run is recorded (in the library
 when it can be) and appended to the run log. A run is ok only once its commit
@@ -35,7 +41,7 @@ from engine.counts import RunCounts
 from engine.db import connect, driver_reason
 from engine.errors import Refusal
 from engine.export import Export, ExportError
-from engine.guards import guard_failures, guard_warnings
+from engine.guards import guard_failures, guard_warnings, mis_change_stop
 from engine.intake import refresh_best_scores
 from engine.lock import LibraryBusy
 from engine.models import SyncRun, utcnow
@@ -70,6 +76,10 @@ class PreparedSync:
     marker: Hashable | None
     force: bool
     today: date | None
+    rekey: bool = False
+    # The stop a change of MIS puts on this plan until --rekey, as the report
+    # words it; None if there is none.
+    rekey_stop: str | None = None
 
     @property
     def plan(self) -> SyncPlan | None:
@@ -81,8 +91,8 @@ class PreviewOutdated(Refusal):
 
 
 def prepare_sync(config: Config, *, force: bool = False, progress: Progress | None = None,
-                 today: date | None = None) -> PreparedSync:
-    run = _Run(config, force, progress)
+                 today: date | None = None, rekey: bool = False) -> PreparedSync:
+    run = _Run(config, force, progress, rekey)
     source, target = source_for(config, today), target_for(config)
     computed: dict = {}
 
@@ -95,19 +105,24 @@ def prepare_sync(config: Config, *, force: bool = False, progress: Progress | No
         return RunOutcome.DRY_RUN, None
 
     run.attempt(step)
-    return PreparedSync(config, run.finish(), source, computed.get("digest"), computed.get("marker"), force, today)
+    return PreparedSync(config, run.finish(), source, computed.get("digest"), computed.get("marker"), force, today,
+                        rekey, run.rekey_stop)
 
 
 def apply_sync(config: Config, prepared: PreparedSync, *, force: bool | None = None,
-               progress: Progress | None = None) -> SyncReport:
-    """Apply the prepared plan (``force`` defaults to the prepare's). A
-    prepare that failed has nothing to apply: its report comes back as it was."""
+               progress: Progress | None = None, rekey: bool | None = None) -> SyncReport:
+    """Apply the prepared plan (``force`` and ``rekey`` default to the
+    prepare's). A prepare that failed has nothing to apply: its report comes
+    back as it was."""
     if prepared.report.outcome != RunOutcome.DRY_RUN:
         return prepared.report
     force = prepared.force if force is None else force
-    run = _Run(config, force, progress)
+    rekey = prepared.rekey if rekey is None else rekey
+    run = _Run(config, force, progress, rekey)
+    run.rekey_stop = prepared.rekey_stop
+    stops = [s for s in prepared.report.guard_stops if s != prepared.rekey_stop]
     run.report = replace(prepared.report, outcome=RunOutcome.FAILED, message="", run_id=None, forced=force,
-                         log_problem="")
+                         log_problem="", guard_stops=run.with_rekey_stop(stops))
     target = target_for(config)
 
     def step() -> tuple[RunOutcome, int | None]:
@@ -126,10 +141,10 @@ def apply_sync(config: Config, prepared: PreparedSync, *, force: bool | None = N
 
 
 def run_sync(config: Config, *, dry_run: bool = False, force: bool = False,
-             progress: Progress | None = None, today: date | None = None) -> SyncReport:
+             progress: Progress | None = None, today: date | None = None, rekey: bool = False) -> SyncReport:
     if dry_run:
-        return prepare_sync(config, force=force, progress=progress, today=today).report
-    run = _Run(config, force, progress)
+        return prepare_sync(config, force=force, progress=progress, today=today, rekey=rekey).report
+    run = _Run(config, force, progress, rekey)
     source, target = source_for(config, today), target_for(config)
 
     def step() -> tuple[RunOutcome, int | None]:
@@ -152,8 +167,9 @@ class _Run:
     expected failure into the report's message; ``finish`` records a run that
     wrote nothing, closes the connection and appends the run log."""
 
-    def __init__(self, config: Config, force: bool, progress: Progress | None):
-        self.config, self.progress = config, progress or (lambda stage: None)
+    def __init__(self, config: Config, force: bool, progress: Progress | None, rekey: bool = False):
+        self.config, self.progress, self.rekey = config, progress or (lambda stage: None), rekey
+        self.rekey_stop: str | None = None
         self.report = SyncReport(outcome=RunOutcome.FAILED, source=str(config.source_path), forced=force)
         self.started = utcnow()
         self.engine: Engine | None = None
@@ -179,11 +195,21 @@ class _Run:
         report = self.report
         report.plan, report.counts = plan, RunCounts.of(plan)
         # A guard may quote the export (its establishment number): bounded.
-        report.guard_stops = [one_line(stop, QUOTED_LIMIT)
-                              for stop in guard_failures(plan, snapshot, self.config.sync)]
+        # The MIS change's stop quotes only bounded MIS names, and must keep
+        # its last words, which say what to run.
+        stop = mis_change_stop(plan)
+        self.rekey_stop = None if stop is None else one_line(stop)
+        report.guard_stops = self.with_rekey_stop([one_line(stop, QUOTED_LIMIT)
+                                                   for stop in guard_failures(plan, snapshot, self.config.sync)])
+        if self.rekey and plan.mis_change is None:
+            plan.warnings.append("--rekey was given, but the export shows no change of MIS: nothing to re-link")
         if dry_run and report.guard_stops:
             report.message = "a real run would stop: " + "; ".join(report.guard_stops)
         return marker
+
+    def with_rekey_stop(self, stops: list[str]) -> list[str]:
+        """The guards' stops, and first the MIS change's unless ``rekey``."""
+        return stops if self.rekey or self.rekey_stop is None else [self.rekey_stop, *stops]
 
     def apply(self, session: Session, target: LibraryTarget, today: date | None) -> tuple[RunOutcome, int | None]:
         """Apply the report's plan unless a guard stops it: the outcome and run
@@ -198,7 +224,8 @@ class _Run:
         self.progress(SyncStage.WRITING)
         # The establishment number is stored as read: later runs compare with it.
         run = SyncRun(kind="sync", source=_fit("source", report.source), estab=plan.estab,
-                      started_at=self.started, message=_fit("message", report.message) or None)
+                      mis_name=_fit("mis_name", plan.mis_name), started_at=self.started,
+                      message=_fit("message", report.message) or None)
         session.add(run)
         session.flush()
         now = utcnow()
@@ -267,6 +294,7 @@ def _record_unapplied_run(engine: Engine, report: SyncReport, started: datetime)
             session.add(SyncRun(kind="sync", source=_fit("source", report.source), started_at=started,
                                 finished_at=utcnow(), outcome=report.outcome, message=_fit("message", report.message),
                                 estab=_fit("estab", report.plan.estab if report.plan else None),
+                                mis_name=_fit("mis_name", report.plan.mis_name if report.plan else None),
                                 counts=json.dumps(report.counts.to_json()) if report.counts else None))
     except SQLAlchemyError:
         log.warning("could not record the %s run in the library database", report.outcome)

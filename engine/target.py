@@ -11,8 +11,9 @@ lock still covers it. Its contract:
   status, the MIS link columns, the optional data), the open and decided
   Intake entries by person, loans out per borrower, the establishment number
   of the last successful sync, how many people of each type the last full
-  exports held, and a warning for each stored value it cannot use (left
-  alone, never a failed run).
+  exports held, the MIS the last successful sync said it was from, and a
+  warning for each stored value it cannot use (left alone, never a failed
+  run).
 - ``change_marker(session)``: a cheap, comparable value that moves whenever
   anything is written to the library (a run recorded, any change logged).
   Read it before the snapshot: then a write the snapshot might have missed
@@ -20,7 +21,9 @@ lock still covers it. Its contract:
 - ``apply(session, plan, run_id, now)``: carry out a ``SyncPlan`` exactly:
   borrower updates, recycles and restores, attachments, Intake adds, refreshes
   and closes, each change a ``SyncEvent`` of run ``run_id``; a switched-off
-  value leaves no copy behind.
+  value leaves no copy behind. After a change of MIS a re-link may give a
+  borrower an MIS id that another, re-linked or cleared by the same plan,
+  still holds: every such move is made, whatever the order of the writes.
 
 mislink's own tables are the first implementation (``MislinkTarget``); runs,
 events, Intake and decisions stay mislink's own whatever the target.
@@ -31,13 +34,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Hashable, Protocol
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.apply import apply_plan
 from engine.config import Config
 from engine.history import change_marker
 from engine.library import load_snapshot
+from engine.matching import Tier
+from engine.models import Borrower
 from engine.plan import Snapshot, SyncPlan
+from engine.text import unique_key
 
 __all__ = ["LibraryTarget", "MislinkTarget", "target_for"]
 
@@ -60,7 +67,38 @@ class MislinkTarget:
         return change_marker(session)
 
     def apply(self, session: Session, plan: SyncPlan, run_id: int, now: datetime) -> None:
+        _vacate_reused_ids(session, plan)
         apply_plan(session, plan, run_id, now)
+
+
+# MIS ids per IN (...) list: SQL Server takes at most 2,100 parameters.
+IDS_PER_QUERY = 1000
+
+
+def _vacate_reused_ids(session: Session, plan: SyncPlan) -> None:
+    """After a change of MIS, a new record's MIS id can be one a stale
+    borrower still holds until this same plan moves or clears its link (the
+    new MIS numbers people afresh). The library keeps one borrower per MIS id
+    at every moment, and the plan's writes come in no order of links, so each
+    such holder gives up its old id first; the plan's own change then writes
+    the id it says, and its event keeps the old one."""
+    if plan.mis_change is None:
+        return
+    moving = {item.borrower_id for item in (*plan.updates, *plan.recycles)
+              if any(c.field == "mis_id" for c in item.changes)}
+    rekeyed = [u.person for u in plan.updates if u.tier is Tier.REKEY and u.person is not None]
+    # As the library's unique index compares them (MariaDB ignores case).
+    taken = {(p.person_type.value, unique_key(p.mis_id)) for p in rekeyed}
+    ids = sorted({p.mis_id for p in rekeyed})
+    holders = []
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        rows = session.execute(select(Borrower.id, Borrower.mis_person_type, Borrower.mis_id)
+                               .where(Borrower.mis_id.in_(ids[start:start + IDS_PER_QUERY])))
+        holders += [row.id for row in rows
+                    if row.id in moving and (row.mis_person_type, unique_key(row.mis_id)) in taken]
+    for start in range(0, len(holders), IDS_PER_QUERY):
+        session.execute(update(Borrower).where(Borrower.id.in_(holders[start:start + IDS_PER_QUERY]))
+                        .values(mis_id=None))
 
 
 def target_for(config: Config) -> LibraryTarget:

@@ -216,10 +216,11 @@ class MislinkApp(App[int]):
         self.post_message(SyncPreviewed(prepare_sync(self.config, today=self.today)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
-    def apply_sync(self, prepared: PreparedSync, force: bool) -> None:
-        """Apply exactly the plan the dialog showed: the engine refuses it if
-        the export or the library has moved since."""
-        self.post_message(SyncFinished(apply_sync(self.config, prepared, force=force,
+    def apply_sync(self, prepared: PreparedSync, force: bool, rekey: bool = False) -> None:
+        """Apply exactly the plan the dialog showed (``rekey``: its re-links
+        after a change of MIS confirmed): the engine refuses it if the export
+        or the library has moved since."""
+        self.post_message(SyncFinished(apply_sync(self.config, prepared, force=force, rekey=rekey,
                                                   progress=lambda stage: self.post_message(SyncProgressed(stage)))))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="settings")
@@ -440,7 +441,7 @@ class MislinkApp(App[int]):
     @on(SyncPreview.ApplyRequested)
     def _sync_apply_requested(self, message: SyncPreview.ApplyRequested) -> None:
         if self._previewed is not None:
-            self.apply_sync(self._previewed, message.force)
+            self.apply_sync(self._previewed, message.force, message.rekey)
 
     @on(SyncProgressed)
     def _sync_progressed(self, message: SyncProgressed) -> None:

@@ -22,13 +22,14 @@ from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from engine.apply import EventLog, apply_updates, bulk_update
-from engine.barcodes import BarcodeAllocator, BarcodeError, stored_barcode
+from engine.barcodes import BarcodeAllocator, BarcodeError
 from engine.config import Config
 from engine.decisions import ChangeRecorder
 from engine.intake.queue import (
     ALL,
     IntakeError,
     IntakeItem,
+    borrower_by_barcode,
     entry_label,
     entry_person,
     get_entry,
@@ -38,10 +39,11 @@ from engine.intake.queue import (
     stored_person,
 )
 from engine.library import BORROWER_COLUMNS
-from engine.matching import LibraryIndex, linked_elsewhere
+from engine.matching import LINK_COLUMNS, LibraryIndex, link_gone, linked_elsewhere
 from engine.models import Borrower, IntakeDecision, IntakeEntry, utcnow
 from engine.person import Person
-from engine.plan import BorrowerUpdate, match_changes, matched_update
+from engine.plan import BorrowerUpdate, Change, match_changes, matched_update
+from engine.rekey import link_moves
 from engine.statuses import DECIDABLE, OPEN_INTAKE, BorrowerStatus, DecisionAction, IntakeStatus
 from engine.suggest import SuggestionIndex, link_label, match_doubt, match_notes
 from engine.users import ACTOR_WIDTH
@@ -150,7 +152,9 @@ def match_entry(session: Session, config: Config, entry_id: int, barcode: str, *
     as the sync would (a recycled borrower is restored). The barcode finds the
     same borrower on every database, whatever its case or accents (as
     MariaDB's lookup would). Refused if the borrower is linked to someone
-    else or the person to another borrower; without ``force``, also when the
+    else, unless that someone has gone from the MIS (``link_gone``): then the
+    link moves to this person (a ``relinked`` event names both), or if the
+    person is linked to another borrower; without ``force``, also when the
     borrower looks like a different person (``_match_doubt``). ``index`` (the
     library as ``load_index`` reads it) saves indexing the library again."""
     now = now or utcnow()
@@ -158,8 +162,9 @@ def match_entry(session: Session, config: Config, entry_id: int, barcode: str, *
     person = entry_person(entry)
     row = _borrower(session, barcode)
     barcode = row["barcode"]
-    if linked_elsewhere(row, person):
-        raise IntakeError(f"borrower {barcode} is linked to another MIS person ({link_label(row)}); "
+    moved_from = link_label(row) if linked_elsewhere(row, person) else None
+    if moved_from and not link_gone(row):
+        raise IntakeError(f"borrower {barcode} is linked to another MIS person ({moved_from}); "
                           f"{entry_label(entry)} cannot be matched to it")
     _refuse_second_link(session, person, entry, allowed=row["id"])
     doubts = _match_doubt(session, entry, person, row, index, today)
@@ -172,10 +177,14 @@ def match_entry(session: Session, config: Config, entry_id: int, barcode: str, *
     events = EventLog(None, actor, now)
     apply_updates(session, [_borrower_update(row, person, config)], events, now)
     events.add("linked", borrower_id=row["id"], intake_id=entry.id, field="matched_by", new="intake")
+    if moved_from:
+        events.add("relinked", borrower_id=row["id"], intake_id=entry.id, field="mis_id", old=moved_from,
+                   new=f"{person.person_type} {person.mis_id}")
     _close(session, [(entry, row["id"])], IntakeStatus.MATCHED, events, actor, now)
     _record_forced(events, DecisionAction.MATCH, doubts)
     events.flush(session)
     summary = f"matched {entry_label(entry)} to borrower {barcode}" + _differences_note(person, row) \
+        + (f", moving its link from {moved_from}, who is no longer in the MIS" if moved_from else "") \
         + _forced_note(doubts)
     return _saved(recorder.save(DecisionAction.MATCH, summary, actor, now), [entry.id], [barcode])
 
@@ -282,12 +291,10 @@ def _decidable(session: Session, entry_id: int, action: DecisionAction) -> Intak
 def _borrower(session: Session, barcode: str) -> dict:
     """The borrower with this barcode, as typed in any case or accent form
     (``stored_barcode``), so every database finds the same one."""
-    found = stored_barcode(barcode, session.execute(select(Borrower.barcode)).scalars())
-    row = None if found is None else \
-        session.execute(select(*BORROWER_COLUMNS).where(Borrower.barcode == found)).mappings().first()
+    row = borrower_by_barcode(session, barcode)
     if row is None:
         raise IntakeError(f"there is no borrower with barcode {barcode}")
-    return dict(row)
+    return row
 
 
 def _refuse_second_link(session: Session, person: Person, entry: IntakeEntry, allowed: int | None = None):
@@ -373,8 +380,11 @@ def _forced_note(doubts: list[Doubt]) -> str:
 
 
 def _borrower_update(row: Mapping, person: Person, config: Config) -> BorrowerUpdate:
-    """The sync's update for a borrower matched by hand."""
-    return matched_update(person, dict(row), None, match_changes(person, dict(row), config.data))
+    """The sync's update for a borrower matched by hand; its link columns
+    become exactly the person's (a link moved from someone gone included)."""
+    changes = [c for c in match_changes(person, dict(row), config.data) if c.field not in LINK_COLUMNS]
+    changes += [Change(*move) for move in link_moves(row, person)]
+    return matched_update(person, dict(row), None, changes)
 
 
 def _close(session: Session, decided: Iterable[tuple[IntakeEntry, int]], status: IntakeStatus, events: EventLog,

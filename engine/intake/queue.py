@@ -16,6 +16,7 @@ from typing import Iterable, Iterator, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.barcodes import stored_barcode
 from engine.errors import Refusal
 from engine.evidence import key_of
 from engine.library import BORROWER_COLUMNS
@@ -56,6 +57,8 @@ class IntakeItem:
     # When the entry last changed (a sync refresh, a decision): a decision on
     # what the TUI showed first checks that it is still so (``decide``).
     updated_at: datetime | None = None
+    # A pre-admission's first day (the sync clears it once they are on roll).
+    start_date: date | None = None
 
     @property
     def name(self) -> str:
@@ -177,6 +180,16 @@ def get_entry(session: Session, entry_id: int) -> IntakeEntry:
     if entry is None:
         raise IntakeError(f"there is no Intake entry {entry_id}")
     return entry
+
+
+def borrower_by_barcode(session: Session, barcode: str) -> dict | None:
+    """The borrower with this barcode (a row of ``BORROWER_COLUMNS``), as
+    typed in any case or accent form (``stored_barcode``), so every database
+    finds the same one; None if there is none."""
+    found = stored_barcode(barcode, session.execute(select(Borrower.barcode)).scalars())
+    row = None if found is None else \
+        session.execute(select(*BORROWER_COLUMNS).where(Borrower.barcode == found)).mappings().first()
+    return None if row is None else dict(row)
 
 
 def entry_label(entry: IntakeEntry) -> str:

@@ -4,6 +4,11 @@ librarian applies it, the real run with a progress bar, then its outcome.
 The dialog only shows what the app hands it (``show_preview``,
 ``show_stage``, ``show_result``) and asks with ``ApplyRequested``; it returns
 whether a sync was applied.
+
+After a change of MIS the preview says so, with what re-keying does, and
+offers "Re-link and apply" (r): a confirmation, Cancel focused, then the
+previewed plan applied with ``rekey`` (engine.rekey), as ``mislink --sync
+--rekey`` would.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from textual.widgets import Button, Label, ProgressBar, Static
 
 from engine.api import TIER_NAMES, RunOutcome, SyncReport, SyncStage
 from tui import formatting
+from tui.dialogs.confirm import Confirm
 
 # The stages a sync reports, in this order, before it finishes (scoring, after
 # writing, may follow).
@@ -42,6 +48,7 @@ def count_table(report: SyncReport) -> Table:
     counts = report.counts
     rows = [("People in the export", counts.get("students_seen", 0) + counts.get("staff_seen", 0))]
     rows += [(f"Matched {name}", counts.get(key, 0)) for key, name in TIER_NAMES.items()]
+    rows.append(("Re-linked after a change of MIS", counts.get("matched_by_rekey", 0)))
     rows += [("Borrowers updated", counts.get("updated", 0)),
              ("New in Intake", counts.get("intake_added", 0)),
              ("Intake records updated / closed",
@@ -65,12 +72,14 @@ class SyncPreview(ModalScreen[bool]):
     BINDINGS = [
         Binding("enter", "apply(False)", "Apply"),
         Binding("f", "apply(True)", "Apply anyway"),
+        Binding("r", "rekey", "Re-link and apply"),
         Binding("escape", "close", "Close"),
     ]
 
     @dataclass
     class ApplyRequested(Message):
         force: bool
+        rekey: bool = False
 
     def __init__(self):
         super().__init__()
@@ -88,10 +97,11 @@ class SyncPreview(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Apply (Enter)", variant="primary", id="apply", disabled=True)
                 yield Button("Apply anyway (f)", variant="warning", id="force")
+                yield Button("Re-link and apply (r)", variant="warning", id="rekey")
                 yield Button("Close (Esc)", id="close")
 
     def on_mount(self) -> None:
-        for hidden in ("#sync-progress", "#force", "#sync-message"):
+        for hidden in ("#sync-progress", "#force", "#rekey", "#sync-message"):
             self.query_one(hidden).display = False
 
     def show_preview(self, report: SyncReport) -> None:
@@ -100,7 +110,8 @@ class SyncPreview(ModalScreen[bool]):
         guarded = bool(report.message) and report.outcome == RunOutcome.DRY_RUN
         self.query_one("#apply", Button).disabled = guarded or report.outcome != RunOutcome.DRY_RUN
         self.query_one("#force").display = guarded
-        self.query_one("#force" if guarded else "#apply", Button).focus()
+        self.query_one("#rekey").display = self.rekey_offered
+        self.query_one("#rekey" if self.rekey_offered else "#force" if guarded else "#apply", Button).focus()
         self.refresh_bindings()
 
     def show_stage(self, stage: str) -> None:
@@ -113,6 +124,7 @@ class SyncPreview(ModalScreen[bool]):
         self.applied = report.outcome == RunOutcome.OK
         self.query_one("#sync-progress", ProgressBar).update(progress=len(STAGES))
         self.query_one("#apply").display = self.query_one("#force").display = False
+        self.query_one("#rekey").display = False
         self._show(report)
         close = self.query_one("#close", Button)
         close.disabled = False
@@ -123,15 +135,29 @@ class SyncPreview(ModalScreen[bool]):
         self.query_one("#sync-outcome", Label).update(OUTCOMES.get(report.outcome, report.outcome))
         self.query_one("#sync-counts", Static).update(count_table(report) if report.counts else "")
         notes = [report.message] if report.message else []
+        change = report.plan.mis_change if report.plan else None
+        if change is not None:
+            notes.append(f"{change.summary} ({change.why}).")
+            notes += [f"Not re-linked: {n.barcode}: {n.reason}" for n in change.not_relinked[:3]]
         if report.plan:
             notes += [f"Warning: {w}" for w in report.plan.warnings[:3]]
         message = self.query_one("#sync-message", Label)
         message.update("\n".join(notes))
         message.display = bool(notes)
 
+    @property
+    def rekey_offered(self) -> bool:
+        """Does the preview show a change of MIS whose re-links a person must confirm?"""
+        report = self.preview
+        change = report.plan.mis_change if report is not None and report.plan else None
+        return report is not None and report.outcome == RunOutcome.DRY_RUN and change is not None \
+            and change.needs_rekey
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         waiting = self.preview is not None and not self.running and not self.applied and \
             self.preview.outcome == RunOutcome.DRY_RUN
+        if action == "rekey":
+            return waiting and self.rekey_offered
         if action == "apply":
             forced = bool(parameters[0])
             return waiting and forced == bool(self.preview.message)
@@ -139,14 +165,26 @@ class SyncPreview(ModalScreen[bool]):
             return not self.running
         return True
 
-    def action_apply(self, force: bool) -> None:
+    def action_rekey(self) -> None:
+        change = self.preview.plan.mis_change
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.action_apply(False, rekey=True)
+
+        self.app.push_screen(Confirm(
+            "Re-link after a change of MIS?",
+            f"{change.summary} ({change.why}). Each borrower keeps its barcode and loans; its link moves to its "
+            "new MIS record.", "Re-link and apply"), answered)
+
+    def action_apply(self, force: bool, rekey: bool = False) -> None:
         self.running = True
         for button in self.query(Button):
             button.disabled = True
         self.query_one("#sync-progress").display = True
         self.query_one("#sync-outcome", Label).update("Syncing…")
         self.refresh_bindings()
-        self.post_message(self.ApplyRequested(force))
+        self.post_message(self.ApplyRequested(force, rekey))
 
     def action_close(self) -> None:
         self.dismiss(self.applied)
@@ -158,3 +196,7 @@ class SyncPreview(ModalScreen[bool]):
     @on(Button.Pressed, "#apply, #force")
     def _apply_pressed(self, event: Button.Pressed) -> None:
         self.action_apply(event.button.id == "force")
+
+    @on(Button.Pressed, "#rekey")
+    def _rekey_pressed(self) -> None:
+        self.action_rekey()

@@ -8,7 +8,8 @@ engine's comparison for that very entry arrives. Until then the last
 entry's tables stay under this entry's heading, which says its suggestions
 are being found, and ``shown`` is None: no record's suggestions are on
 screen, so there is nothing to decide on. ``chosen`` is the candidate shown
-beside the record.
+beside the record. A candidate linked to an MIS person who has gone from the
+MIS is marked ⇄, and its comparison says whose link matching it moves.
 """
 from __future__ import annotations
 
@@ -90,6 +91,7 @@ class SuggestionsPane(Vertical):
         for rank, candidate in enumerate(comparison.candidates, start=1):
             suggestion = candidate.suggestion
             name = suggestion.name if suggestion.status == BorrowerStatus.ACTIVE else f"♻ {suggestion.name}"
+            name = f"⇄ {name}" if suggestion.absent_link else name
             table.add_row(str(rank), name, formatting.score(suggestion.score), key=str(rank - 1))
         for suggestion in comparison.detail.suggestions.linked_elsewhere:
             table.add_row(Text("!", style="red"), Text(f"{suggestion.name}: linked to {suggestion.linked_to}",
@@ -149,6 +151,11 @@ class SuggestionsPane(Vertical):
                      formatting.value(field.candidate), weight]
             if why_width >= WHY_MIN:
                 cells.append(Text(field.detail, style="dim"))
+            table.add_row(*cells)
+        if chosen.suggestion.absent_link:
+            cells = ["Linked to", "", Text("⇄"), f"MIS {chosen.suggestion.absent_link}", ""]
+            if why_width >= WHY_MIN:
+                cells.append(Text("who is no longer in the MIS export: matching moves the link", style="dim"))
             table.add_row(*cells)
 
     def on_resize(self) -> None:
