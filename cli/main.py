@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from cli.common import ExitCode, Failure, complain, emit, emit_json, fail, in_library, saved, silence, whole
 from cli.holds import bin_json, hold_advice, release_hold
 from cli.intake import add_intake_commands, run_intake
+from cli.runs import add_runs_commands, run_runs
 from cli.links import unlink
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     add(borrower_commands, "unlink", help="take a borrower's MIS link off (a hand fix; undo with intake undo)"
         ).add_argument("barcode")
     add_intake_commands(commands, add)
+    add_runs_commands(commands, add)
     bin_parser = add(commands, "recycle-bin", help="borrowers who have left")
     bin_commands = bin_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     add(bin_commands, "list", help="list recycled borrowers")
@@ -144,6 +146,8 @@ def _command(args: argparse.Namespace) -> int:
         return _import_borrowers(config, args)
     if args.command == "intake":
         return run_intake(config, args)
+    if args.command == "runs":
+        return run_runs(config, args)
     if args.command == "recycle-bin":
         return _recycle_bin(config, args)
     if args.sync:

@@ -11,10 +11,11 @@ the TUI imports nothing else.
   moved); ``run_sync`` is both. A sync never raises for an expected problem:
   its ``SyncReport.outcome`` (a ``RunOutcome``) says how it ended.
 - Intake (list, show, compare, search, decide, undo), the history (runs,
-  events, the change marker), the recycle bin, importing borrowers, the
-  settings (``load_config``, ``save_config``) and what switching a field off
-  would remove (``removals``). Each takes an open session, works inside the
-  caller's transaction and returns the dataclasses listed here.
+  events, the change marker), whole runs (list, show, undo), the recycle
+  bin, importing borrowers, the settings (``load_config``, ``save_config``)
+  and what switching a field off would remove (``removals``). Each takes an
+  open session, works inside the caller's transaction and returns the
+  dataclasses listed here.
 - Statuses, actions, outcomes and stages are ``StrEnum``: they equal the plain
   strings stored in the library.
 - Errors: every refusal (the command cannot be carried out as asked, nothing
@@ -46,6 +47,8 @@ from engine.removals import removals
 from engine.report import TIER_NAMES, SyncReport
 from engine.run_status import RunOutcome, SyncStage
 from engine.runlog import log_problem
+from engine.runs import (KINDS as RUN_CHANGE_KINDS, ROW as WHOLE_ROW, RunDetail, RunLine, RunUndoRefused, UndoItem,
+                         UndoResult, list_runs, show_run, undo_run)
 from engine.safe_text import one_line, stack_only
 from engine.session import CommitFailed, open_library, transaction
 from engine.statuses import DECIDABLE, OPEN_INTAKE, BorrowerStatus, DecisionAction, IntakeStatus
@@ -67,6 +70,9 @@ __all__ = [
     # history
     "change_marker", "recent_runs", "run_events", "ChangeMarker", "RunSummary", "EventLine", "EventPage",
     "DECISIONS",
+    # runs: what each changed, and undoing a whole one
+    "list_runs", "show_run", "undo_run", "RunLine", "RunDetail", "UndoResult", "UndoItem", "RUN_CHANGE_KINDS",
+    "WHOLE_ROW", "RunUndoRefused",
     # recycle bin, borrower import, removals
     "list_recycled", "restore_recycled", "release_hold", "purgeable", "purge_recycled", "RecycledBorrower",
     # taking a borrower's MIS link off by hand

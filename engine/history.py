@@ -39,6 +39,9 @@ class RunSummary:
     counts: dict
     # Events recorded, by action.
     actions: dict[str, int]
+    # An undo names the run it undid; an undone run, its undo (``engine.runs``).
+    undo_of: int | None = None
+    undone_by_run: int | None = None
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,8 @@ def recent_runs(session: Session, limit: int = RUNS_SHOWN) -> list[RunSummary]:
     for run_id, action, count in session.execute(counted):
         actions.setdefault(run_id, {})[action] = count
     summaries = [RunSummary(run.id, run.kind, run.started_at, run.outcome, run.message,
-                            json.loads(run.counts) if run.counts else {}, actions.get(run.id, {}))
+                            json.loads(run.counts) if run.counts else {}, actions.get(run.id, {}),
+                            run.undo_of, run.undone_by_run)
                  for run in runs]
     if None in actions:
         last = session.execute(select(func.max(SyncEvent.at)).where(SyncEvent.run_id.is_(None))).scalar()
