@@ -72,6 +72,7 @@ ENGINE_MADE = {
     "borrowers.photo_digest": "a SHA-256 in hex", "borrowers.guardians_digest": "a SHA-256 in hex",
     "borrowers.status": "active or recycled", "borrowers.recycled_reason": "the planner's own short reasons",
     "borrowers.group_before_recycle": "a stored tutor_group, same width",
+    "borrowers.held_by": "the user's name (engine.users), cut to fit",
     "borrower_photos.content_type": "image/jpeg or image/png",
     "intake.person_type": "student or staff", "intake.mis_id": "Id, above", "intake.status": "a status word",
     "intake.reason": "an IntakeReason", "intake.reason_detail": "cut to fit (audit text)",
@@ -82,6 +83,8 @@ ENGINE_MADE = {
     "sync_runs.message": "Text: cut to 1000",
     "sync_runs.counts": "JSON of counts, in a MEDIUMTEXT", "sync_runs.kind": "sync",
     "sync_runs.source": "cut to fit", "sync_runs.outcome": "an outcome word",
+    "sync_runs.mis_name": "meta MIS, cut to fit", "sync_runs.undo_of": "a run id",
+    "sync_runs.undone_by_run": "a run id",
     "sync_events.actor": "sync", "sync_events.action": "an action word", "sync_events.field": "a column name",
     "sync_events.old_value": "cut to fit, marked (audit text)", "sync_events.new_value": "cut to fit, marked",
 }
