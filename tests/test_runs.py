@@ -21,6 +21,7 @@ from engine.optional_data import REMOVED
 from engine.runs import RunUndoRefused, list_runs, show_run, undo_run
 from engine.session import open_library
 from tests.builders import Library, make_config, student, sync
+from tests.test_mis_change import arbor_school, sync_as, synced_under_sims
 from tests.optional_builders import (SENSITIVE_VALUES, image_bytes, link_borrower, photo, rows_of,
                                      write_optional_school)
 
@@ -220,6 +221,24 @@ def test_a_link_now_another_borrowers_is_left_alone_even_when_forced(school):
         (f"Intake entry {removed} (Yan Newer)", "(row)", taken)}
     assert school.library.borrower("B2")["mis_id"] is None and school.library.borrower("B5")["mis_id"] == "2"
     assert [e["id"] for e in school.library.intake() if e["mis_id"] == "10"] == [yan]
+
+
+def test_undoing_a_change_of_mis_puts_every_link_back(tmp_path, library_url):
+    """Arbor numbers the pupils with SIMS's ids rotated: links move in a
+    circle, both ways, and never clash on the way."""
+    library = synced_under_sims(tmp_path, library_url)
+    before = {t: [{k: v for k, v in r.items() if k != "updated_at"} for r in library.rows(t)]
+              for t in ("borrowers", "intake")}
+    report = sync_as(tmp_path, library_url, "arbor", *arbor_school(), rekey=True)
+    assert report.outcome == "ok" and report.counts["matched_by_rekey"] == 15, report.message
+    config = make_config(tmp_path, library_url)
+    with open_library(config, write=False) as session:
+        assert show_run(session, report.run_id).changes["relinked"] == 15
+    with open_library(config, write=True) as session:
+        result = undo_run(session, report.run_id, actor="librarian")
+    assert result.left_alone == () and result.changes["relinked"] == 15
+    assert {t: [{k: v for k, v in r.items() if k != "updated_at"} for r in library.rows(t)]
+            for t in ("borrowers", "intake")} == before
 
 
 # --- refusals ------------------------------------------------------------------------
