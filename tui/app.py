@@ -32,6 +32,7 @@ from engine.api import (OPEN_INTAKE, ChangeMarker, CommitFailed, Config, ConfigE
                         load_index, mask_url, prepare_sync, recent_runs, refresh_best_scores, removals,
                         restore_recycled, run_events, search_borrowers, undo_decision_by_id, undo_last)
 from engine.api import release_hold
+from engine.api import undo_run as undo_whole_run
 from tui.dialogs.error import ErrorDialog
 from tui.dialogs.help import HelpScreen
 from tui.dialogs.sync_preview import SyncPreview
@@ -49,6 +50,7 @@ from tui.panes.intake_queue import IntakeQueue, QueueFilters
 from tui.panes.recycle_bin import RecycleBin
 from tui.panes.settings import SettingsPane, save_setting
 from tui.panes.sync_log import EventFilter, SyncLog
+from tui.panes.sync_log import RunUndone, UndoPreviewed, undo_question, undo_told
 
 POLL_SECONDS = 3.0
 # How many younger collections pass before a full one (Python's default is 10).
@@ -58,6 +60,7 @@ FAILURE_TITLES = {
     "decide": "Not done", "restore": "Not restored", "settings": "Not saved", "sync": "The sync could not run",
     "marker": "The library cannot be read",
     "hold": "Hold not released",
+    "undo_run": "Not undone",
 }
 # Decisions that change borrowers, and so what suggestions can offer.
 BORROWER_CHANGES = {DecisionAction.MATCH, DecisionAction.TRANSFER, DecisionAction.UNDO}
@@ -198,6 +201,16 @@ class MislinkApp(App[int]):
     def load_events(self, wanted: EventFilter) -> None:
         self._deliver(EventsLoaded(self.library.run(
             run_events, wanted.run_id, action=wanted.action or None, field=wanted.field or None)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="undo_run")
+    def preview_run_undo(self, run_id: int, force: bool) -> None:
+        self.post_message(UndoPreviewed(self.library.run(
+            undo_whole_run, run_id, force=force, dry_run=True, actor=current_user())))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="undo_run")
+    def undo_run(self, run_id: int, force: bool) -> None:
+        result = self.library.write(undo_whole_run, run_id, force=force, actor=current_user())
+        self.post_message(RunUndone(result, self.library.run(change_marker)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="recycle_bin")
     def load_recycle_bin(self) -> None:
@@ -410,6 +423,32 @@ class MislinkApp(App[int]):
     @on(EventsLoaded)
     def _events_loaded(self, message: EventsLoaded) -> None:
         self.sync_log.show_events(message.page)
+
+    @on(SyncLog.UndoRequested)
+    def _run_undo_requested(self, message: SyncLog.UndoRequested) -> None:
+        self.preview_run_undo(message.run_id, message.force)
+
+    @on(UndoPreviewed)
+    def _run_undo_previewed(self, message: UndoPreviewed) -> None:
+        result = message.result
+
+        def answered(undo: bool | None) -> None:
+            if undo:
+                self.undo_run(result.run_id, result.forced)
+
+        self.push_screen(Confirm(f"Undo run {result.run_id}{' (forced)' if result.forced else ''}?",
+                                 undo_question(result), "Undo the run"), answered)
+
+    @on(RunUndone)
+    def _run_undone(self, message: RunUndone) -> None:
+        # Known to have moved: the next check finds nothing new, and says no sync ran.
+        self.marker = message.marker
+        self.notify(undo_told(message.result), title="Undone")
+        self._run_to_show = message.result.undo_run_id
+        self.load_runs()
+        self.load_queue(self.intake.queue.filters)
+        self.load_recycle_bin()
+        self.build_index()
 
     @on(RecycleBinLoaded)
     def _recycle_bin_loaded(self, message: RecycleBinLoaded) -> None:

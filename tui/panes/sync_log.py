@@ -5,12 +5,18 @@ The parent hands it runs (``show_runs``) and a page of events
 (``show_events``); it posts ``EventsWanted`` when the highlighted run or a
 filter changes. The first row, when there is one, gathers the decisions made
 outside any run (Intake, recycle bin), newest first.
+
+u undoes the highlighted run (U: forced, putting back what was changed since
+too): the pane posts ``UndoRequested``; the parent previews the undo (a dry
+run, ``UndoPreviewed``), asks with ``undo_question`` and, once confirmed,
+undoes it (``RunUndone``, told with ``undo_told``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
+from rich.markup import escape
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -19,7 +25,8 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Label, Select
 
-from engine.api import EventLine, EventPage, RunSummary
+from engine.api import (RUN_CHANGE_KINDS, WHOLE_ROW, ChangeMarker, EventLine, EventPage, RunOutcome, RunSummary,
+                        UndoResult)
 from tui import formatting
 
 DECISIONS_KEY = "decisions"
@@ -37,11 +44,18 @@ class SyncLog(Vertical):
         Binding("a", "focus_filter('#log-action')", "Filter action", id="log_action"),
         Binding("f", "focus_filter('#log-field')", "Filter field", id="log_field"),
         Binding("e", "focus_events", "Events", id="log_events"),
+        Binding("u", "undo_run(False)", "Undo run", id="log_undo"),
+        Binding("U", "undo_run(True)", "Undo run, forced", show=False, id="log_undo_forced"),
     ]
 
     @dataclass
     class EventsWanted(Message):
         wanted: EventFilter
+
+    @dataclass
+    class UndoRequested(Message):
+        run_id: int
+        force: bool
 
     def __init__(self, today: date, **kwargs):
         super().__init__(**kwargs)
@@ -75,8 +89,8 @@ class SyncLog(Vertical):
         table.add_column("Changes", width=max(20, self.app.size.width - 12 - 9 - 10 - 8 - 3))
         for run in runs:
             table.add_row(formatting.when(run.started_at, self.today), formatting.run_kind(run),
-                          formatting.OUTCOMES.get(run.outcome, run.outcome), formatting.run_changes(run),
-                          key=_key(run.run_id))
+                          UNDONE if run.undone_by_run else formatting.OUTCOMES.get(run.outcome, run.outcome),
+                          formatting.run_changes(run), key=_key(run.run_id))
         keys = [_key(run.run_id) for run in runs]
         if wanted in keys:
             table.move_cursor(row=keys.index(wanted))
@@ -128,6 +142,7 @@ class SyncLog(Vertical):
             else EventFilter(run_id)
         if not same_run:
             self._clear_filters()
+        self.refresh_bindings()  # u undoes only a run that can be undone
         self.post_message(self.EventsWanted(self.wanted))
 
     def _clear_filters(self) -> None:
@@ -154,6 +169,66 @@ class SyncLog(Vertical):
 
     def action_focus_events(self) -> None:
         self.query_one("#log-events").focus()
+
+    @property
+    def highlighted(self) -> RunSummary | None:
+        if self.wanted is None:
+            return None
+        return next((run for run in self.runs if run.run_id == self.wanted.run_id), None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "undo_run":
+            run = self.highlighted
+            return run is not None and run.run_id is not None and run.outcome == RunOutcome.OK \
+                and run.undone_by_run is None
+        return True
+
+    def action_undo_run(self, force: bool) -> None:
+        self.post_message(self.UndoRequested(self.highlighted.run_id, force))
+
+
+@dataclass
+class UndoPreviewed(Message):
+    """What undoing a run would do (a dry run), for the librarian to confirm."""
+    result: UndoResult
+
+
+@dataclass
+class RunUndone(Message):
+    """A run undone, and the library's change marker once it was."""
+    result: UndoResult
+    marker: ChangeMarker
+
+
+UNDONE = "↶ undone"
+# How many of the changes an undo leaves alone the question names.
+NAMED = 6
+
+
+def undo_question(result: UndoResult) -> str:
+    """The dry run, as the question before an undo: what goes back, what stays."""
+    put, left = len(result.put_back), len(result.left_alone)
+    kinds = "; ".join(f"{RUN_CHANGE_KINDS[kind]}: {n:,}" for kind, n in result.changes.items())
+    lines = [f"This puts back {put:,} change{'s' if put != 1 else ''} run {result.run_id} made ({kinds})."]
+    if left:
+        named = "; ".join(_item(item) for item in result.left_alone[:NAMED])
+        more = f"; and {left - NAMED:,} more" if left > NAMED else ""
+        lines.append(f"It leaves {left:,} alone: {named}{more}.")
+        if not result.forced:
+            lines.append("U (shift+u) undoes the run putting back what was changed since too.")
+    lines.append("The undo is a run of its own, which can be undone in turn.")
+    # Names are the library's, not markup (Confirm shows its text as markup).
+    return escape("\n".join(lines))
+
+
+def undo_told(result: UndoResult) -> str:
+    left = len(result.left_alone)
+    return (f"Run {result.run_id} undone (as run {result.undo_run_id}): {len(result.put_back):,} change(s) put back"
+            + (f", {left:,} left alone" if left else "") + ".")
+
+
+def _item(item) -> str:
+    return f"{item.label}: {item.why}" if item.field == WHOLE_ROW else f"{item.label} {item.field} ({item.why})"
 
 
 def _key(run_id: int | None) -> str:
