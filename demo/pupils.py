@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import date, datetime, timedelta
+from typing import Iterable
 
 from demo import names
 from demo.dates import (
@@ -105,7 +106,7 @@ def _assign_tutors(rng: random.Random, forms: list[Form], staff: list[dict]) -> 
         # KS4 groups are named after their tutor ("10HJ"), the rest by letter ("7A", "12B").
         code = f"{form.year}{tutor['StaffCode']}" if tutor and form.year in (10, 11) else ""
         if not code or code in taken:
-            code = f"{form.year}{_letters(form.index)}"
+            code = f"{form.year}{form_letters(form.index)}"
         while code in taken:  # a letter code that happens to equal a tutor's initials
             code += "X"
         taken.add(code)
@@ -114,7 +115,7 @@ def _assign_tutors(rng: random.Random, forms: list[Form], staff: list[dict]) -> 
             tutor["RegGroup"] = f"{tutor['RegGroup']},{code}" if tutor["RegGroup"] else code
 
 
-def _letters(index: int) -> str:
+def form_letters(index: int) -> str:
     """0 -> A, 25 -> Z, 26 -> AA: suffixes for tutor groups."""
     text = ""
     index += 1
@@ -128,8 +129,13 @@ def _letters(index: int) -> str:
 
 
 def make_pupils(
-    rng: random.Random, cohort: dict[int, int], n_students: int, catchment: names.Catchment
+    rng: random.Random,
+    cohort: dict[int, int],
+    n_students: int,
+    catchment: names.Catchment,
+    academic_year: int = ACADEMIC_YEAR,
 ) -> tuple[list[Pupil], list[Household], list[tuple[Pupil, Pupil]]]:
+    """``cohort[year]`` pupils in each year group of ``academic_year`` (2026 is 2026/27)."""
     twin_pairs = round(n_students / 180) if n_students >= 60 else 0
     # Spread twins over the years; most pairs fall in Years 8-13, so the library knows them.
     twin_years = Counter((7, 9, 11, 8, 10, 12, 13)[i % 7] for i in range(twin_pairs))
@@ -141,16 +147,16 @@ def make_pupils(
         for _ in range(pairs):
             household = _new_household(rng, catchment)
             households.append(household)
-            first = _new_pupil(rng, household, year)
-            second = _new_pupil(rng, household, year, twin_of=first)
+            first = _new_pupil(rng, household, year, academic_year=academic_year)
+            second = _new_pupil(rng, household, year, twin_of=first, academic_year=academic_year)
             pupils += (first, second)
             twins.append((first, second))
         for _ in range(cohort[year] - 2 * pairs):
-            pupil = _sibling(rng, households, year) if rng.random() < 0.2 else None
+            pupil = _sibling(rng, households, year, academic_year) if rng.random() < 0.2 else None
             if pupil is None:
                 household = _new_household(rng, catchment)
                 households.append(household)
-                pupil = _new_pupil(rng, household, year)
+                pupil = _new_pupil(rng, household, year, academic_year=academic_year)
             pupils.append(pupil)
     return pupils, households, twins
 
@@ -165,7 +171,7 @@ def _new_household(rng: random.Random, catchment: names.Catchment) -> Household:
     return Household(origin, surname, catchment.address(rng), rng.randrange(len(HOUSES)))
 
 
-def _sibling(rng: random.Random, households: list[Household], year: int) -> Pupil | None:
+def _sibling(rng: random.Random, households: list[Household], year: int, academic_year: int) -> Pupil | None:
     """A younger brother or sister for an existing family, if one fits."""
     for _ in range(3):
         if not households:
@@ -173,7 +179,7 @@ def _sibling(rng: random.Random, households: list[Household], year: int) -> Pupi
         household = households[rng.randrange(len(households))]
         if len(household.pupils) >= 3 or any(p.year == year for p in household.pupils):
             continue
-        pupil = _new_pupil(rng, household, year)
+        pupil = _new_pupil(rng, household, year, academic_year=academic_year)
         # Siblings who are not twins are born at least ten months apart.
         if all(abs((pupil.dob - p.dob).days) > 300 for p in household.pupils[:-1]):
             return pupil
@@ -181,7 +187,13 @@ def _sibling(rng: random.Random, households: list[Household], year: int) -> Pupi
     return None
 
 
-def _new_pupil(rng: random.Random, household: Household, year: int, twin_of: Pupil | None = None) -> Pupil:
+def _new_pupil(
+    rng: random.Random,
+    household: Household,
+    year: int,
+    twin_of: Pupil | None = None,
+    academic_year: int = ACADEMIC_YEAR,
+) -> Pupil:
     pupil = Pupil(year, household)
     origin = household.origin
     pupil.gender = "F" if rng.random() < 0.5 else "M"
@@ -203,21 +215,22 @@ def _new_pupil(rng: random.Random, household: Household, year: int, twin_of: Pup
         pupil.dob, pupil.entry, pupil.twin = twin_of.dob, twin_of.entry, twin_of
         twin_of.twin = pupil
     else:
-        earliest, latest = birth_window(year)
+        earliest, latest = birth_window(year, academic_year)
         pupil.dob = earliest + timedelta(days=rng.randrange((latest - earliest).days + 1))
-        pupil.entry = _entry_date(rng, year)
+        pupil.entry = _entry_date(rng, year, academic_year)
     pupil.sort_key = rng.random()
     household.pupils.append(pupil)
     return pupil
 
 
-def _entry_date(rng: random.Random, year: int) -> date:
-    year7_intake = first_school_day(ACADEMIC_YEAR - (year - 7))
+def _entry_date(rng: random.Random, year: int, academic_year: int = ACADEMIC_YEAR) -> date:
+    year7_intake = first_school_day(academic_year - (year - 7))
     if year >= 12 and rng.random() < 0.25:
-        return first_school_day(ACADEMIC_YEAR - (year - 12))  # joined the sixth form
+        return first_school_day(academic_year - (year - 12))  # joined the sixth form
     if 8 <= year <= 11 and rng.random() < 0.04:
         # In-year admission, some time after their Year 7 intake and before last summer.
-        span = (LAST_SUMMER_TERM_END - year7_intake).days
+        last_summer = LAST_SUMMER_TERM_END.replace(year=LAST_SUMMER_TERM_END.year - (ACADEMIC_YEAR - academic_year))
+        span = (last_summer - year7_intake).days
         return school_day(year7_intake + timedelta(days=rng.randrange(30, span)))
     return year7_intake
 
@@ -236,14 +249,14 @@ def make_gone_leavers(rng: random.Random, n_students: int, catchment: names.Catc
         pupil.leaving = date(2025, 7, 18)
         pupil.gone = True
         pupil.form = Form(then_year, rng.randrange(5), "")
-        pupil.form.code = f"{then_year}{_letters(pupil.form.index)}"
+        pupil.form.code = f"{then_year}{form_letters(pupil.form.index)}"
         gone.append(pupil)
     return gone
 
 
-def number_pupils(rng: random.Random, pupils: list[Pupil]) -> None:
+def number_pupils(rng: random.Random, pupils: list[Pupil], first_id: int = 1, first_admission: int = 1001) -> None:
     # The MIS hands out Ids and admission numbers in order of arrival.
-    next_id, admission = 1, 1001
+    next_id, admission = first_id, first_admission
     for pupil in sorted(pupils, key=lambda p: (p.entry, p.sort_key)):
         pupil.id = str(next_id)
         pupil.admission_no = f"{admission:06d}"
@@ -284,9 +297,10 @@ def make_leavers(rng: random.Random, n_students: int, pupils: list[Pupil], forms
             pupil.form.members.append(pupil)
 
 
-def assign_upns(rng: random.Random, n_students: int, pupils: list[Pupil]) -> None:
+def assign_upns(rng: random.Random, n_students: int, pupils: list[Pupil], taken: Iterable[str] = ()) -> None:
+    """A UPN for each pupil, none of them one of ``taken`` (UPNs already handed out)."""
     feeders = _feeder_schools(rng, n_students)
-    used: set[str] = set()
+    used = {upn[1:] for upn in taken}
     for pupil in pupils:
         cohort_start = pupil.dob.year if pupil.dob.month >= 9 else pupil.dob.year - 1
         issued = f"{(cohort_start + 5) % 100:02d}"  # allocated on entry to Reception

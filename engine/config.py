@@ -30,7 +30,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from engine.errors import Refusal
-from engine.text import MAX_LENGTHS, storage_problem
+from engine.text import MAX_LENGTHS, storage_problem, whole_number
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,24 @@ class LibrarySettings:
         "Never printed with its password; a file holding one is kept readable by its owner only.")
 
 
+class NumberList(tuple):
+    """A setting's list of whole numbers: a TOML list in config.toml, shown and
+    typed in the settings pane as "11, 13"."""
+
+    def __str__(self) -> str:
+        return ", ".join(map(str, self))
+
+
+def number_list(value: object) -> NumberList | None:
+    """A list of whole numbers (``[11, 13]``) or text naming them (``"11, 13"``,
+    ``"11 13"``) as a ``NumberList``; None if it is neither."""
+    if isinstance(value, str):
+        value = [whole_number(item) for item in value.replace(",", " ").split()]
+    if not isinstance(value, (list, tuple)) or any(type(n) is not int for n in value):
+        return None
+    return NumberList(value)
+
+
 @dataclass(frozen=True)
 class SyncSettings:
     """How the nightly sync behaves."""
@@ -93,11 +111,29 @@ class SyncSettings:
         "The tutor group a leaver gets in the recycle bin; `{year}` and `{group}` are filled in. "
         "Restoring the borrower puts the old group back.")
     max_recycle_share: float = setting(
-        0.10, "A sync that would recycle more than this share of active borrowers stops unless `--force`.",
-        limits=(0.0, 1.0))
+        0.10, "A sync that would recycle more than this share of active borrowers unexpectedly stops unless "
+        "`--force`. Expected leavers do not count: marked as leavers or given a leaving date by the MIS, or in a "
+        "leaving year during the roll-over season.", limits=(0.0, 1.0))
     min_export_share: float = setting(
         0.50, "A sync whose export holds fewer than this share of the people in the last good sync "
         "stops unless `--force` (a partial or broken feed).", limits=(0.0, 1.0))
+    leaving_years: tuple[int, ...] = setting(
+        NumberList(), "Year groups whose pupils leave at the summer roll-over (`[11, 13]`; Reception is 0): "
+        "their departure in the roll-over season is expected, so `max_recycle_share` does not count it. "
+        "Empty: the school's final year group, and Year 11 too where the school has a sixth form.",
+        limits=(0, 14))
+    rollover_from_month: int = setting(
+        6, "The roll-over season, when pupils of the leaving years are expected to go, starts with this month "
+        "(6 = June)…", limits=(1, 12))
+    rollover_to_month: int = setting(
+        10, "…and ends with this month (10 = October).", limits=(1, 12))
+
+    def __post_init__(self):
+        # config.toml gives a list; the settings pane, text: held as one kind.
+        years = number_list(self.leaving_years)
+        if years is None:
+            raise ValueError(f"sync.leaving_years: not a list of whole numbers: {self.leaving_years!r}")
+        object.__setattr__(self, "leaving_years", years)
 
 
 @dataclass(frozen=True)
@@ -121,6 +157,10 @@ class DataSettings:
     staff_year_group: int = setting(
         0, "Year group for staff who tutor no registration group with a known year; "
         "0 = none, and such staff are reported and skipped.", limits=(0, 99))
+    pre_admissions: bool = setting(
+        False, "Put pre-admissions (pupils admitted who have not started: `StudentStatus` `PreAdmission`, or an "
+        "`EntryDate` still to come) in Intake, marked with their start date, so their cards can be made early; "
+        "off: they are left out. They never count as leavers before they start.")
     # MariaDB keeps an Intake record (photo included, as base64) in a 16 MB
     # MEDIUMTEXT: 4 MB of photo stays well inside it.
     photo_max_kb: int = setting(512, "Largest photo accepted, in KB; a larger one is rejected with a reason.",
@@ -254,6 +294,8 @@ def _value_problem(hint, spec: dataclasses.Field, value) -> str | None:
         if value not in allowed:
             return f"must be one of {', '.join(map(_toml, allowed))}, not {shown}"
         return None
+    if typing.get_origin(hint) is tuple:
+        return _number_list_problem(spec, value, shown)
     expected = {float: (int, float)}.get(hint, hint)
     # bool is an int in Python but never a valid number of anything here.
     if isinstance(value, bool) and hint is not bool or not isinstance(value, expected):
@@ -264,6 +306,15 @@ def _value_problem(hint, spec: dataclasses.Field, value) -> str | None:
     if hint is str and spec.name in ("path", "log_file", "url") and not value.strip():
         return "must not be empty"
     return None
+
+
+def _number_list_problem(spec: dataclasses.Field, value, shown: str) -> str | None:
+    numbers = number_list(value)
+    if numbers is None:
+        return f"must be a list of whole numbers such as [11, 13], not {shown}"
+    low, high = spec.metadata.get("range", (-math.inf, math.inf))
+    outside = [n for n in numbers if not low <= n <= high]
+    return f"each number must be between {low} and {high}, not {outside[0]}" if outside else None
 
 
 def _type_name(hint) -> str:
@@ -464,7 +515,8 @@ def _type_text(hint, spec: dataclasses.Field) -> str:
     if typing.get_origin(hint) is Literal:
         return " or ".join(f"`{_toml(v)}`" for v in typing.get_args(hint))
     low_high = spec.metadata.get("range")
-    described = {str: "text", bool: "`true` or `false`", int: "whole number", float: "number"}[hint]
+    described = "list of whole numbers" if typing.get_origin(hint) is tuple else \
+        {str: "text", bool: "`true` or `false`", int: "whole number", float: "number"}[hint]
     return f"{described}, {low_high[0]} to {low_high[1]}" if low_high else described
 
 

@@ -33,6 +33,11 @@ class RunCounts(Mapping):
     intake_refreshed: int
     intake_closed: int
     recycled: int
+    # Of the recycled, those whose going was expected (marked or dated by the
+    # MIS, or a leaving year at the roll-over) and those nobody expected; a
+    # pre-admission who had not started is neither (engine.rollover).
+    leavers_expected: int
+    leavers_unexpected: int
     restored: int
     # Held borrowers the MIS has leaving, kept out of the recycle bin.
     held_not_recycled: int

@@ -1,8 +1,10 @@
 """Safety guards: a plan that looks like a broken feed is stopped before writing.
 
 An empty or much-shrunken full export, a run that would recycle a large share
-of the library, or an export from a different school than last time all stop
-the run (exit code 3) unless the technician passes ``--force``. A delta or
+of the library unexpectedly, or an export from a different school than last
+time all stop the run (exit code 3) unless the technician passes ``--force``.
+Leavers the school expects (marked or dated by the MIS, a leaving year at the
+summer roll-over: engine.rollover) are not counted against the share. A delta or
 partial export is never judged by its size: it only ever holds some rows.
 """
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from engine.config import SyncSettings
 from engine.person import PersonType
 from engine.plan import Snapshot, SyncPlan
+from engine.rollover import EXPECTED, Departure
 
 
 def guard_failures(plan: SyncPlan, snapshot: Snapshot, settings: SyncSettings) -> list[str]:
@@ -25,9 +28,12 @@ def guard_failures(plan: SyncPlan, snapshot: Snapshot, settings: SyncSettings) -
         elif before and seen < settings.min_export_share * before:
             reasons.append(f"the export holds {seen} {label}, under {settings.min_export_share:.0%} of the "
                            f"{before} in the last full export")
-    if plan.active_borrowers and len(plan.recycles) > settings.max_recycle_share * plan.active_borrowers:
-        reasons.append(f"it would recycle {len(plan.recycles)} of {plan.active_borrowers} active borrowers, "
-                       f"more than sync.max_recycle_share ({settings.max_recycle_share:.0%})")
+    unexpected = sum(1 for r in plan.recycles if r.departure is Departure.UNEXPECTED)
+    if plan.active_borrowers and unexpected > settings.max_recycle_share * plan.active_borrowers:
+        expected = sum(1 for r in plan.recycles if r.departure in EXPECTED)
+        reasons.append(f"it would recycle {unexpected} of {plan.active_borrowers} active borrowers unexpectedly, "
+                       f"more than sync.max_recycle_share ({settings.max_recycle_share:.0%})"
+                       + (f"; {expected} more are expected leavers" if expected else ""))
     if snapshot.last_estab and plan.estab and plan.estab != snapshot.last_estab:
         reasons.append(f"the export is from establishment {plan.estab}, but earlier syncs were from "
                        f"{snapshot.last_estab}: a different school")

@@ -70,6 +70,8 @@ class Person:
     house: str | None = None
     presence: Presence = Presence.ON_ROLL
     leaving_date: date | None = None
+    # A pre-admission's first day (the MIS's EntryDate); None for anyone else.
+    start_date: date | None = None
     staff_code: str | None = None
     # Optional data: None unless the school has switched it on.
     email: str | None = None
@@ -88,6 +90,13 @@ class Person:
         """How a librarian recognises this record in a report or log line."""
         name = " ".join(n for n in (self.preferred_forename, self.preferred_surname) if n)
         return f"{self.person_type} {self.mis_id} ({name})" if name else f"{self.person_type} {self.mis_id}"
+
+    @property
+    def pre_admission(self) -> bool:
+        """A pupil the school has admitted who has not started yet (the MIS's
+        PreAdmission status, or an EntryDate still to come). Future staff are
+        not: they are read as staff always were."""
+        return self.person_type is PersonType.STUDENT and self.presence is Presence.ARRIVING
 
     def forenames(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(n for n in (self.preferred_forename, self.legal_forename) if n))
@@ -116,7 +125,7 @@ def person_from_record(record: dict) -> Person:
     values = dict(record)
     values["person_type"] = PersonType(values["person_type"])
     values["presence"] = Presence(values["presence"])
-    for name in ("date_of_birth", "leaving_date"):
+    for name in ("date_of_birth", "leaving_date", "start_date"):
         if values.get(name):
             values[name] = date.fromisoformat(values[name])
     if values.get("photo"):

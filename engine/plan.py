@@ -22,6 +22,7 @@ from engine.matching import (LINK_COLUMNS, NOT_IN_EXPORT, REASON_TEXT, IntakeRea
 from engine.optional_data import OPTIONAL_FIELDS, record_key_on, shown, switched_off
 from engine.person import Person, PersonKey, PersonType, Presence, person_to_record
 from engine.rekey import MisChange, NotRelinked, detect_mis_change, link_moves, why_not_relinked, without_links
+from engine.rollover import EXPECTED, Departure, Departures
 from engine.statuses import OPEN_INTAKE, IntakeStatus
 from engine.suggest import auto_accept
 from engine.text import MAX_LENGTHS, fit_text, json_object, unique_key
@@ -58,6 +59,9 @@ class Recycle:
     new_group: str
     loans_out: int
     changes: list[Change] = field(default_factory=list)
+    # Whether anyone expected this departure (engine.rollover): the recycle
+    # guard counts only the unexpected ones.
+    departure: Departure = Departure.UNEXPECTED
 
 
 @dataclass
@@ -151,6 +155,8 @@ class SyncPlan:
             "intake_refreshed": len(self.intake_refreshes),
             "intake_closed": len(self.intake_closes),
             "recycled": len(self.recycles),
+            "leavers_expected": sum(1 for r in self.recycles if r.departure in EXPECTED),
+            "leavers_unexpected": sum(1 for r in self.recycles if r.departure is Departure.UNEXPECTED),
             "restored": restored,
             "held_not_recycled": len(self.held_back),
             "leavers_with_loans": sum(1 for r in self.recycles if r.loans_out),
@@ -169,8 +175,9 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
     plan.active_borrowers = sum(1 for b in snapshot.borrowers if b["status"] == "active")
     export = _without_id_clashes(plan, export, snapshot)
     rejected = {k for k, e in snapshot.intake.items() if e["status"] == IntakeStatus.REJECTED}
-    people = [p for p in export.persons if p.key not in rejected]
-    plan.skipped_rejected = len(export.persons) - len(people)
+    left_out = _left_out_pre_admissions(plan, export, snapshot, data)
+    people = [p for p in export.persons if p.key not in rejected and p.key not in left_out]
+    plan.skipped_rejected = sum(1 for p in export.persons if p.key in rejected)
     index = LibraryIndex(snapshot.borrowers)
     borrowers, stale = snapshot.borrowers, {}
     plan.mis_name, plan.mis_change = export.mis_name, detect_mis_change(export, people, index,
@@ -207,6 +214,7 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
     _plan_absent_leavers(plan, export, index, snapshot, config)
     if plan.mis_change is not None:
         _plan_stale_links(plan, plan.mis_change, stale, index, people, snapshot, config)
+    _expect_departures(plan, index, snapshot, config)
     _note_held(plan)
     _plan_withdrawn_intake(plan, export, snapshot)
     _plan_purges(plan, snapshot, data)
@@ -311,6 +319,7 @@ def desired_values(person: Person, data: DataSettings) -> dict[str, object]:
         "year_group": person.year_group,
         "tutor_group": person.tutor_group,
         "house": person.house,
+        "leaving_date": person.leaving_date,
     }
     for optional in OPTIONAL_FIELDS:
         on = getattr(data, optional.setting)
@@ -331,7 +340,7 @@ def _plan_match(plan: SyncPlan, person: Person, row: dict, tier: Tier, changes: 
                 plan.updates.append(BorrowerUpdate(row["id"], row["barcode"], changes, person, tier))
         elif row["status"] == "active":
             plan.recycles.append(_recycle(row, "marked as a leaver in the MIS", person.leaving_date or plan.today,
-                                          snapshot, config, changes))
+                                          snapshot, config, changes, Departure.MARKED))
         return
     update = matched_update(person, row, tier, changes)
     if update.changes or update.restore:
@@ -358,16 +367,21 @@ def match_changes(person: Person, row: dict, data: DataSettings) -> list[Change]
         if row["status"] != "active":
             return []
         values = {k: values[k] for k in LINK_COLUMNS}
-    return field_changes(row, values)
+        return field_changes(row, values)
+    changes = field_changes(row, values)
+    if person.leaving_date is None and row.get("leaving_date") is not None:
+        # The MIS has withdrawn the leaving date: their going is no longer expected.
+        changes.append(Change("leaving_date", row["leaving_date"], None))
+    return changes
 
 
 def _recycle(row: dict, reason: str, when: date, snapshot: Snapshot, config: Config,
-             changes: list[Change] | None = None) -> Recycle:
+             changes: list[Change] | None = None, departure: Departure = Departure.UNEXPECTED) -> Recycle:
     old_group = row["tutor_group"]
     new_group = leaver_group(config.sync.leaver_group, when.year, old_group)
     name = " ".join(str(n) for n in (row["forename"], row["surname"]) if n)
     return Recycle(row["id"], row["barcode"], f"{row['barcode']} ({name})", reason, old_group, new_group,
-                   snapshot.loans_out.get(row["id"], 0), changes or [])
+                   snapshot.loans_out.get(row["id"], 0), changes or [], departure)
 
 
 def leaver_group(template: str, year: int, group: str | None) -> str:
@@ -436,6 +450,30 @@ def _plan_stale_links(plan: SyncPlan, change: MisChange, stale: dict[int, dict],
         else:
             plan.updates.append(BorrowerUpdate(row["id"], row["barcode"], clear))
     change.recycled = len(plan.recycles)
+
+
+def _left_out_pre_admissions(plan: SyncPlan, export: Export, snapshot: Snapshot,
+                             data: DataSettings) -> set[PersonKey]:
+    """With ``data.pre_admissions`` off, the pre-admissions in the export: left
+    out of the plan (still present, so nobody linked to them leaves), and any
+    Intake entry of theirs still waiting is withdrawn."""
+    if data.pre_admissions:
+        return set()
+    left_out = {p.key: p for p in export.persons if p.pre_admission}
+    for key, person in left_out.items():
+        entry = snapshot.intake.get(key)
+        if entry and entry["status"] in OPEN_INTAKE:
+            plan.intake_closes.append(IntakeClose(entry["id"], IntakeStatus.WITHDRAWN, None, person.label))
+    return set(left_out)
+
+
+def _expect_departures(plan: SyncPlan, index: LibraryIndex, snapshot: Snapshot, config: Config) -> None:
+    """Say of each departure not already known to be expected whether it was
+    (engine.rollover): the recycle guard counts only the unexpected."""
+    departures = Departures(index.rows.values(), snapshot.intake, config.sync, plan.today)
+    for recycle in plan.recycles:
+        if recycle.departure is Departure.UNEXPECTED:
+            recycle.departure = departures.of(index.rows[recycle.borrower_id])
 
 
 def _plan_absent_leavers(plan: SyncPlan, export: Export, index: LibraryIndex,

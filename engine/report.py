@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from engine.counts import RunCounts
 from engine.plan import Change, SyncPlan
 from engine.rekey import MisChange
+from engine.rollover import Departure
 from engine.run_status import RunOutcome
 from engine.safe_text import one_line
 
@@ -72,6 +73,8 @@ class SyncReport:
                 f"  recycle bin: {c.recycled} recycled, {c.restored} restored, "
                 f"{c.leavers_with_loans} leavers still have loans out",
             ]
+            if c.recycled:
+                lines.append(_leavers_line(c, self.plan))
             if c.fields_purged:
                 lines.append("  removed (switched off): " + ", ".join(
                     f"{field} from {n}" for field, n in sorted(c.fields_purged.items())))
@@ -98,6 +101,22 @@ def record_id(label: str) -> str:
     return label.split(" (", 1)[0]
 
 
+def _leavers_line(c: RunCounts, plan: SyncPlan | None) -> str:
+    """How many of the recycled were expected to go: "187 leavers expected at
+    roll-over, 2 unexpected"."""
+    rollover = plan is not None and any(r.departure is Departure.LEAVING_YEAR for r in plan.recycles)
+    line = (f"  {c.leavers_expected} leaver{'s' if c.leavers_expected != 1 else ''} expected"
+            f"{' at roll-over' if rollover else ''}, {c.leavers_unexpected} unexpected")
+    not_started = c.recycled - c.leavers_expected - c.leavers_unexpected
+    if not_started:
+        line += f", {not_started} pre-admission{'s' if not_started != 1 else ''} who never started"
+    return line
+
+
+# A recycle's reason already says when the MIS marked them a leaver.
+_SAID_BY_REASON = {Departure.MARKED}
+
+
 def _details(plan: SyncPlan, full: bool, names: bool) -> list[str]:
     def who(label: str) -> str:
         return label if names else record_id(label)
@@ -114,7 +133,8 @@ def _details(plan: SyncPlan, full: bool, names: bool) -> list[str]:
     if full:
         planned = [f"  update {u.barcode}: " + "; ".join(map(change, u.changes))
                    + (" (restore from recycle bin)" if u.restore else "") for u in plan.updates]
-        planned += [f"  recycle {who(r.label)}: {r.reason}" for r in plan.recycles]
+        planned += [f"  recycle {who(r.label)}: {r.reason}"
+                    + ("" if r.departure in _SAID_BY_REASON else f" ({r.departure})") for r in plan.recycles]
         planned += [f"  to Intake: {who(a.person.label)}: {a.reason.value}" for a in plan.intake_adds]
         planned += [f"  Intake entry {r.entry_id} refreshed: " + ", ".join(c.field for c in r.changes)
                     for r in plan.intake_refreshes]

@@ -22,8 +22,8 @@ from engine.person import Guardian, Person, PersonType, Photo, person_to_record
 from engine.plan import Snapshot, desired_values, plan_sync
 from tests.builders import borrower_row, make_config, student, write_export
 
-# data switches that are not optional fields: staff brings people, not fields.
-NOT_OPTIONAL = {"staff"}
+# data switches that are not optional fields: staff and pre-admissions bring people, not fields.
+NOT_OPTIONAL = {"staff", "pre_admissions"}
 # Borrower columns the library keeps for itself, never from the MIS.
 BOOKKEEPING = {"id", "barcode", "status", "created_at", "updated_at", "recycled_at", "recycled_reason",
                "group_before_recycle"}

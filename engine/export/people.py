@@ -2,6 +2,12 @@
 
 Each builder raises ``FieldProblem`` for a record that cannot be used, so the
 caller can reject that record (file, id, field, reason) and carry on.
+
+A student is a pre-admission (``Presence.ARRIVING``, with ``start_date``) when
+the MIS says ``PreAdmission``, or says nothing or ``OnRoll`` but gives an
+``EntryDate`` after today: Xporter's ``includePreAdmissions`` sends both kinds.
+The EntryDate only ever tells a pre-admission: one that is not a date is
+taken as absent, never a reason to refuse the pupil.
 """
 from __future__ import annotations
 
@@ -26,7 +32,7 @@ class PersonReader:
             "Id", "IdaasId", "ExternalId", "UPN", "FormerUPN", "AdmissionNo",
             "Forename", "Surname", "LegalForename", "LegalSurname", "MiddleName",
             "Gender", "DateOfBirth", "YearGroup", "RegGroup", "HouseGroup",
-            "StudentStatus", "StaffStatus", "LeavingDate", "EmploymentEnd", "StaffCode")}
+            "StudentStatus", "StaffStatus", "LeavingDate", "EmploymentEnd", "StaffCode", "EntryDate")}
 
     def record_id(self, record: dict) -> str | None:
         try:
@@ -52,6 +58,10 @@ class PersonReader:
         status_field = "StudentStatus" if is_student else "StaffStatus"
         leaving_field = "LeavingDate" if is_student else "EmploymentEnd"
         leaving_date = parse_date(g[leaving_field](record), leaving_field)
+        presence = self._presence(g[status_field](record), leaving_date)
+        start_date = self._start_date(g["EntryDate"](record), presence) if is_student else None
+        if start_date is not None:
+            presence = Presence.ARRIVING
         return Person(
             person_type=self.person_type,
             mis_id=mis_id,
@@ -70,8 +80,9 @@ class PersonReader:
             year_group=year_label(text(g["YearGroup"](record), "YearGroup", "group")) if is_student else None,
             tutor_group=text(g["RegGroup"](record), "RegGroup", "group"),
             house=text(g["HouseGroup"](record), "HouseGroup", "group"),
-            presence=self._presence(g[status_field](record), leaving_date),
+            presence=presence,
             leaving_date=leaving_date,
+            start_date=start_date,
             staff_code=None if is_student else identifier(g["StaffCode"](record), "StaffCode"),
         )
 
@@ -85,6 +96,21 @@ class PersonReader:
         if leaving_date is not None and leaving_date <= self.today:
             return Presence.LEFT
         return Presence.ON_ROLL
+
+    def _start_date(self, entry: object, presence: Presence) -> date | None:
+        """A pre-admission's first day: the EntryDate of a pupil the MIS calls
+        a pre-admission, or of one on roll whose EntryDate is still to come."""
+        if presence is Presence.LEFT:
+            return None
+        try:
+            start = parse_date(entry, "EntryDate")
+        except FieldProblem:
+            return None
+        if presence is Presence.ARRIVING or start is not None and start > self.today:
+            return start
+        return None
+
+
 
 
 def _upn(value: object, field: str) -> str | None:

@@ -6,7 +6,9 @@ The parent hands it entries (``show``) and reads ``highlighted``; it posts
 ``FiltersChanged`` when the librarian changes a filter. Filtering is the
 engine's (``intake.list_entries``); sorting happens here. A long list is added a few
 hundred rows per frame, so the first screenful paints at once; a refresh that
-only removes or changes rows (a decision) edits them in place.
+only removes or changes rows (a decision) edits them in place. A
+pre-admission still waiting shows the day they start ("starts 2027-09-03") in
+place of its status.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Select
 
-from engine.api import IntakeItem, IntakeStatus, year_number
+from engine.api import OPEN_INTAKE, IntakeItem, IntakeStatus, year_number
 from tui import formatting
 from tui.debounce import Debounce
 from tui.tables import PaneKeysTable
@@ -45,6 +47,23 @@ SORTS: list[tuple[str, Callable[[IntakeItem], object]]] = [
 COLUMNS = [("name", "Name", 0), ("born", "Born", 11), ("year", "Year", 4), ("tutor", "Tutor", 5),
            ("why", "Why here", 12), ("best", "Best", 4), ("status", "Status", 12)]
 NAME_MIN, NAME_MAX = 16, 30
+COLUMN_WIDTHS = {key: width for key, _, width in COLUMNS}
+# The Status column while a pre-admission's start date is listed: "✓ starts 2027-09-03".
+STATUS_WITH_START = 19
+
+
+def status_cell(item: IntakeItem) -> str:
+    """The Status column: a pre-admission still waiting says when they start
+    (and, once confirmed new, that too)."""
+    if item.start_date is not None and item.status in OPEN_INTAKE:
+        return f"{'✓ ' if item.status == IntakeStatus.NEW else ''}starts {item.start_date.isoformat()}"
+    return formatting.status(item.status, item.borrower_barcode)
+
+
+def status_width(entries: list[IntakeItem]) -> int:
+    """Wide enough for a start date only when one is listed."""
+    wide = any(e.start_date is not None and e.status in OPEN_INTAKE for e in entries)
+    return STATUS_WITH_START if wide else COLUMN_WIDTHS["status"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +110,7 @@ class IntakeQueue(Vertical):
         self._highlighted_key: str | None = None
         self._announced: IntakeItem | None = None
         self._typing = Debounce(self, NAME_DEBOUNCE)
+        self._status_width = status_width([])
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="queue-filters"):
@@ -133,7 +153,8 @@ class IntakeQueue(Vertical):
         self.confirmed_new = tuple(e for e in self.entries if e.status == IntakeStatus.NEW)
         shown, self._by_key = self._by_key, {str(e.id): e for e in self.entries}
         keys = list(self._by_key)
-        if not self._filling and self._only_removed_or_changed(keys):
+        width, self._status_width = self._status_width, status_width(self.entries)
+        if not self._filling and width == self._status_width and self._only_removed_or_changed(keys):
             self._edit_in_place(keys, shown)
         else:
             self._rebuild(keys)
@@ -166,10 +187,11 @@ class IntakeQueue(Vertical):
         self._target = keys.index(highlighted) if highlighted in self._by_key else \
             min(table.cursor_row, len(keys) - 1)
         table.clear(columns=True)
-        fixed = sum(width for _, _, width in COLUMNS) + 2 * len(COLUMNS) + 2
+        widths = {**COLUMN_WIDTHS, "status": self._status_width}
+        fixed = sum(widths.values()) + 2 * len(COLUMNS) + 2
         name_width = min(max(NAME_MIN, self.app.size.width - fixed), NAME_MAX)
-        for column, heading, width in COLUMNS:
-            table.add_column(heading, key=column, width=width or name_width)
+        for column, heading, _ in COLUMNS:
+            table.add_column(heading, key=column, width=widths[column] or name_width)
         self._shown_keys = keys
         self._filling += 1
         self._add_rows(self._filling, 0)
@@ -194,7 +216,7 @@ class IntakeQueue(Vertical):
     def _row(self, item: IntakeItem) -> tuple:
         return (item.name, formatting.day(item.date_of_birth), formatting.year(item.year_group),
                 item.tutor_group or "", formatting.REASONS.get(item.reason, item.reason),
-                formatting.score(item.best_score), formatting.status(item.status, item.borrower_barcode))
+                formatting.score(item.best_score), status_cell(item))
 
     def _announce_highlight(self) -> None:
         """Say so when the cursor is on another entry, or its entry has changed."""
