@@ -21,7 +21,8 @@ from engine.matching import (LINK_COLUMNS, NOT_IN_EXPORT, REASON_TEXT, IntakeRea
                              Unmatched, linked_key, match_people)
 from engine.optional_data import OPTIONAL_FIELDS, record_key_on, shown, switched_off
 from engine.person import Person, PersonKey, PersonType, Presence, person_to_record
-from engine.rekey import MisChange, NotRelinked, detect_mis_change, link_moves, why_not_relinked, without_links
+from engine.rekey import (MisChange, NotRelinked, detect_mis_change, link_moves, rekey_entries, why_not_relinked,
+                          without_links)
 from engine.rollover import EXPECTED, Departure, Departures
 from engine.statuses import OPEN_INTAKE, IntakeStatus
 from engine.suggest import auto_accept
@@ -174,22 +175,15 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
                     complete=dict(export.complete))
     plan.active_borrowers = sum(1 for b in snapshot.borrowers if b["status"] == "active")
     export = _without_id_clashes(plan, export, snapshot)
+    snapshot, stale = _rekeyed(plan, export, snapshot)
     rejected = {k for k, e in snapshot.intake.items() if e["status"] == IntakeStatus.REJECTED}
     left_out = _left_out_pre_admissions(plan, export, snapshot, data)
     people = [p for p in export.persons if p.key not in rejected and p.key not in left_out]
     plan.skipped_rejected = sum(1 for p in export.persons if p.key in rejected)
     index = LibraryIndex(snapshot.borrowers)
-    borrowers, stale = snapshot.borrowers, {}
-    plan.mis_name, plan.mis_change = export.mis_name, detect_mis_change(export, people, index,
-                                                                        snapshot.last_mis_name)
-    if plan.mis_change is not None:
-        # After a change of MIS, stale links mean nothing: match as if they were gone.
-        stale = {b["id"]: b for b in snapshot.borrowers if b["id"] in plan.mis_change.stale}
-        borrowers = without_links(snapshot.borrowers, stale)
-        index = LibraryIndex(borrowers)
 
     def fuzzy(certain: dict[PersonKey, Match | Unmatched]) -> dict[PersonKey, Match]:
-        accepted = auto_accept(people, certain, borrowers, config.intake, today)
+        accepted = auto_accept(people, certain, snapshot.borrowers, config.intake, today)
         return {key: Match(borrower_id, Tier.FUZZY) for key, borrower_id in accepted.items()}
 
     results, changes = _settled_matches(people, index, data, fuzzy if config.intake.auto_accept_score else None)
@@ -214,6 +208,7 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
     _plan_absent_leavers(plan, export, index, snapshot, config)
     if plan.mis_change is not None:
         _plan_stale_links(plan, plan.mis_change, stale, index, people, snapshot, config)
+        _plan_moved_entries(plan, plan.mis_change)
     _expect_departures(plan, index, snapshot, config)
     _note_held(plan)
     _plan_withdrawn_intake(plan, export, snapshot)
@@ -418,6 +413,21 @@ def _note_held(plan: SyncPlan, shown: int = 10) -> None:
             "leaving, but a person restored them with a hold; 'mislink borrowers release BARCODE' ends a hold")
 
 
+def _rekeyed(plan: SyncPlan, export: Export, snapshot: Snapshot) -> tuple[Snapshot, dict[int, dict]]:
+    """The library as the rest of the plan sees it, and the stale borrowers as
+    they are: after a change of MIS (engine.rekey), stale links mean nothing,
+    so it matches as if they were gone, and each stale Intake entry is found
+    under its person's new record."""
+    plan.mis_name = export.mis_name
+    plan.mis_change = detect_mis_change(export, export.persons, LibraryIndex(snapshot.borrowers),
+                                        snapshot.last_mis_name)
+    if plan.mis_change is None:
+        return snapshot, {}
+    stale = {b["id"]: b for b in snapshot.borrowers if b["id"] in plan.mis_change.stale}
+    return dataclasses.replace(snapshot, borrowers=without_links(snapshot.borrowers, stale),
+                               intake=rekey_entries(export, snapshot.intake, plan.mis_change)), stale
+
+
 def _plan_relink(plan: SyncPlan, person: Person, row: dict, found_by: Tier, changes: list[Change],
                  snapshot: Snapshot, config: Config) -> None:
     """A borrower whose link a change of MIS left stale, matched to its
@@ -450,6 +460,24 @@ def _plan_stale_links(plan: SyncPlan, change: MisChange, stale: dict[int, dict],
         else:
             plan.updates.append(BorrowerUpdate(row["id"], row["barcode"], clear))
     change.recycled = len(plan.recycles)
+
+
+def _plan_moved_entries(plan: SyncPlan, change: MisChange) -> None:
+    """Each Intake entry a change of MIS moves gets its new key, whatever else
+    this plan does with it (a refresh that already moves it is enough). One
+    still open that nothing closed is one moving to its old id, marked (its
+    person is gone): withdrawn."""
+    moving = {r.entry_id for r in plan.intake_refreshes if any(c.field == "mis_id" for c in r.changes)}
+    closed = {c.entry_id for c in plan.intake_closes}
+    for entry_id, (entry, person) in change.entry_moves.items():
+        if entry_id in moving:
+            continue
+        reason = next((r for r in IntakeReason if r.value == entry["reason"]), IntakeReason.NO_MATCH)
+        plan.intake_refreshes.append(IntakeRefresh(
+            entry_id, person, reason, REASON_TEXT[reason], [Change("mis_id", entry["mis_id"], person.mis_id)],
+            record=person_to_record(person)))
+        if entry["status"] in OPEN_INTAKE and entry_id not in closed:
+            plan.intake_closes.append(IntakeClose(entry_id, IntakeStatus.WITHDRAWN, None, person.label))
 
 
 def _left_out_pre_admissions(plan: SyncPlan, export: Export, snapshot: Snapshot,

@@ -27,17 +27,27 @@ of birth, or forename, surname and date of birth one-to-one with no twin
 borrower's link columns become exactly the new record's (``link_moves``). A
 stale borrower nobody matches has its old link cleared (its ids mean nothing
 in the new MIS, and could come back as somebody else's), and, if active, is
-recycled as a leaver. Pure: plain rows and people in, plain values out.
+recycled as a leaver.
+
+Intake entries are keyed by MIS id too (``rekey_entries``): an entry whose
+person is gone from the export, or whose id is now someone else's, moves to
+its person's new record where the same certain tiers find it one-to-one, so
+a person waiting, confirmed new or rejected stays so; an entry whose id is
+now someone else's and who is not found keeps its old id marked with the MIS
+it came from ("simsnet:3116"), so the id is free for its new owner. Pure:
+plain rows and people in, plain values out.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
-from engine.matching import LINK_COLUMNS, LibraryIndex, Tier, linked_key, name_keys
-from engine.models import SyncRun
-from engine.person import Person, PersonType
+from engine.matching import LINK_COLUMNS, LibraryIndex, Match, Tier, linked_key, match_people, name_keys
+from engine.models import IntakeEntry, SyncRun
+from engine.person import Person, PersonKey, PersonType
+from engine.records import stored_person
 from engine.safe_text import one_line
 from engine.text import fit_text
 from engine.upn import is_valid_upn
@@ -47,7 +57,14 @@ MIN_MISSING = 10
 # How much of an MIS name a message quotes: it comes from the export.
 NAME_WIDTH = 40
 MIS_NAME, MISSING_IDS = "mis_name", "missing_ids"
+ID_WIDTH = IntakeEntry.__table__.c.mis_id.type.length
 _NOUNS = {PersonType.STUDENT: "pupils", PersonType.STAFF: "staff"}
+
+
+def _people(n: int, person_type: PersonType) -> str:
+    """"1,024 pupils", "1 pupil", "61 staff"."""
+    noun = "pupil" if person_type is PersonType.STUDENT and n == 1 else _NOUNS[person_type]
+    return f"{n:,} {noun}"
 _HOW = {Tier.UPN: "by UPN", Tier.NAME_DOB: "by name and date of birth", Tier.FUZZY: "by a close match"}
 
 
@@ -80,6 +97,11 @@ class MisChange:
     relinked: Counter = field(default_factory=Counter)
     not_relinked: list[NotRelinked] = field(default_factory=list)
     recycled: int = 0
+    # Intake entries whose key moves (``rekey_entries``): id -> (the entry,
+    # the person it moves to, or its own record under its marked old id).
+    entry_moves: dict[int, tuple[dict, Person]] = field(default_factory=dict)
+    # How many of those moved to their person's new record.
+    entries_rekeyed: int = 0
 
     @property
     def needs_rekey(self) -> bool:
@@ -100,12 +122,12 @@ class MisChange:
         """"MIS change: 1,024 pupils re-linked by UPN, 61 staff by name and
         date of birth, 0 recycled", with any other kind of re-link that
         happened named before the recycled."""
-        parts = [f"{self.relinked[(PersonType.STUDENT, Tier.UPN)]:,} pupils re-linked by UPN"]
+        parts = [f"{_people(self.relinked[(PersonType.STUDENT, Tier.UPN)], PersonType.STUDENT)} re-linked by UPN"]
         extra = [(PersonType.STUDENT, Tier.NAME_DOB), (PersonType.STUDENT, Tier.FUZZY),
                  (PersonType.STAFF, Tier.UPN), (PersonType.STAFF, Tier.FUZZY)]
-        parts += [f"{self.relinked[k]:,} {_NOUNS[k[0]]} {_HOW[k[1]]}" for k in extra[:2] if self.relinked[k]]
+        parts += [f"{_people(self.relinked[k], k[0])} {_HOW[k[1]]}" for k in extra[:2] if self.relinked[k]]
         parts.append(f"{self.relinked[(PersonType.STAFF, Tier.NAME_DOB)]:,} staff by name and date of birth")
-        parts += [f"{self.relinked[k]:,} {_NOUNS[k[0]]} {_HOW[k[1]]}" for k in extra[2:] if self.relinked[k]]
+        parts += [f"{_people(self.relinked[k], k[0])} {_HOW[k[1]]}" for k in extra[2:] if self.relinked[k]]
         parts.append(f"{self.recycled:,} recycled")
         return "MIS change: " + ", ".join(parts)
 
@@ -117,7 +139,7 @@ class MisChange:
                 "relinked": sum(self.relinked.values()),
                 "relinked_by": {f"{t.value}_{tier.value}": n for (t, tier), n in sorted(self.relinked.items())},
                 "stale_links": len(self.stale), "not_relinked": [vars(n) for n in self.not_relinked],
-                "recycled": self.recycled}
+                "recycled": self.recycled, "intake_rekeyed": self.entries_rekeyed}
 
 
 def same_mis(incoming: str, stored: str) -> bool:
@@ -229,3 +251,47 @@ def why_not_relinked(row: Mapping, index: LibraryIndex, people: list[Person]) ->
         return f"its date of birth differs from that of {person.person_type} {person.mis_id}, who has its UPN"
     return f"{person.person_type} {person.mis_id}, who has its UPN, matched another borrower or was contested"
 
+
+def rekey_entries(export, intake: Mapping[PersonKey, dict], change: MisChange) -> dict[PersonKey, dict]:
+    """The Intake entries by person as the planner sees them after this change
+    of MIS, each stale one moved (``change.entry_moves``, the module
+    docstring). ``intake`` is ``Snapshot.intake``."""
+    incoming = {p.key: p for p in export.persons}
+    stale: dict[PersonKey, tuple[dict, Person | None, bool]] = {}
+    for key, entry in intake.items():
+        if not export.complete.get(key[0]):
+            continue
+        stored = stored_person(entry["record"])
+        if key not in export.present:
+            stale[key] = (entry, stored, False)
+        elif key in incoming and stored is not None and contradicts(incoming[key], _as_row(entry["id"], stored)):
+            stale[key] = (entry, stored, True)
+    view = {key: entry for key, entry in intake.items() if key not in stale}
+    candidates = [p for p in export.persons if p.key not in view]
+    rows = {entry["id"]: _as_row(entry["id"], stored) for entry, stored, _ in stale.values() if stored is not None}
+    found = match_people(candidates, LibraryIndex(rows.values())) if rows and candidates else {}
+    entries = {entry["id"]: entry for entry, _, _ in stale.values()}
+    for person in candidates:
+        result = found.get(person.key)
+        if isinstance(result, Match):
+            view[person.key] = entries[result.borrower_id]
+            change.entry_moves[result.borrower_id] = (entries[result.borrower_id], person)
+    change.entries_rekeyed = len(change.entry_moves)
+    for key, (entry, stored, taken) in stale.items():
+        if entry["id"] in change.entry_moves:
+            continue
+        if taken:
+            marked = f"{change.old_mis or 'old MIS'}:{stored.mis_id}"
+            change.entry_moves[entry["id"]] = (entry, dataclasses.replace(stored, mis_id=fit_text(marked, ID_WIDTH)))
+        else:
+            view[key] = entry  # gone: withdrawn as any absent person's entry is
+    return view
+
+
+def _as_row(row_id: int, person: Person) -> dict:
+    """A stored person as a borrower-like row, for the matching tiers and ``contradicts``."""
+    return {"id": row_id, "barcode": f"Intake {row_id}", "borrower_type": person.person_type.value,
+            **dict.fromkeys(LINK_COLUMNS), "upn": person.upn, "date_of_birth": person.date_of_birth,
+            "gender": person.gender, "forename": person.preferred_forename, "surname": person.preferred_surname,
+            "preferred_forename": person.preferred_forename, "preferred_surname": person.preferred_surname,
+            "legal_forename": person.legal_forename, "legal_surname": person.legal_surname}

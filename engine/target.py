@@ -22,8 +22,9 @@ lock still covers it. Its contract:
   borrower updates, recycles and restores, attachments, Intake adds, refreshes
   and closes, each change a ``SyncEvent`` of run ``run_id``; a switched-off
   value leaves no copy behind. After a change of MIS a re-link may give a
-  borrower an MIS id that another, re-linked or cleared by the same plan,
-  still holds: every such move is made, whatever the order of the writes.
+  borrower (or an Intake entry) an MIS id that another, moved by the same
+  plan, still holds: every such move is made, whatever the order of the
+  writes.
 
 mislink's own tables are the first implementation (``MislinkTarget``); runs,
 events, Intake and decisions stay mislink's own whatever the target.
@@ -34,15 +35,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Hashable, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.apply import apply_plan
+from engine.apply import apply_plan, bulk_update
 from engine.config import Config
 from engine.history import change_marker
 from engine.library import load_snapshot
 from engine.matching import Tier
-from engine.models import Borrower
+from engine.models import Borrower, IntakeEntry
 from engine.plan import Snapshot, SyncPlan
 from engine.text import unique_key
 
@@ -71,34 +72,47 @@ class MislinkTarget:
         apply_plan(session, plan, run_id, now)
 
 
-# MIS ids per IN (...) list: SQL Server takes at most 2,100 parameters.
+# Ids per IN (...) list: SQL Server takes at most 2,100 parameters.
 IDS_PER_QUERY = 1000
 
 
 def _vacate_reused_ids(session: Session, plan: SyncPlan) -> None:
-    """After a change of MIS, a new record's MIS id can be one a stale
-    borrower still holds until this same plan moves or clears its link (the
-    new MIS numbers people afresh). The library keeps one borrower per MIS id
-    at every moment, and the plan's writes come in no order of links, so each
-    such holder gives up its old id first; the plan's own change then writes
-    the id it says, and its event keeps the old one."""
+    """After a change of MIS, a new record's MIS id can be one that a stale
+    borrower or Intake entry still holds until this same plan moves it (the
+    new MIS numbers people afresh). The library keeps one borrower, and one
+    Intake entry, per MIS id at every moment, and the plan's writes come in
+    no order of ids, so each such holder gives up its old id first; the
+    plan's own change then writes the id it says, and its event keeps the
+    old one."""
     if plan.mis_change is None:
         return
-    moving = {item.borrower_id for item in (*plan.updates, *plan.recycles)
-              if any(c.field == "mis_id" for c in item.changes)}
     rekeyed = [u.person for u in plan.updates if u.tier is Tier.REKEY and u.person is not None]
-    # As the library's unique index compares them (MariaDB ignores case).
-    taken = {(p.person_type.value, unique_key(p.mis_id)) for p in rekeyed}
-    ids = sorted({p.mis_id for p in rekeyed})
-    holders = []
+    moving = {item.borrower_id for item in (*plan.updates, *plan.recycles) if _moves_id(item.changes)}
+    holders = _holding(session, Borrower, Borrower.mis_person_type, moving, _keys(rekeyed))
+    bulk_update(session, Borrower, [{"id": row_id, "mis_id": None} for row_id in holders])
+    entries = [r for r in plan.intake_refreshes if r.person is not None and _moves_id(r.changes)]
+    taken = _keys([*(a.person for a in plan.intake_adds), *(r.person for r in entries)])
+    holders = _holding(session, IntakeEntry, IntakeEntry.person_type, {r.entry_id for r in entries}, taken)
+    bulk_update(session, IntakeEntry, [{"id": row_id, "mis_id": f"moving:{row_id}"} for row_id in holders])
+
+
+def _moves_id(changes) -> bool:
+    return any(c.field == "mis_id" for c in changes)
+
+
+def _keys(people) -> set[tuple[str, str]]:
+    """People's MIS keys as the library's unique indexes compare them (MariaDB ignores case)."""
+    return {(p.person_type.value, unique_key(p.mis_id)) for p in people}
+
+
+def _holding(session: Session, model, type_column, moving: set[int], taken: set[tuple[str, str]]) -> list[int]:
+    """Which of the rows with these ids hold one of the ``taken`` keys now."""
+    ids, found = sorted(moving), []
     for start in range(0, len(ids), IDS_PER_QUERY):
-        rows = session.execute(select(Borrower.id, Borrower.mis_person_type, Borrower.mis_id)
-                               .where(Borrower.mis_id.in_(ids[start:start + IDS_PER_QUERY])))
-        holders += [row.id for row in rows
-                    if row.id in moving and (row.mis_person_type, unique_key(row.mis_id)) in taken]
-    for start in range(0, len(holders), IDS_PER_QUERY):
-        session.execute(update(Borrower).where(Borrower.id.in_(holders[start:start + IDS_PER_QUERY]))
-                        .values(mis_id=None))
+        rows = session.execute(select(model.id, type_column, model.mis_id)
+                               .where(model.id.in_(ids[start:start + IDS_PER_QUERY])))
+        found += [row[0] for row in rows if row[2] is not None and (row[1], unique_key(row[2])) in taken]
+    return found
 
 
 def target_for(config: Config) -> LibraryTarget:

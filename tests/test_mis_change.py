@@ -353,3 +353,33 @@ def test_person_types_are_told_apart_in_the_summary():
                             (PersonType.STUDENT, Tier.NAME_DOB): 3})
     assert change.summary == ("MIS change: 1,024 pupils re-linked by UPN, 3 pupils by name and date of birth, "
                               "61 staff by name and date of birth, 0 recycled")
+
+
+def test_intake_entries_follow_their_people_to_the_new_mis(tmp_path, library_url):
+    """Nia waits in Intake and Rex was rejected under SIMS; Arbor gives each
+    the other's old id, and Quinn's old id to Zoe, who is new (Quinn has
+    left). Nia still waits and Rex stays rejected, each on the same entry;
+    Quinn's entry keeps its id, marked, and Zoe gets her own."""
+    pupils, staff = old_school()
+    nia = student("Nia", "Newman", "2013-01-05", Id="130", UPN=upn(30))
+    rex = student("Rex", "Reject", "2013-02-06", Id="131", UPN=upn(31))
+    quinn = student("Quinn", "Gone", "2013-03-07", Id="132", UPN=upn(32))
+    library = synced_under_sims(tmp_path, library_url, pupils, staff)
+    sync_as(tmp_path, library_url, "simsnet", [*pupils, nia, rex, quinn], staff)
+    library.set_intake_status("student", "131", "rejected")
+    entries = {e["mis_id"]: e["id"] for e in library.intake()}
+    pupils, staff = arbor_school()
+    zoe = student("Zoe", "Zed", "2013-04-08", Id="132", UPN=upn(33))
+    arbor = [*pupils, new_ids(nia, "131", "PL"), new_ids(rex, "130", "PL"), zoe]
+    report = sync_as(tmp_path, library_url, "arbor", arbor, staff, rekey=True)
+    assert report.outcome == "ok", report.message
+    assert report.plan.mis_change.entries_rekeyed == 2
+    assert (report.counts["skipped_rejected"], report.counts["intake_added"]) == (1, 4)  # Zoe; Dee, Sam and Sid
+    intake = {e["id"]: e for e in library.intake()}
+    assert (intake[entries["130"]]["mis_id"], intake[entries["130"]]["status"]) == ("131", "pending")
+    assert (intake[entries["131"]]["mis_id"], intake[entries["131"]]["status"]) == ("130", "rejected")
+    assert (intake[entries["132"]]["mis_id"], intake[entries["132"]]["status"]) == ("simsnet:132", "withdrawn")
+    zoes = [e for e in intake.values() if e["forename"] == "Zoe"]
+    assert [(e["mis_id"], e["status"]) for e in zoes] == [("132", "pending")]
+    again = sync_as(tmp_path, library_url, "arbor", arbor, staff)
+    assert again.plan.is_empty, again.to_text()

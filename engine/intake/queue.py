@@ -21,10 +21,11 @@ from engine.errors import Refusal
 from engine.evidence import key_of
 from engine.library import BORROWER_COLUMNS
 from engine.models import Borrower, IntakeDecision, IntakeEntry
-from engine.person import Person, person_from_record
+from engine.person import Person
+from engine.records import stored_person
 from engine.statuses import OPEN_INTAKE
 from engine.suggest import SHOWN, SuggestionIndex, Suggestions, link_label
-from engine.text import json_object, year_number
+from engine.text import year_number
 
 SEARCH_LIMIT = 20
 DECISIONS_SHOWN = 20
@@ -196,19 +197,6 @@ def entry_label(entry: IntakeEntry) -> str:
     return f"Intake {entry.id} ({entry.forename} {entry.surname})"
 
 
-def stored_person(record: object) -> Person | None:
-    """The person an Intake entry's stored record holds, or None where it
-    cannot be read: not JSON, not an object, or not a person's fields."""
-    values = json_object(record)
-    if values is None:
-        return None
-    try:
-        person = person_from_record(values)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None
-    return person if all(isinstance(getattr(person, f), (str, type(None))) for f in _TEXT_FIELDS) else None
-
-
 def entry_person(entry: IntakeEntry) -> Person:
     """The entry's person; refused, naming the entry, if its record cannot be read."""
     person = stored_person(entry.record)
@@ -238,10 +226,6 @@ def _columns(model, shape, **instead) -> list:
     what ``instead`` gives for a name the model lacks."""
     return [instead[f.name] if f.name in instead else getattr(model, f.name) for f in fields(shape)]
 
-
-# The Person fields that hold text: a stored record with anything else in one
-# cannot be a person's (every reader of a Person takes them as text).
-_TEXT_FIELDS = tuple(f.name for f in fields(Person) if f.type in ("str", "str | None"))
 
 # An IntakeItem as one row: the entry's own columns and its borrower's barcode,
 # never the (large) incoming record.
