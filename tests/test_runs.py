@@ -320,6 +320,24 @@ def test_values_switched_off_leave_no_copy_in_what_runs_recorded(tmp_path, libra
             undo_run(session, purge.run_id, actor="librarian")
 
 
+def test_an_intake_record_a_run_kept_is_emptied_of_values_switched_off(tmp_path, library_url):
+    library = Library(library_url)
+    write_optional_school(tmp_path / "export")
+    staff = {"staff": True, "staff_year_group": 14}
+    first = sync(tmp_path, library_url, data={**staff, "email": True, "phones": True, "address": True,
+                                               "guardians": True})
+    assert any(value in repr(library.rows("run_changes")) for value in SENSITIVE_VALUES)
+    purge = sync(tmp_path, library_url, data=staff)
+    assert purge.counts["fields_purged"]["intake.email"] == 2
+    text = repr(library.rows("run_changes"))
+    assert [value for value in SENSITIVE_VALUES if value in text] == []
+    added = [json.loads(json.loads(r["after"])["record"]) for r in library.rows("run_changes")
+             if r["run_id"] == first.run_id]
+    assert len(added) == 2 and all(record["email"] is None and record["phone"] is None for record in added)
+    # A purge alone leaves an entry's record as its old one was once emptied: nothing to record, or undo.
+    assert [r for r in library.rows("run_changes") if r["run_id"] == purge.run_id] == []
+
+
 def test_a_photo_a_run_wrote_goes_with_its_undo(tmp_path, library_url):
     library = Library(library_url)
     pupil = student("Ann", "Pupil", Id="700")
