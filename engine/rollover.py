@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from functools import cached_property
 from typing import Iterable, Mapping
 
 from engine.config import SyncSettings
@@ -76,8 +77,16 @@ class Departures:
 
     def __init__(self, borrowers: Iterable[Mapping], intake: Mapping[PersonKey, Mapping], settings: SyncSettings,
                  today: date):
-        self.intake, self.today = intake, today
-        self.years = leaving_years(settings, borrowers) if in_season(today, settings) else frozenset()
+        # ``borrowers`` is read once, if at all: a list or a dict's values.
+        self.borrowers, self.intake, self.settings, self.today = borrowers, intake, settings, today
+
+    @cached_property
+    def years(self) -> frozenset[int]:
+        """The leaving years, if today is in the roll-over season; worked out
+        only when a departure asks."""
+        if not in_season(self.today, self.settings):
+            return frozenset()
+        return leaving_years(self.settings, self.borrowers)
 
     def of(self, row: Mapping) -> Departure:
         """Why this borrower, linked to an MIS person who is gone, was expected
