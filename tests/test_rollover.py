@@ -13,7 +13,8 @@ from benchmarks.rollover import ROLLED_UP_KS3_KS4, june_library, school_config, 
 from cli.main import ExitCode, main
 from demo.generate_school import build_school
 from demo.rollover import SEPTEMBER_DAY, rollover, with_pupils_missing, without_leavers
-from engine.config import Config, SyncSettings, replace_section
+from engine.config import (Config, ConfigError, SyncSettings, configuration_table, load_config, replace_section,
+                           save_config)
 from engine.rollover import Departure, Departures, in_season, leaving_years
 from engine.sync import run_sync
 from tests.builders import Library, make_config, student, write_export
@@ -75,6 +76,28 @@ def test_staff_and_recycled_borrowers_do_not_make_the_final_year():
 def test_the_leaving_years_the_school_sets_replace_the_default():
     assert leaving_years(SyncSettings(leaving_years=[13]), rows("Year 11", "Year 13")) == {13}
     assert leaving_years(replace_section(Config(), "sync", leaving_years="6, 11").sync, rows("Year 13")) == {6, 11}
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ([11, 15], "each number must be between 0 and 14, not 15"),
+    (["eleven"], "must be a list of whole numbers such as [11, 13]"),
+    ("11 and 13", "must be a list of whole numbers such as [11, 13]"),
+    ([True], "must be a list of whole numbers such as [11, 13]"),
+    (11, "must be a list of whole numbers such as [11, 13]"),
+])
+def test_leaving_years_that_are_not_year_groups_are_refused_naming_the_key(value, problem):
+    with pytest.raises(ConfigError) as refused:
+        replace_section(Config(), "sync", leaving_years=value)
+    assert refused.value.keys == ["sync.leaving_years"] and problem in str(refused.value)
+
+
+def test_leaving_years_are_a_list_in_config_toml_and_text_in_the_settings_pane(tmp_path):
+    config = replace_section(Config(), "sync", leaving_years=[11, 13])
+    save_config(config, tmp_path / "config.toml")
+    assert "leaving_years = [\n    11,\n    13,\n]" in (tmp_path / "config.toml").read_text()
+    assert load_config(tmp_path / "config.toml").sync.leaving_years == (11, 13)
+    assert str(config.sync.leaving_years) == "11, 13" and str(Config().sync.leaving_years) == ""
+    assert "| `sync.leaving_years` | list of whole numbers, 0 to 14 | `[]` |" in configuration_table()
 
 
 @pytest.mark.parametrize(("months", "inside", "outside"), [
