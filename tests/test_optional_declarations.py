@@ -26,7 +26,7 @@ from tests.builders import borrower_row, make_config, student, write_export
 NOT_OPTIONAL = {"staff", "pre_admissions"}
 # Borrower columns the library keeps for itself, never from the MIS.
 BOOKKEEPING = {"id", "barcode", "status", "created_at", "updated_at", "recycled_at", "recycled_reason",
-               "group_before_recycle"}
+               "group_before_recycle", "held_at", "held_by"}
 EVERYTHING_ON = {f.setting: True for f in OPTIONAL_FIELDS}
 FIELD_IDS = [f.setting for f in OPTIONAL_FIELDS]
 
