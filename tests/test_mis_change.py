@@ -219,9 +219,10 @@ def test_a_change_of_mis_is_noticed_by_missing_ids_when_the_name_stays(tmp_path,
 def test_a_few_leavers_are_not_a_change_of_mis(tmp_path, library_url):
     synced_under_sims(tmp_path, library_url)
     pupils, staff = old_school()
-    report = sync_as(tmp_path, library_url, "simsnet", pupils[:12], staff)
+    report = sync_as(tmp_path, library_url, "simsnet", pupils[:12], staff, rekey=True)
     assert report.outcome == "ok", report.message
     assert report.plan.mis_change is None and report.counts["recycled"] == 4
+    assert "--rekey was given, but the export shows no change of MIS: nothing to re-link" in report.plan.warnings
 
 
 def test_an_mis_renamed_with_its_ids_kept_does_not_stop_the_run(tmp_path, library_url):
@@ -300,7 +301,7 @@ def test_borrowers_unlink_refuses_an_unknown_or_unlinked_barcode(tmp_path, libra
     assert library.events() == []
 
 
-def test_intake_offers_a_borrower_whose_mis_person_left_and_matching_moves_the_link(tmp_path, library_url):
+def test_intake_offers_a_borrower_whose_mis_person_left_and_matching_moves_the_link(tmp_path, library_url, capsys):
     """An MIS record deleted and made again with a new id: no change of MIS,
     the old borrower is recycled and the new record waits in Intake, which
     offers that borrower, marked, and matching it moves the link."""
@@ -315,6 +316,9 @@ def test_intake_offers_a_borrower_whose_mis_person_left_and_matching_moves_the_l
     with library_session(library_url) as session:
         best = show_entry(session, entry["id"]).suggestions.best
     assert (best.barcode, best.absent_link, best.linked_to) == ("B103", "student 103", None)
+    assert main(["--config", str(unlink_config(tmp_path, library_url)), "intake", "show", str(entry["id"])]) == 0
+    assert "(recycled; linked to MIS student 103, who is no longer in the MIS export; matching moves the link)" \
+        in capsys.readouterr().out
     with library_session(library_url) as session:
         decision = make_decision(session, config, "match", [entry["id"]], actor="tester", barcode="B103")
     assert "moving its link from student 103, who is no longer in the MIS" in decision.summary
