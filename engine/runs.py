@@ -141,7 +141,7 @@ def undo_run(session: Session, run_id: int, *, force: bool = False, dry_run: boo
     changes, fields = tally(plan.changes())
     if dry_run:
         return UndoResult(run_id, None, True, force, put_back, left_alone, changes, fields)
-    now = now or utcnow()
+    now, actor = now or utcnow(), actor[:ACTOR_WIDTH]
     undo = SyncRun(kind=UNDO, source=f"run {run_id}", undo_of=run_id, started_at=now, outcome="running")
     session.add(undo)
     session.flush()
@@ -155,7 +155,7 @@ def undo_run(session: Session, run_id: int, *, force: bool = False, dry_run: boo
         original = session.get(SyncRun, run.undo_of)
         if original is not None and original.undone_by_run == run.id:
             original.undone_by_run = None
-    undo.message = one_line(f"undo of {_name(run)} by {actor[:ACTOR_WIDTH]}: {len(put_back)} change(s) put back"
+    undo.message = one_line(f"undo of {_name(run)} by {actor}: {len(put_back)} change(s) put back"
                             + (f", {len(left_alone)} left alone" if left_alone else "")
                             + (" (forced)" if force else ""), 1000)
     undo.finished_at, undo.outcome = utcnow(), RunOutcome.OK
@@ -216,7 +216,7 @@ def _count(session: Session, run_id: int) -> int:
 def _not_undoable(session: Session, run: SyncRun, recorded: bool) -> str | None:
     name = _name(run)
     if run.outcome != RunOutcome.OK:
-        return f"{name} ended {run.outcome} and wrote nothing: there is nothing to undo"
+        return f"{name} wrote nothing (its outcome: {run.outcome}): there is nothing to undo"
     if run.undone_by_run is not None:
         return f"{name} was already undone, by run {run.undone_by_run}"
     if run.kind in FOR_GOOD:

@@ -142,6 +142,8 @@ def test_an_undo_puts_back_every_change_and_is_a_run_of_its_own(school):
     assert (undo["kind"], undo["undo_of"], undo["outcome"]) == ("undo", school.run_id, "ok")
     assert "librarian" in undo["message"]
     assert {e["action"] for e in school.library.events(result.undo_run_id)} == {"undone"}
+    added = [e for e in school.library.events(school.run_id) if e["action"] == "intake_added"]
+    assert [e["intake_id"] for e in added] == [None]  # the entry is gone; its event stays, in words
     assert result.left_alone == () and result.changes == {
         "updated": 3, "unlinked": 1, "restored": 1, "recycled": 1, "intake_removed": 1, "intake_refreshed": 1,
         "intake_reopened": 1}
@@ -258,8 +260,8 @@ def test_refusals_name_the_run_and_write_nothing(school):
                                                        started_at=datetime(2024, 3, 2)).returning(SyncRun.id))
         purge = purge.scalar_one()
     everything = school.library.snapshot()
-    with pytest.raises(RunUndoRefused, match=rf"run {refused} \(sync of 2024-03-02 00:00\) ended refused and wrote "
-                                             "nothing"):
+    with pytest.raises(RunUndoRefused, match=rf"run {refused} \(sync of 2024-03-02 00:00\) wrote nothing \(its "
+                                             r"outcome: refused\): there is nothing to undo"):
         school.undo(refused)
     with pytest.raises(RunUndoRefused, match="removed borrowers for good"):
         school.undo(purge)
