@@ -32,6 +32,7 @@ events, Intake and decisions stay mislink's own whatever the target.
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Hashable, Protocol
 
@@ -43,9 +44,9 @@ from engine.config import Config
 from engine.history import change_marker
 from engine.library import load_snapshot
 from engine.matching import Tier
-from engine.models import Borrower, IntakeEntry
+from engine.models import Borrower, IntakeEntry, RunChange
 from engine.plan import Snapshot, SyncPlan
-from engine.text import unique_key
+from engine.text import json_object, unique_key
 
 __all__ = ["LibraryTarget", "MislinkTarget", "target_for"]
 
@@ -68,24 +69,26 @@ class MislinkTarget:
         return change_marker(session)
 
     def apply(self, session: Session, plan: SyncPlan, run_id: int, now: datetime) -> None:
-        _vacate_reused_ids(session, plan)
+        vacated = _vacate_reused_ids(session, plan)
         apply_plan(session, plan, run_id, now)
+        _recorded_as_before(session, run_id, vacated)
 
 
 # Ids per IN (...) list: SQL Server takes at most 2,100 parameters.
 IDS_PER_QUERY = 1000
 
 
-def _vacate_reused_ids(session: Session, plan: SyncPlan) -> None:
+def _vacate_reused_ids(session: Session, plan: SyncPlan) -> dict[int, tuple[str, str]]:
     """After a change of MIS, a new record's MIS id can be one that a stale
     borrower or Intake entry still holds until this same plan moves it (the
     new MIS numbers people afresh). The library keeps one borrower, and one
     Intake entry, per MIS id at every moment, and the plan's writes come in
     no order of ids, so each such holder gives up its old id first; the
     plan's own change then writes the id it says, and its event keeps the
-    old one."""
+    old one. Returns each Intake entry given a placeholder: id -> (the
+    placeholder, its MIS id before)."""
     if plan.mis_change is None:
-        return
+        return {}
     rekeyed = [u.person for u in plan.updates if u.tier is Tier.REKEY and u.person is not None]
     moving = {item.borrower_id for item in (*plan.updates, *plan.recycles) if _moves_id(item.changes)}
     holders = _holding(session, Borrower, Borrower.mis_person_type, moving, _keys(rekeyed))
@@ -93,7 +96,25 @@ def _vacate_reused_ids(session: Session, plan: SyncPlan) -> None:
     entries = [r for r in plan.intake_refreshes if r.person is not None and _moves_id(r.changes)]
     taken = _keys([*(a.person for a in plan.intake_adds), *(r.person for r in entries)])
     holders = _holding(session, IntakeEntry, IntakeEntry.person_type, {r.entry_id for r in entries}, taken)
-    bulk_update(session, IntakeEntry, [{"id": row_id, "mis_id": f"moving:{row_id}"} for row_id in holders])
+    vacated = {row_id: (f"moving:{row_id}", mis_id) for row_id, mis_id in holders.items()}
+    bulk_update(session, IntakeEntry, [{"id": row_id, "mis_id": moving} for row_id, (moving, _) in vacated.items()])
+    return vacated
+
+
+def _recorded_as_before(session: Session, run_id: int, vacated: dict[int, tuple[str, str]]) -> None:
+    """What the run recorded of each Intake entry (``run_changes``, for ``runs
+    undo``) says it was as it was before the run, not with its placeholder."""
+    if not vacated:
+        return
+    rows = session.execute(select(RunChange.id, RunChange.row_id, RunChange.before).where(
+        RunChange.run_id == run_id, RunChange.table_name == "intake")).all()
+    fixed = []
+    for change_id, row_id, before in rows:
+        recorded = json_object(before)
+        placeholder, mis_id = vacated.get(row_id, (None, None))
+        if recorded is not None and placeholder is not None and recorded.get("mis_id") == placeholder:
+            fixed.append({"id": change_id, "before": json.dumps({**recorded, "mis_id": mis_id})})
+    bulk_update(session, RunChange, fixed)
 
 
 def _moves_id(changes) -> bool:
@@ -105,13 +126,13 @@ def _keys(people) -> set[tuple[str, str]]:
     return {(p.person_type.value, unique_key(p.mis_id)) for p in people}
 
 
-def _holding(session: Session, model, type_column, moving: set[int], taken: set[tuple[str, str]]) -> list[int]:
-    """Which of the rows with these ids hold one of the ``taken`` keys now."""
-    ids, found = sorted(moving), []
+def _holding(session: Session, model, type_column, moving: set[int], taken: set[tuple[str, str]]) -> dict[int, str]:
+    """Which of the rows with these ids hold one of the ``taken`` keys now: id -> MIS id."""
+    ids, found = sorted(moving), {}
     for start in range(0, len(ids), IDS_PER_QUERY):
         rows = session.execute(select(model.id, type_column, model.mis_id)
                                .where(model.id.in_(ids[start:start + IDS_PER_QUERY])))
-        found += [row[0] for row in rows if row[2] is not None and (row[1], unique_key(row[2])) in taken]
+        found.update((row[0], row[2]) for row in rows if row[2] is not None and (row[1], unique_key(row[2])) in taken)
     return found
 
 

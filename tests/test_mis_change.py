@@ -385,5 +385,10 @@ def test_intake_entries_follow_their_people_to_the_new_mis(tmp_path, library_url
     assert (intake[entries["132"]]["mis_id"], intake[entries["132"]]["status"]) == ("simsnet:132", "withdrawn")
     zoes = [e for e in intake.values() if e["forename"] == "Zoe"]
     assert [(e["mis_id"], e["status"]) for e in zoes] == [("132", "pending")]
+    # Ids were handed round, so entries held placeholders for a moment; the
+    # run's record (for runs undo) has each as it was before the run.
+    recorded = [(c["row_id"], json.loads(c["before"]).get("mis_id")) for c in library.rows("run_changes")
+                if c["run_id"] == report.run_id and c["table_name"] == "intake" and c["before"]]
+    assert {(row_id, mis_id) for row_id, mis_id in recorded if mis_id} == {(entries[m], m) for m in entries}
     again = sync_as(tmp_path, library_url, "arbor", arbor, staff)
     assert again.plan.is_empty, again.to_text()
