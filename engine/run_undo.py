@@ -294,14 +294,15 @@ def _keep_one_entry_per_person(session: Session, plan: UndoPlan) -> None:
 def _keep_references(session: Session, plan: UndoPlan) -> None:
     """A borrower removed has no loans and no Intake entry naming it; an
     Intake entry names only a borrower who exists once the undo is done."""
-    doomed = list(plan.deletes["borrowers"])
+    doomed = plan.deletes["borrowers"]
     for chunk in chunks(doomed):
         for row_id, loans in session.execute(select(Loan.borrower_id, func.count()).where(
                 Loan.borrower_id.in_(chunk)).group_by(Loan.borrower_id)):
             plan.drop("borrowers", row_id, f"it has {loans} loan(s)")
         for entry_id, row_id in session.execute(select(IntakeEntry.id, IntakeEntry.borrower_id).where(
                 IntakeEntry.borrower_id.in_(chunk))):
-            if entry_id not in plan.deletes["intake"] and _final(plan, "intake", entry_id, "borrower_id") == row_id:
+            if row_id in doomed and entry_id not in plan.deletes["intake"] \
+                    and _final(plan, "intake", entry_id, "borrower_id") == row_id:
                 plan.drop("borrowers", row_id, f"Intake entry {entry_id} names it")
     named = {i: _final(plan, "intake", i, "borrower_id") for i in (*plan.updates["intake"], *plan.inserts["intake"])}
     wanted = {b for b in named.values() if b is not None}

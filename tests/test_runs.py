@@ -16,7 +16,7 @@ from engine.apply import RunChanges
 from engine.config import save_config
 from engine.errors import Refusal
 from engine.intake import make_decision
-from engine.models import Borrower, IntakeEntry, RunChange, SyncRun
+from engine.models import Borrower, RunChange, SyncRun
 from engine.optional_data import REMOVED
 from engine.runs import RunUndoRefused, list_runs, show_run, undo_run
 from engine.session import open_library
@@ -209,7 +209,8 @@ def test_a_link_now_another_borrowers_is_left_alone_even_when_forced(school):
     removed = school.entry("10")["id"]
     undo = school.undo()  # Bob (MIS 2) is no longer linked to B2, Yan's entry is gone
     with school.library.session() as session:
-        session.execute(update(Borrower).where(Borrower.barcode == "B2").values(upn=None, forename="Rhys", surname="Evans"))
+        session.execute(update(Borrower).where(Borrower.barcode == "B2")
+                        .values(upn=None, forename="Rhys", surname="Evans"))
     school.library.add_borrower("B5", "Bob", "Jones", "2012-05-05")
     school.sync([dict(ANN, RegGroup="8A"), BOB, DEE, dict(ZED, RegGroup="8Z"), YAN])
     assert school.library.borrower("B5")["mis_id"] == "2"
@@ -338,6 +339,22 @@ def test_an_intake_record_a_run_kept_is_emptied_of_values_switched_off(tmp_path,
     assert len(added) == 2 and all(record["email"] is None and record["phone"] is None for record in added)
     # A purge alone leaves an entry's record as its old one was once emptied: nothing to record, or undo.
     assert [r for r in library.rows("run_changes") if r["run_id"] == purge.run_id] == []
+
+
+def test_a_borrower_a_run_wrote_twice_goes_back_once_and_a_purged_value_stays_purged(tmp_path, library_url):
+    library = Library(library_url)
+    library.add_borrower("B1", "Ann", "Smith", "2012-03-04", mis_id="1", tutor_group="7A", email="ann@pupil.example",
+                         **_filled(ANN))
+    before = library.borrower("B1")
+    report = sync(tmp_path, library_url, [BOB])  # Ann has left, and email is off: a purge, then a recycle
+    recorded = [r for r in library.rows("run_changes")
+                if (r["table_name"], r["row_id"]) == ("borrowers", before["id"])]
+    assert len(recorded) == 2 and "pupil.example" not in repr(recorded)
+    with open_library(make_config(tmp_path, library_url), write=True) as session:
+        result = undo_run(session, report.run_id, actor="librarian")
+    assert result.changes == {"restored": 1, "intake_removed": 1}  # Bob was new: he waited in Intake
+    after = library.borrower("B1")
+    assert {k for k in before if before[k] != after[k]} == {"email", "updated_at"} and after["email"] is None
 
 
 def test_a_photo_a_run_wrote_goes_with_its_undo(tmp_path, library_url):
