@@ -77,7 +77,7 @@ async def test_the_sync_log_undoes_the_highlighted_run_once_asked(school):
 
 
 @drives_the_app
-async def test_what_was_changed_since_is_named_and_left_alone(school):
+async def test_what_was_changed_since_is_named_and_left_alone_unless_forced(school):
     decide_nora(school)
     last = max(runs(school))
     async with running(school) as pilot:
@@ -88,9 +88,13 @@ async def test_what_was_changed_since_is_named_and_left_alone(school):
         assert "It leaves 1 alone: Intake entry" in question(app)
         assert "(Nora [b] Newcomer): changed since the run (status)" in question(app)
         assert "U (shift+u) undoes the run putting back what was changed since too." in question(app)
+        await press(pilot, "escape")
+        await press(pilot, "U")
+        assert isinstance(app.screen, Confirm) and f"Undo run {last} (forced)?" in question(app)
+        assert "It leaves" not in question(app)
         await press(pilot, "y")
         assert runs(school)[last]["undone_by_run"] is not None
-        assert grace_group(school) == "8A" and "107" in waiting(school)
+        assert grace_group(school) == "8A" and "107" not in waiting(school)
 
 
 @drives_the_app
@@ -107,16 +111,3 @@ async def test_an_undo_with_nothing_left_to_put_back_says_why(school, tmp_path):
         assert isinstance(app.screen, ErrorDialog)
         assert f"Nothing of run {last}" in question(app) and "changed since the run (status)" in question(app)
         assert runs(school)[last]["undone_by_run"] is None
-
-
-@drives_the_app
-async def test_forced_the_undo_puts_back_what_was_changed_since(school):
-    decide_nora(school)
-    last = max(runs(school))
-    async with running(school) as pilot:
-        app = pilot.app
-        await press(pilot, "f2")
-        await press(pilot, "U")
-        assert isinstance(app.screen, Confirm) and f"Undo run {last} (forced)?" in question(app)
-        await press(pilot, "y")
-        assert runs(school)[last]["undone_by_run"] is not None and "107" not in waiting(school)
