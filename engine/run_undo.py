@@ -42,6 +42,9 @@ DERIVED = {"best_score"}
 ROW = "(row)"
 _DIGESTS = {a.digest_column: a.key for a in ATTACHMENTS}
 _EVENT_TARGET = {"borrowers": "borrower_id", "intake": "intake_id"}
+# The columns of each table's MIS key (one row per key), and those that name a row.
+_KEYS = {"borrowers": ("mis_person_type", "mis_id"), "intake": ("person_type", "mis_id")}
+_NAMED = {"borrowers": ("barcode", "forename", "surname"), "intake": ("forename", "surname")}
 
 
 @dataclass
@@ -183,8 +186,8 @@ def plan_undo(session: Session, rows: list[RecordedRow], force: bool) -> UndoPla
         else:
             _undo_update(plan, row, current, force)
     _keep_barcodes_unique(session, plan)
-    _keep_links_one_to_one(session, plan)
-    _keep_one_entry_per_person(session, plan)
+    for table in TABLES:
+        _keep_keys_unique(session, plan, table)
     _keep_references(session, plan)
     return plan
 
@@ -229,40 +232,51 @@ def _final(plan: UndoPlan, table: str, row_id: int, column: str) -> object:
     return plan.current[table].get(row_id, {}).get(column)
 
 
-def _link(plan: UndoPlan, row_id: int) -> tuple | None:
-    mis_id = _final(plan, "borrowers", row_id, "mis_id")
-    return None if mis_id is None else (_final(plan, "borrowers", row_id, "mis_person_type"), unique_key(mis_id))
+def _key(table: str, get) -> tuple | None:
+    """A row's MIS key (a borrower's link, an Intake entry's person) as the
+    unique index compares it, from ``get(column)``; None if it has none."""
+    type_column, id_column = _KEYS[table]
+    mis_id = get(id_column)
+    return None if mis_id is None else (get(type_column), unique_key(mis_id))
 
 
-def _keep_links_one_to_one(session: Session, plan: UndoPlan) -> None:
-    """An MIS link that goes back must be no other borrower's once the undo
-    is done: the database holds each once. Where two would clash, both stay."""
-    current = plan.current["borrowers"]
-    differing = {i for i in plan.updates["borrowers"] if _link(plan, i) != _held(current[i])}
-    moving = {i for i in differing | set(plan.inserts["borrowers"]) if _link(plan, i) is not None}
+def _keep_keys_unique(session: Session, plan: UndoPlan, table: str) -> None:
+    """An MIS link, or an Intake entry's MIS person, that goes back must be
+    no other row's once the undo is done: the database holds each once.
+    Where two would clash, both stay as they are."""
+    current = plan.current[table]
+
+    def final(row_id: int) -> tuple | None:
+        return _key(table, lambda column: _final(plan, table, row_id, column))
+
+    differing = {i for i in plan.updates[table] if final(i) != _key(table, current[i].get)}
+    moving = {i for i in differing | set(plan.inserts[table]) if final(i) is not None}
     if not moving:
         return
+    columns = TABLES[table].c
     staying = {}
-    for row in session.execute(select(Borrower.id, Borrower.mis_person_type, Borrower.mis_id, Borrower.barcode,
-                                      Borrower.forename, Borrower.surname).where(Borrower.mis_id.is_not(None))):
-        if row.id not in differing and row.id not in plan.deletes["borrowers"]:
-            staying[row.id] = (row.mis_person_type, unique_key(row.mis_id))
-            plan.labels.setdefault(("borrowers", row.id), _label(RecordedRow("borrowers", row.id, None, None),
-                                                                 dict(row._mapping)))
+    for row in session.execute(select(*(columns[c] for c in ("id", *_KEYS[table], *_NAMED[table])))
+                               .where(columns[_KEYS[table][1]].is_not(None))):
+        if row.id not in differing and row.id not in plan.deletes[table]:
+            staying[row.id] = _key(table, row._mapping.get)
+            plan.labels.setdefault((table, row.id), _label(RecordedRow(table, row.id, None, None), row._mapping))
     while True:
         holders = defaultdict(set)
-        for row_id, key in [*staying.items(), *((i, _link(plan, i)) for i in moving)]:
+        for row_id, key in [*staying.items(), *((i, final(i)) for i in moving)]:
             holders[key].add(row_id)
-        clashing = [i for i in moving if len(holders[_link(plan, i)]) > 1]
+        clashing = [i for i in moving if len(holders[final(i)]) > 1]
         if not clashing:
-            break
+            return
         for row_id in clashing:
-            other = min(holders[_link(plan, row_id)] - {row_id})
-            why = f"its MIS link is now {plan.label('borrowers', other)}'s"
-            plan.drop("borrowers", row_id, why, None if row_id in plan.inserts["borrowers"] else LINK_COLUMNS)
+            other = plan.label(table, min(holders[final(row_id)] - {row_id}))
+            if table == "borrowers" and row_id not in plan.inserts[table]:
+                plan.drop(table, row_id, f"its MIS link is now {other}'s", LINK_COLUMNS)
+            else:
+                plan.drop(table, row_id, f"{other} is this person's now" if table == "intake" else
+                          f"its MIS link is now {other}'s")
             moving.discard(row_id)
-            if row_id in current and _held(current[row_id]):
-                staying[row_id] = _held(current[row_id])
+            if row_id in current and _key(table, current[row_id].get):
+                staying[row_id] = _key(table, current[row_id].get)
 
 
 def _keep_barcodes_unique(session: Session, plan: UndoPlan) -> None:
@@ -273,22 +287,6 @@ def _keep_barcodes_unique(session: Session, plan: UndoPlan) -> None:
     for row_id, state in list(plan.inserts["borrowers"].items()):
         if unique_key(state["barcode"]) in barcodes:
             plan.drop("borrowers", row_id, f"barcode {state['barcode']} is another borrower's now")
-
-
-def _held(state: dict) -> tuple | None:
-    return None if state.get("mis_id") is None else (state.get("mis_person_type"), unique_key(state["mis_id"]))
-
-
-def _keep_one_entry_per_person(session: Session, plan: UndoPlan) -> None:
-    """An Intake entry added back must be the only one for its person."""
-    if not plan.inserts["intake"]:
-        return
-    held = {(t, unique_key(m)): i for i, t, m in session.execute(
-        select(IntakeEntry.id, IntakeEntry.person_type, IntakeEntry.mis_id)) if i not in plan.deletes["intake"]}
-    for row_id, state in list(plan.inserts["intake"].items()):
-        other = held.get((state["person_type"], unique_key(state["mis_id"])))
-        if other is not None:
-            plan.drop("intake", row_id, f"Intake entry {other} is this person's now")
 
 
 def _keep_references(session: Session, plan: UndoPlan) -> None:
@@ -319,14 +317,22 @@ def _keep_references(session: Session, plan: UndoPlan) -> None:
 def write_undo(session: Session, plan: UndoPlan, events: EventLog, changes: RunChanges, now: datetime) -> None:
     """Write the plan: each change an event and a recorded change of the undo's run."""
     _delete(session, plan, "intake", events, changes)
-    relinked = [{"id": i, "mis_id": None} for i, values in plan.updates["borrowers"].items()
-                if {"mis_person_type", "mis_id"} & set(values)]
-    bulk_update(session, Borrower, relinked)  # every link that moves is let go first: none clashes on the way
+    for table in TABLES:
+        _let_go(session, plan, table)
     _insert(session, plan, "borrowers", events, changes, now)
     _update(session, plan, "borrowers", events, changes, now)
     _insert(session, plan, "intake", events, changes, now)
     _update(session, plan, "intake", events, changes, now)
     _delete(session, plan, "borrowers", events, changes)
+
+
+def _let_go(session: Session, plan: UndoPlan, table: str) -> None:
+    """Every MIS key that moves is let go first (a borrower's link cleared, an
+    Intake entry's MIS id, which it must have, a placeholder), so that none
+    clashes on the way when keys are handed round."""
+    moving = [i for i, values in plan.updates[table].items() if set(_KEYS[table]) & set(values)]
+    bulk_update(session, MODELS[table], [{"id": i, "mis_id": None if table == "borrowers" else f"undoing:{i}"}
+                                         for i in moving])
 
 
 def _update(session: Session, plan: UndoPlan, table: str, events: EventLog, changes: RunChanges,
