@@ -113,20 +113,21 @@ def _usable(borrower: dict, warnings: list[str]) -> bool:
     return False
 
 
+# A sync that stands: it succeeded and has not been undone since (an undone
+# run's export is not the last word on the school, its MIS or its size).
+_STANDING_SYNC = (SyncRun.outcome == RunOutcome.OK, SyncRun.kind == "sync", SyncRun.undone_by_run.is_(None))
+
+
 def _last_estab(session: Session) -> str | None:
-    """The school of the last successful sync that said which school it was."""
-    return session.scalar(select(SyncRun.estab).where(SyncRun.outcome == RunOutcome.OK, SyncRun.kind == "sync",
-                                                      SyncRun.estab.is_not(None))
+    """The school of the last standing sync that said which school it was."""
+    return session.scalar(select(SyncRun.estab).where(*_STANDING_SYNC, SyncRun.estab.is_not(None))
                           .order_by(SyncRun.id.desc()).limit(1))
 
 
 def _last_mis_name(session: Session) -> str | None:
-    """The MIS of the last successful sync that said which MIS it was, and
-    that has not been undone since (an undone run's export is not the last
-    word on the school's MIS)."""
-    return session.scalar(select(SyncRun.mis_name).where(
-        SyncRun.outcome == RunOutcome.OK, SyncRun.kind == "sync", SyncRun.mis_name.is_not(None),
-        SyncRun.undone_by_run.is_(None)).order_by(SyncRun.id.desc()).limit(1))
+    """The MIS of the last standing sync that said which MIS it was."""
+    return session.scalar(select(SyncRun.mis_name).where(*_STANDING_SYNC, SyncRun.mis_name.is_not(None))
+                          .order_by(SyncRun.id.desc()).limit(1))
 
 
 def _last_seen(session: Session) -> dict[PersonType, int]:
@@ -134,8 +135,7 @@ def _last_seen(session: Session) -> dict[PersonType, int]:
     export's handful of changed rows says nothing about the school's size.
     A run whose counts cannot be read is passed over."""
     seen: dict[PersonType, int] = {}
-    runs = session.scalars(select(SyncRun.counts).where(SyncRun.outcome == RunOutcome.OK, SyncRun.kind == "sync")
-                           .order_by(SyncRun.id.desc()).limit(50))
+    runs = session.scalars(select(SyncRun.counts).where(*_STANDING_SYNC).order_by(SyncRun.id.desc()).limit(50))
     for counts in (json_object(run) or {} for run in runs):
         full = counts.get("full_exports")
         for person_type in PersonType:

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from cli.main import ExitCode, main
 from engine.db import connect
 from engine.models import Borrower, SyncRun
+from engine.runs import undo_run
+from engine.session import open_library
 from engine.sync import run_sync
 from tests.builders import make_config, response, student, write_export
 
@@ -90,6 +92,22 @@ def test_export_from_another_school_is_refused_unless_forced(tmp_path, library_u
     assert run_sync(config, force=True).outcome == "ok"
     # The new school is now the expected one.
     assert run_sync(config).outcome == "ok"
+
+
+def test_a_wrong_school_forced_then_undone_is_not_the_school_any_more(tmp_path, library_url):
+    pupils = _school(3)
+    info = lambda estab: response("SchoolInfo", [{"Id": "1", "Name": "X", "EstabId": estab}])  # noqa: E731
+    write_export(tmp_path / "export", Students=pupils, SchoolInfo=info("9262001"))
+    config = make_config(tmp_path, library_url)
+    assert run_sync(config).outcome == "ok"
+    strangers = [dict(pupil, RegGroup="9Z") for pupil in pupils]
+    write_export(tmp_path / "export", Students=strangers, SchoolInfo=info("1111111"))
+    wrong = run_sync(config, force=True)
+    with open_library(config, write=True) as session:
+        undo_run(session, wrong.run_id, actor="technician")
+    write_export(tmp_path / "export", Students=pupils, SchoolInfo=info("9262001"))
+    report = run_sync(config)
+    assert report.outcome == "ok", report.message
 
 
 def test_a_delta_export_is_never_judged_by_its_size(tmp_path, library_url):
