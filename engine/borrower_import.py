@@ -28,7 +28,7 @@ from pathlib import Path
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from engine.apply import EventLog
+from engine.apply import EventLog, RunChanges
 from engine.barcodes import BarcodeAllocator, BarcodeError, barcode_key
 from engine.config import BarcodeSettings
 from engine.errors import Refusal
@@ -173,6 +173,10 @@ def import_borrowers(session: Session, path: Path, barcodes: BarcodeSettings, *,
         for _, values in new_rows:
             events.add("imported", borrower_id=ids[values["barcode"]], field="barcode", new=values["barcode"])
         events.flush(session)
+        # Recorded as a run's added rows, so that `runs undo` can take an import back.
+        changes = RunChanges(session, run.id)
+        changes.created("borrowers", [{**values, "id": ids[values["barcode"]]} for _, values in new_rows])
+        changes.flush()
     result.imported, result.written = len(new_rows), True
     return result
 

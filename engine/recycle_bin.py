@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from engine.apply import EventLog
 from engine.barcodes import stored_barcode
 from engine.errors import Refusal
-from engine.models import Borrower, BorrowerPhoto, Guardian, IntakeEntry, Loan, SyncEvent, SyncRun, utcnow
+from engine.models import (Borrower, BorrowerPhoto, Guardian, IntakeEntry, Loan, RunChange, SyncEvent, SyncRun,
+                           utcnow)
 
 
 class RecycleBinError(Refusal):
@@ -159,6 +160,10 @@ def purge_recycled(session: Session, older_than_days: int, actor: str,
     for chunk in _chunks([b.borrower_id for b in doomed], 500):
         entries = select(IntakeEntry.id).where(IntakeEntry.borrower_id.in_(chunk)).scalar_subquery()
         session.execute(delete(SyncEvent).where(SyncEvent.intake_id.in_(entries)))
+        # What runs recorded of them holds their details too (and an id the
+        # database may hand out again): it goes, and those runs cannot bring them back.
+        session.execute(delete(RunChange).where(RunChange.table_name == "intake", RunChange.row_id.in_(entries)))
+        session.execute(delete(RunChange).where(RunChange.table_name == "borrowers", RunChange.row_id.in_(chunk)))
         session.execute(delete(IntakeEntry).where(IntakeEntry.borrower_id.in_(chunk)))
         for model in (Loan, BorrowerPhoto, Guardian, SyncEvent):
             session.execute(delete(model).where(model.borrower_id.in_(chunk)))

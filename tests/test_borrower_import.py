@@ -16,6 +16,7 @@ from engine.barcodes import BarcodeAllocator, BarcodeError
 from engine.borrower_import import ImportFileError, import_borrowers, read_rows
 from cli.main import ExitCode, main
 from engine.config import BarcodeSettings
+from engine.runs import undo_run
 from engine.text import GENDERS, MAX_LENGTHS
 from tests.builders import Library, library_session, student, sync
 
@@ -410,3 +411,13 @@ def test_imported_borrowers_are_then_matched_by_the_sync(tmp_path, library_url):
                                           student("Grace", "Hopper", "2011-12-09", Id="301")])
     assert (report.counts["matched_by_link"], report.counts["matched_by_name_dob"]) == (1, 1)
     assert report.counts["recycled"] == 1  # Alan (MIS id 102) is no longer on roll
+
+
+def test_an_import_can_be_undone_as_a_run(tmp_path, library_url):
+    Library(library_url).add_borrower("B1", "Ann", "Smith")
+    do_import(library_url, csv_file(tmp_path, *GOOD))
+    library = Library(library_url)
+    run_id = next(r["id"] for r in library.rows("sync_runs") if r["kind"] == "import")
+    with library_session(library_url) as session:
+        undo_run(session, run_id, actor="librarian")
+    assert sorted(Library(library_url).borrowers()) == ["B1"]

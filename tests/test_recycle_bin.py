@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from engine import recycle_bin
 from cli.main import ExitCode, main
 from engine.db import connect
-from engine.models import Borrower, Loan, SyncEvent, utcnow
+from engine.models import Borrower, Loan, RunChange, SyncEvent, SyncRun, utcnow
 from engine.plan import leaver_group
 from tests.builders import Library, staff_member, sync
 from tests.optional_builders import borrower_of, link_borrower, reg_group
@@ -90,12 +90,19 @@ def test_purge_removes_what_the_library_knew_about_them_and_logs_each(tmp_path, 
     with Session(engine) as session, session.begin():
         old1 = session.scalar(select(Borrower.id).where(Borrower.barcode == "OLD1"))
         session.add(SyncEvent(action="updated", borrower_id=old1, field="surname", old_value="Secretname"))
+        run = SyncRun(kind="sync", source="export", outcome="ok")
+        session.add(run)
+        session.flush()
+        session.add(RunChange(run_id=run.id, table_name="borrowers", row_id=old1,
+                              before='{"surname": "Secretname"}', after='{"surname": "Other"}'))
     config = tmp_path / "config.toml"
     config.write_text(f'[library]\nurl = "{library_url}"\n[sync]\nlog_file = "mislink.log"\n')
     assert main(["--config", str(config), "recycle-bin", "purge", "--older-than", "30"]) == ExitCode.OK
     with Session(engine) as session:
         values = [e.old_value for e in session.scalars(select(SyncEvent))]
     assert "Secretname" not in values and "OLD1" in values
+    with Session(engine) as session:
+        assert session.scalars(select(RunChange)).all() == [], "a run's record of them goes too"
     assert "recycle bin: removed OLD1 for good" in (tmp_path / "mislink.log").read_text()
 
 
