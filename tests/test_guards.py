@@ -80,13 +80,22 @@ def test_export_far_smaller_than_last_run_is_refused(tmp_path, library_url):
     assert run_sync(config, dry_run=True).message.startswith("a real run would stop")
 
 
-def test_export_from_another_school_is_refused_unless_forced(tmp_path, library_url):
-    pupils = _school(3)
-    info = lambda estab: response("SchoolInfo", [{"Id": "1", "Name": "X", "EstabId": estab}])  # noqa: E731
-    write_export(tmp_path / "export", Students=pupils, SchoolInfo=info("9262001"))
+def _info(estab: str) -> dict:
+    return response("SchoolInfo", [{"Id": "1", "Name": "X", "EstabId": estab}])
+
+
+def _synced_school(tmp_path, library_url, pupils: list[dict], estab: str):
+    """A library synced once from school ``estab``; its config."""
+    write_export(tmp_path / "export", Students=pupils, SchoolInfo=_info(estab))
     config = make_config(tmp_path, library_url)
     assert run_sync(config).outcome == "ok"
-    write_export(tmp_path / "export", Students=pupils, SchoolInfo=info("1111111"))
+    return config
+
+
+def test_export_from_another_school_is_refused_unless_forced(tmp_path, library_url):
+    pupils = _school(3)
+    config = _synced_school(tmp_path, library_url, pupils, "9262001")
+    write_export(tmp_path / "export", Students=pupils, SchoolInfo=_info("1111111"))
     report = run_sync(config)
     assert report.outcome == "refused" and "establishment 1111111" in report.message
     assert run_sync(config, force=True).outcome == "ok"
@@ -96,16 +105,13 @@ def test_export_from_another_school_is_refused_unless_forced(tmp_path, library_u
 
 def test_a_wrong_school_forced_then_undone_is_not_the_school_any_more(tmp_path, library_url):
     pupils = _school(3)
-    info = lambda estab: response("SchoolInfo", [{"Id": "1", "Name": "X", "EstabId": estab}])  # noqa: E731
-    write_export(tmp_path / "export", Students=pupils, SchoolInfo=info("9262001"))
-    config = make_config(tmp_path, library_url)
-    assert run_sync(config).outcome == "ok"
+    config = _synced_school(tmp_path, library_url, pupils, "9262001")
     strangers = [dict(pupil, RegGroup="9Z") for pupil in pupils]
-    write_export(tmp_path / "export", Students=strangers, SchoolInfo=info("1111111"))
+    write_export(tmp_path / "export", Students=strangers, SchoolInfo=_info("1111111"))
     wrong = run_sync(config, force=True)
     with open_library(config, write=True) as session:
         undo_run(session, wrong.run_id, actor="technician")
-    write_export(tmp_path / "export", Students=pupils, SchoolInfo=info("9262001"))
+    write_export(tmp_path / "export", Students=pupils, SchoolInfo=_info("9262001"))
     report = run_sync(config)
     assert report.outcome == "ok", report.message
 
@@ -122,17 +128,16 @@ def test_a_delta_export_is_never_judged_by_its_size(tmp_path, library_url):
     assert report.counts["intake_closed"] == 1, "the deleted pupil's Intake entry is withdrawn"
 
 
-def test_the_school_is_remembered_across_a_run_without_schoolinfo(tmp_path, library_url):
+def test_the_school_is_remembered_across_a_run_without_school_info(tmp_path, library_url):
     pupils = _school(3)
-    info = lambda estab: response("SchoolInfo", [{"Id": "1", "Name": "X", "EstabId": estab}])  # noqa: E731
     config = make_config(tmp_path, library_url)
-    write_export(tmp_path / "export", Students=pupils, SchoolInfo=info("1111111"))
+    write_export(tmp_path / "export", Students=pupils, SchoolInfo=_info("1111111"))
     assert run_sync(config).outcome == "ok"
     (tmp_path / "export" / "SchoolInfo.json").unlink()
     quiet = run_sync(config)
     assert quiet.outcome == "ok"
     assert any("cannot be checked to be the same school" in w for w in quiet.plan.warnings)
-    write_export(tmp_path / "export", Students=pupils, SchoolInfo=info("2222222"))
+    write_export(tmp_path / "export", Students=pupils, SchoolInfo=_info("2222222"))
     report = run_sync(config)
     assert report.outcome == "refused" and "earlier syncs were from 1111111" in report.message
 
