@@ -13,15 +13,14 @@ from pathlib import Path
 from typing import Iterator
 from xml.sax.saxutils import escape
 
-from sqlalchemy import create_engine, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
 from engine.config import Config, config_from_dict
-from engine.db import connect
 from engine.models import Base, Borrower, IntakeEntry, Loan
 from engine.report import SyncReport
 from engine.sync import run_sync
+from tests.support.databases import library_engine
 
 # The day every test sync runs on, so leaver groups and ages are stable.
 TODAY = date(2024, 3, 1)
@@ -133,30 +132,22 @@ def borrower_row(borrower_id: int, forename: str, surname: str, dob: str | None 
 @contextmanager
 def library_session(url: str) -> Iterator[Session]:
     """One transaction on the library (its tables created if need be),
-    committed on leaving; no connection outlives the block."""
-    engine = connect(url)
-    try:
-        with Session(engine) as session, session.begin():
-            yield session
-    finally:
-        engine.dispose()
+    committed on leaving."""
+    with library_engine(url) as engine, Session(engine) as session, session.begin():
+        yield session
 
 
 class Library:
     """A test library database seen directly: seed it as a librarian would
-    have, read it back to check what a run did. No connection is held between
-    calls, so the engine's own runs never wait on the test."""
+    have, read it back to check what a run did. No transaction is held
+    between calls, so the engine's own runs never wait on the test."""
 
     def __init__(self, url: str):
         self.url = url
-        self._engine = None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        if self._engine is None:
-            connect(self.url).dispose()  # creates the tables on first use
-            self._engine = create_engine(self.url, poolclass=NullPool)
-        with Session(self._engine) as session, session.begin():
+        with library_session(self.url) as session:
             yield session
 
     def add_borrower(self, barcode: str, forename: str, surname: str, dob: str | None = "2012-03-04",

@@ -7,7 +7,8 @@ Each test process (each pytest-xdist worker too) works in a server database
 of its own, created on the server named by the URL and dropped at the end, so
 parallel runs never see each other. Its tables are made once; each test
 starts from them emptied. A SQLite test starts from a copy of a file whose
-tables were made once, rather than making them again."""
+tables were made once, rather than making them again. The tests' own reads
+and writes go through tests/support/databases.py."""
 from __future__ import annotations
 
 import os
@@ -20,10 +21,11 @@ from sqlalchemy.orm import Session
 
 from engine.db import connect
 from engine.models import Base
+from tests.support.databases import dispose_kept, library_engine
 
 SERVERS = {"postgresql": ("PostgreSQL", "MISLINK_TEST_POSTGRES_URL"),
            "mariadb": ("MariaDB", "MISLINK_TEST_MARIADB_URL")}
-_engines: dict = {}
+_urls: dict[str, str] = {}
 _created: list = []
 
 
@@ -53,10 +55,10 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_line(f"{names} tests not run: {variables} {verb} not set (CI sets {pronoun})")
 
 
-def _server_engine(name: str):
-    if name not in _engines:
-        _engines[name] = connect(_private_database(os.environ[SERVERS[name][1]]))
-    return _engines[name]
+def _server_url(name: str) -> str:
+    if name not in _urls:
+        _urls[name] = _private_database(os.environ[SERVERS[name][1]])
+    return _urls[name]
 
 
 def _private_database(url: str) -> str:
@@ -87,16 +89,15 @@ def library_url(request, tmp_path) -> str:
         shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
         path.chmod(0o600)  # as the engine makes a library file
         return f"sqlite:///{path}"
-    engine = _server_engine(request.param)
-    with Session(engine) as session, session.begin():
+    url = _server_url(request.param)
+    with library_engine(url) as engine, Session(engine) as session, session.begin():
         for table in reversed(Base.metadata.sorted_tables):
             session.execute(delete(table))
-    return engine.url.render_as_string(hide_password=False)
+    return url
 
 
 def pytest_sessionfinish(session, exitstatus):
-    for engine in _engines.values():
-        engine.dispose()
+    dispose_kept()
     for base, private in _created:
         admin = create_engine(base, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:

@@ -8,15 +8,13 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
 
 from engine.config import Config
-from engine.db import connect
 from engine.library import BORROWER_COLUMNS
 from engine.models import Borrower, IntakeEntry
 from engine.person import Person, PersonType
 from engine.sync import run_sync
-from tests.builders import make_config, write_export
+from tests.builders import library_session, make_config, write_export
 
 _ids = itertools.count(1)
 TODAY = date(2025, 1, 15)
@@ -44,14 +42,10 @@ def person(forename: str, surname: str, dob: str | None = "2012-03-04", **values
 def library(tmp_path: Path, library_url: str, *borrowers: dict, **sections) -> Config:
     """A config whose library holds these borrowers (``row`` dicts, or column values)."""
     config = make_config(tmp_path, library_url, **sections)
-    engine = connect(config.library_url)
-    try:
-        with Session(engine) as session, session.begin():
-            for borrower in borrowers:
-                session.execute(insert(Borrower).values(
-                    **{k: v for k, v in borrower.items() if k != "id" and v is not None}))
-    finally:
-        engine.dispose()
+    with session_for(config) as session:
+        for borrower in borrowers:
+            session.execute(insert(Borrower).values(
+                **{k: v for k, v in borrower.items() if k != "id" and v is not None}))
     return config
 
 
@@ -67,12 +61,8 @@ def sync(config: Config, *students: dict, **endpoints: list[dict]):
 @contextmanager
 def session_for(config: Config):
     """A session in one transaction, committed on leaving."""
-    engine = connect(config.library_url)
-    try:
-        with Session(engine) as session, session.begin():
-            yield session
-    finally:
-        engine.dispose()
+    with library_session(config.library_url) as session:
+        yield session
 
 
 def entry_id(config: Config, mis_id: str) -> int:

@@ -1,0 +1,1 @@
+"""Helpers the tests share: none of these modules holds a test."""
