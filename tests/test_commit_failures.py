@@ -10,18 +10,15 @@ its run log cannot be written, with a warning on stderr.
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, event
-from sqlalchemy.orm import Session
 
 from cli.main import ExitCode, main
 from engine.models import utcnow
 from tests.builders import Library, student, write_export
-from tests.test_faults import _kill_own_connection
+from tests.support.faults import failing_commit
 
 PUPILS = [student("Ada", "Lovelace", Id="10"), student("Nia", "Newman", "2013-05-06", Id="20")]
 
@@ -64,40 +61,6 @@ WRITERS = {
     "restore": lambda tmp, lib: ([], ["recycle-bin", "restore", "OLD1"]),
     "purge": lambda tmp, lib: ([], ["recycle-bin", "purge", "--older-than", "30"]),
 }
-
-
-@contextmanager
-def failing_commit(url: str, kind: str):
-    """The next session commit fails: in the driver, as a full disk does
-    ("disk"), because the server dropped the connection just before it
-    ("lost"), or with any other error raised at commit ("bug"). Only once, so
-    that the failed run can still be recorded."""
-    dialect = type(create_engine(url).dialect)
-    armed = []
-
-    def arm(session):
-        if not armed:
-            armed.append(True)
-            if kind == "bug":
-                raise RuntimeError("injected at commit")
-            if kind == "lost":
-                _kill_own_connection(session)
-
-    real = dialect.do_commit
-
-    def do_commit(self, dbapi_connection):
-        if armed and armed[0] is True and kind == "disk":
-            armed[0] = "fired"
-            raise self.loaded_dbapi.OperationalError("database or disk is full (injected)")
-        return real(self, dbapi_connection)
-
-    event.listen(Session, "before_commit", arm)
-    dialect.do_commit = do_commit
-    try:
-        yield armed
-    finally:
-        event.remove(Session, "before_commit", arm)
-        dialect.do_commit = real
 
 
 def _run(capsys, config: Path, argv: list) -> tuple[int, str, str]:

@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from cli.main import ExitCode, main
 from engine.db import connect
 from engine.sync import run_sync
 from tests.builders import Library, make_config, student, write_export
+from tests.support.faults import kill_own_connection
 
 ROOT = Path(__file__).parents[1]
 
@@ -97,20 +97,6 @@ def test_unreachable_database_exits_1_with_a_clear_message(tmp_path, capsys):
     assert "s3cret" not in out.out + out.err + (tmp_path / "mislink.log").read_text()
 
 
-def _kill_own_connection(session) -> None:
-    """Have the server drop this session's connection, as a network fault would."""
-    url = session.get_bind().url
-    admin = create_engine(url)
-    with admin.connect() as connection:
-        if url.get_backend_name() == "postgresql":
-            pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
-            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        else:
-            pid = session.execute(text("SELECT CONNECTION_ID()")).scalar()
-            connection.execute(text(f"KILL CONNECTION {int(pid)}"))
-    admin.dispose()
-
-
 # An embedded SQLite file has no connection to drop.
 @pytest.mark.parametrize("library_url", ["postgresql", "mariadb"], indirect=True)
 def test_connection_dropped_mid_run_writes_nothing(tmp_path, library_url, monkeypatch):
@@ -124,7 +110,7 @@ def test_connection_dropped_mid_run_writes_nothing(tmp_path, library_url, monkey
     real = engine.apply._apply_intake
 
     def dropped(session, *args, **kwargs):
-        _kill_own_connection(session)
+        kill_own_connection(session)
         return real(session, *args, **kwargs)
 
     monkeypatch.setattr(engine.apply, "_apply_intake", dropped)

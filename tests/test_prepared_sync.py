@@ -12,7 +12,7 @@ from engine.recycle_bin import restore
 from engine.run_status import RunOutcome, SyncStage
 from engine.sync import apply_sync, prepare_sync, run_sync
 from tests.builders import TODAY, Library, make_config, student, sync, write_export
-from tests.test_sync_transactions import busy_school
+from tests.support.schools import busy_school
 
 STALE = "changed since the preview; preview again"
 
@@ -37,7 +37,14 @@ def content(library: Library) -> dict:
     people = {row["id"]: (row["person_type"], row["mis_id"]) for row in snapshot["intake"]}
     links = {"borrower_id": barcodes, "intake_id": people}
 
+    def timeless(value: object) -> object:
+        return {k: v for k, v in value.items() if not k.endswith("_at")} if isinstance(value, dict) else value
+
     def plain(row: dict) -> tuple:
+        if "table_name" in row:  # a run's recorded change: its row by what it is, its values without times
+            row = {**row, "row_id": links["borrower_id" if row["table_name"] == "borrowers" else "intake_id"]
+                   .get(row["row_id"]), "before": timeless(json.loads(row["before"] or "null")),
+                   "after": timeless(json.loads(row["after"]))}
         return tuple(sorted((column, links[column].get(value) if column in links else value)
                             for column, value in row.items()
                             if column not in ("id", "run_id", "at") and not column.endswith("_at")))

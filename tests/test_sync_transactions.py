@@ -10,26 +10,7 @@ from sqlalchemy.exc import OperationalError
 import engine.apply
 from cli.main import ExitCode, main
 from tests.builders import Library, student, sync
-
-
-def busy_school(tmp_path, library_url) -> tuple[Library, list[dict]]:
-    """A library after one sync with something of everything: linked
-    borrowers, a leaver with a loan, Intake entries, and a later export that
-    changes groups, adds a pupil and drops one."""
-    library = Library(library_url)
-    first = [student("Ada", "Lovelace", Id="10", RegGroup="8A"), student("Alan", "Turing", Id="11", RegGroup="8B"),
-             student("Nia", "Newman", "2013-05-06", Id="20", RegGroup="7N")]
-    library.add_borrower("B010", "Ada", "Lovelace")
-    library.add_borrower("B011", "Alan", "Turing")
-    library.add_borrower("HAND", "Typed", "Byhand", "2010-01-01")
-    report = sync(tmp_path, library_url, first)
-    assert report.outcome == "ok", report.message
-    library.add_loan(library.borrower("B011")["id"])
-    later = [student("Ada", "Lovelace", Id="10", RegGroup="9A"), student("Nia", "Newman", "2013-05-06", Id="20",
-                                                                         RegGroup="7S"),
-             student("Omar", "Okafor", "2013-01-02", Id="21"),
-             student("Bad", "Date", "2010-02-31", Id="22")]
-    return library, later
+from tests.support.schools import busy_school
 
 
 def test_a_second_run_on_the_same_export_changes_nothing_and_records_no_events(tmp_path, library_url):

@@ -4,8 +4,9 @@ next decision works (the failed connection is never reused)."""
 from __future__ import annotations
 
 from engine.config import load_config
-from tests.test_commit_failures import failing_commit
-from tests.test_tui_school import build_school, drives_the_app, highlight, library_of, press, running
+from tests.support.faults import failing_commit
+from tests.support.schools import build_school, library_of
+from tests.support.tui import drives_the_app, highlight, press, running
 from tui.dialogs.error import ErrorDialog
 
 

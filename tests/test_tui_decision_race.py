@@ -14,7 +14,8 @@ from textual import events
 from engine.api import OPEN_INTAKE, load_config, save_config
 from engine.intake import match_entry
 from tests.builders import Library, make_config, student
-from tests.test_tui_school import drives_the_app, library_of, running, sync_export, until_steady
+from tests.support.schools import library_of, sync_export
+from tests.support.tui import drives_the_app, running, until_steady
 from tui.dialogs.confirm_anyway import ConfirmAnyway
 
 NAMES = ("Amara Bilal Chloe Dylan Esme Farid Gemma Harvey Isla Jonah Keira Leon Maisie Nathan Olive Pavel Quinn "

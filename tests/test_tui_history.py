@@ -10,7 +10,7 @@ from engine import history, intake
 from engine.config import load_config
 from engine.intake import load_index
 from tests.builders import TODAY, library_session
-from tests.test_tui_school import ALFIE, PUPILS, build_school, sync_export
+from tests.support.schools import ALFIE, PUPILS, build_school, sync_export
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import pytest
 from textual.widgets import Select
 
 from engine.config import load_config
-from tests.test_tui_school import (ALFIE, PUPILS, build_school, drives_the_app, highlight, library_of, press, running,
-                                   settle, sync_export)
+from tests.support.schools import ALFIE, PUPILS, build_school, library_of, sync_export
+from tests.support.tui import drives_the_app, highlight, press, running, settle
 from tui.dialogs.confirm_anyway import ConfirmAnyway
 from tui.dialogs.confirm_transfer import ConfirmTransfer
 from tui.dialogs.error import ErrorDialog
@@ -57,9 +57,7 @@ async def test_accepting_a_suggestion_links_the_borrower(school):
 async def search_and_pick_alfred_for_rita(pilot) -> None:
     """Rita Stone (104) is nothing like Alfred Smyth: the engine doubts the match."""
     await highlight(pilot, "104")
-    await pilot.press("s", *"smyth")
-    await pilot.pause(0.3)
-    await settle(pilot)
+    await press(pilot, "s", *"smyth")
     await press(pilot, "down", "m")
     assert isinstance(pilot.app.screen, ConfirmAnyway)
     assert "looks like a different person" in pilot.app.screen.explanation

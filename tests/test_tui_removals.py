@@ -4,25 +4,21 @@ Settings pane shows it before saving, and the sync preview lists it as
 ``--dry-run`` does."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from rich.console import Console
 from sqlalchemy.orm import Session
 from textual.widgets import Checkbox, Label, Static
 
-from engine.config import load_config, save_config
+from engine.config import load_config
 from engine.db import connect
 from engine.removals import removals
-from engine.sync import run_sync
-from tests.builders import TODAY, Library, make_config, sync
+from tests.builders import Library, sync
 from tests.optional_builders import link_borrower, write_optional_school
-from tests.test_tui_school import drives_the_app, press, running
+from tests.support.schools import EVERY_OPTION_ON, optional_school
+from tests.support.tui import drives_the_app, press, running, switch_photos_off
 from tui.dialogs.confirm import Confirm
 from tui.dialogs.sync_preview import SyncPreview
 
-EVERY_OPTION_ON = {"address": True, "phones": True, "email": True, "photos": True, "guardians": True,
-                   "staff": True, "staff_year_group": 14}
 SWITCHES = ["address", "phones", "email", "photos", "guardians"]
 
 
@@ -60,32 +56,13 @@ def test_borrowers_and_intake_records_are_counted_apart(tmp_path, library_url):
     assert counted(library_url, ["staff"]) == {}  # staff borrowers stay; nothing is removed
 
 
-def tui_school(tmp_path) -> Path:
-    """The optional school, every kind of data on and synced, as the app's config.toml."""
-    url = f"sqlite:///{tmp_path / 'library.sqlite'}"
-    pupil, _ = write_optional_school(tmp_path / "export")
-    link_borrower(Library(url), pupil, "student")
-    path = tmp_path / "config.toml"
-    save_config(make_config(tmp_path, url, data=EVERY_OPTION_ON,
-                            sync={"max_recycle_share": 1.0, "min_export_share": 0.0}), path)
-    assert run_sync(load_config(path), today=TODAY).outcome == "ok"
-    return path
-
-
-async def switch_photos_off(pilot) -> None:
-    await press(pilot, "f4")
-    pilot.app.query_one("#setting-data-photos").focus()
-    await pilot.wait_for_scheduled_animations()  # focusing scrolls the switch into view
-    await press(pilot, "space")
-
-
 def note(app, key: str) -> str:
     return str(app.query_one(f"#setting-data-{key}-note", Label).render())
 
 
 @drives_the_app
 async def test_switching_photos_off_says_what_the_next_sync_removes_before_saving(tmp_path):
-    path = tui_school(tmp_path)
+    path = optional_school(tmp_path)
     before = path.read_text(encoding="utf-8")
     async with running(path) as pilot:
         app = pilot.app
@@ -101,7 +78,7 @@ async def test_switching_photos_off_says_what_the_next_sync_removes_before_savin
 
 @drives_the_app
 async def test_keeping_the_switch_on_saves_nothing(tmp_path):
-    path = tui_school(tmp_path)
+    path = optional_school(tmp_path)
     before = path.read_text(encoding="utf-8")
     async with running(path) as pilot:
         app = pilot.app
@@ -114,7 +91,7 @@ async def test_keeping_the_switch_on_saves_nothing(tmp_path):
 
 @drives_the_app
 async def test_the_sync_preview_lists_what_switched_off_data_removes(tmp_path):
-    path = tui_school(tmp_path)
+    path = optional_school(tmp_path)
     async with running(path) as pilot:
         app = pilot.app
         await switch_photos_off(pilot)

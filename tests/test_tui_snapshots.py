@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_tui_removals import switch_photos_off, tui_school
-from tests.test_tui_school import app_for, build_school, press, settle
+from tests.support.schools import build_school, optional_school
+from tests.support.tui import app_for, press, settle, switch_photos_off
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def settings_app(tmp_path, monkeypatch):
     """The app on a school with every kind of data on, its config.toml named
     as the technician would name it: the screen shows that name, and the
     pane's height (so its scrolling) must not depend on where tests run."""
-    tui_school(tmp_path)
+    optional_school(tmp_path)
     monkeypatch.chdir(tmp_path)
     return app_for(Path("config.toml"))
 

@@ -9,7 +9,8 @@ from textual.widgets import Input, Label
 
 from engine.config import load_config, save_config
 from tests.builders import make_config, student, write_export
-from tests.test_tui_school import PUPILS, build_school, drives_the_app, library_of, press, running, settle, sync_export
+from tests.support.schools import PUPILS, build_school, library_of, sync_export
+from tests.support.tui import drives_the_app, press, running, settle
 from tui.dialogs.error import ErrorDialog
 from tui.dialogs.sync_preview import SyncPreview
 
@@ -92,6 +93,7 @@ async def test_a_recycled_borrower_is_restored_from_the_recycle_bin(school):
         await press(pilot, "f3")
         assert app.recycle_bin.highlighted.barcode == "S0004"
         await press(pilot, "r")
+        await press(pilot, "r")  # restore only: no hold (tests/test_restore_hold_tui.py holds)
         assert app.recycle_bin.borrowers == {}
     leaver = library_of(load_config(school)).borrower("S0004")
     assert (leaver["status"], leaver["tutor_group"]) == ("active", "10A")
