@@ -175,12 +175,14 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
                     complete=dict(export.complete))
     plan.active_borrowers = sum(1 for b in snapshot.borrowers if b["status"] == "active")
     export = _without_id_clashes(plan, export, snapshot)
-    snapshot, stale = _rekeyed(plan, export, snapshot)
+    index = LibraryIndex(snapshot.borrowers)
+    snapshot, stale = _rekeyed(plan, export, snapshot, index)
+    if stale:
+        index = LibraryIndex(snapshot.borrowers)
     rejected = {k for k, e in snapshot.intake.items() if e["status"] == IntakeStatus.REJECTED}
     left_out = _left_out_pre_admissions(plan, export, snapshot, data)
     people = [p for p in export.persons if p.key not in rejected and p.key not in left_out]
     plan.skipped_rejected = sum(1 for p in export.persons if p.key in rejected)
-    index = LibraryIndex(snapshot.borrowers)
 
     def fuzzy(certain: dict[PersonKey, Match | Unmatched]) -> dict[PersonKey, Match]:
         accepted = auto_accept(people, certain, snapshot.borrowers, config.intake, today)
@@ -413,14 +415,14 @@ def _note_held(plan: SyncPlan, shown: int = 10) -> None:
             "leaving, but a person restored them with a hold; 'mislink borrowers release BARCODE' ends a hold")
 
 
-def _rekeyed(plan: SyncPlan, export: Export, snapshot: Snapshot) -> tuple[Snapshot, dict[int, dict]]:
+def _rekeyed(plan: SyncPlan, export: Export, snapshot: Snapshot,
+             index: LibraryIndex) -> tuple[Snapshot, dict[int, dict]]:
     """The library as the rest of the plan sees it, and the stale borrowers as
     they are: after a change of MIS (engine.rekey), stale links mean nothing,
     so it matches as if they were gone, and each stale Intake entry is found
-    under its person's new record."""
+    under its person's new record. ``index`` is the library as it is."""
     plan.mis_name = export.mis_name
-    plan.mis_change = detect_mis_change(export, export.persons, LibraryIndex(snapshot.borrowers),
-                                        snapshot.last_mis_name)
+    plan.mis_change = detect_mis_change(export, export.persons, index, snapshot.last_mis_name)
     if plan.mis_change is None:
         return snapshot, {}
     stale = {b["id"]: b for b in snapshot.borrowers if b["id"] in plan.mis_change.stale}

@@ -158,7 +158,7 @@ def detect_mis_change(export, people: list[Person], index: LibraryIndex,
     new_mis = export.mis_name
     if new_mis and last_mis and not same_mis(new_mis, last_mis):
         return MisChange(fit_text(last_mis, NAME_WIDTH), fit_text(new_mis, NAME_WIDTH), MIS_NAME, stale)
-    missing = tuple(m for m in _missing_by_type(export, people, index, stale)
+    missing = tuple(m for m in (_missing_by_type(export, people, index, stale) if stale else ())
                     if m.missing >= MIN_MISSING and 2 * m.missing > m.linked and 2 * m.upns_found > m.missing)
     if not missing:
         return None
@@ -190,6 +190,9 @@ def contradicts(person: Person, row: Mapping) -> bool:
     """Is this plainly not the borrower's person: a different UPN (both
     valid), a different date of birth, or neither forename nor surname in
     common?"""
+    if row["upn"] and row["upn"] in (person.upn, person.former_upn) and (
+            person.date_of_birth == row["date_of_birth"]):
+        return False  # the nightly case: the same UPN and date of birth are the same pupil
     upns = {u for u in (person.upn, person.former_upn) if is_valid_upn(u)}
     if upns and is_valid_upn(row["upn"]) and row["upn"] not in upns:
         return True
