@@ -163,6 +163,10 @@ class SyncRun(Base):
     # A "runs undo" run names the run it undid; the undone run names its undo.
     undo_of: Mapped[int | None] = mapped_column(Integer)
     undone_by_run: Mapped[int | None] = mapped_column(Integer)
+    # A live feed's run: the snapshot folder it fetched (or replayed), and the
+    # feed's token for the next delta, kept only once this run has committed.
+    snapshot: Mapped[str | None] = mapped_column(String(500))
+    next_delta: Mapped[str | None] = mapped_column(String(500))
 
 
 class RunChange(Base):

@@ -84,7 +84,8 @@ ENGINE_MADE = {
     "sync_runs.counts": "JSON of counts, in a MEDIUMTEXT", "sync_runs.kind": "sync",
     "sync_runs.source": "cut to fit", "sync_runs.outcome": "an outcome word",
     "sync_runs.mis_name": "meta MIS, cut to fit", "sync_runs.undo_of": "a run id",
-    "sync_runs.undone_by_run": "a run id",
+    "sync_runs.undone_by_run": "a run id", "sync_runs.snapshot": "a folder path, cut to fit",
+    "sync_runs.next_delta": "the feed's delta token, cut to fit",
     "sync_events.actor": "sync", "sync_events.action": "an action word", "sync_events.field": "a column name",
     "sync_events.old_value": "cut to fit, marked (audit text)", "sync_events.new_value": "cut to fit, marked",
 }

@@ -7,7 +7,7 @@ from engine.models import Base, Borrower, IntakeEntry, utcnow
 
 # The columns added after the first release, as an older library lacks them.
 LATER = {"borrowers": {"held_at", "held_by", "leaving_date"}, "intake": {"start_date"},
-         "sync_runs": {"mis_name", "undo_of", "undone_by_run"}}
+         "sync_runs": {"mis_name", "undo_of", "undone_by_run", "snapshot", "next_delta"}}
 
 
 def _older_schema() -> MetaData:
