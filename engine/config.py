@@ -68,10 +68,32 @@ def setting(default, meaning: str, *, limits: tuple | None = None):
 @dataclass(frozen=True)
 class SourceSettings:
     """Where the Xporter export comes from."""
-    kind: Literal["xporter-folder"] = setting(
-        "xporter-folder", "How the export arrives: a folder of Xporter endpoint files "
-        "(`Students.json` or `.xml`, `Staff`, `Contacts`, `StudentContacts`, `PersonComms`, `Photos`, `Groups`).")
-    path: str = setting("export", "The export folder.")
+    kind: Literal["xporter-folder", "xod", "wonde"] = setting(
+        "xporter-folder", "How the export arrives: `xporter-folder`, a folder of Xporter endpoint files "
+        "(`Students.json` or `.xml`, `Staff`, `Contacts`, `StudentContacts`, `PersonComms`, `Photos`, `Groups`); "
+        "`xod`, fetched from Groupcall's Xporter on Demand; `wonde`, fetched from Wonde. A fetched feed is saved "
+        "as a snapshot folder under `archive` and read from there.")
+    path: str = setting("export", "The export folder (`xporter-folder` only).")
+    url: str = setting(
+        "", "The feed's API base; empty: the feed's own (`https://xporter.groupcall.com` for XoD, "
+        "`https://api.wonde.com/v1.0` for Wonde).")
+    token_url: str = setting(
+        "https://login.groupcall.com/idaas/sts/STS/GetToken", "XoD only: where the school's token is asked for.")
+    estab: str = setting("", "XoD: the school's establishment number (e.g. `3281101`).")
+    relying_party: str = setting("", "XoD only: the relying party mislink is registered as with Groupcall.")
+    school_id: str = setting("", "Wonde only: the school's Wonde id.")
+    secret_file: str = setting(
+        "", "A file holding the school's secret (XoD) or token (Wonde), readable by its owner only; empty: the "
+        "environment variable `MISLINK_SOURCE_SECRET`. The secret never goes in this file.")
+    page_size: int = setting(500, "Records asked for per page.", limits=(1, 10000))
+    archive: str = setting("snapshots", "The folder fetched snapshots are kept in (each private to its owner).")
+    keep_days: int = setting(30, "Snapshots older than this many days are removed.", limits=(1, 3650))
+    full_every_days: int = setting(
+        7, "Fetch everything at least this often, even when a delta would do: only a full export "
+        "shows who has left.", limits=(1, 365))
+    max_age_hours: int = setting(
+        36, "A feed whose data was extracted longer ago than this stops the sync (exit 3): the school's "
+        "agent has stopped updating.", limits=(1, 8760))
 
 
 @dataclass(frozen=True)
@@ -303,7 +325,8 @@ def _value_problem(hint, spec: dataclasses.Field, value) -> str | None:
     low_high = spec.metadata.get("range")
     if low_high and not (low_high[0] <= value <= low_high[1]):  # NaN fails this too
         return f"must be between {low_high[0]} and {low_high[1]}, not {shown}"
-    if hint is str and spec.name in ("path", "log_file", "url") and not value.strip():
+    # An empty default means "not set"; a key with a real default needs a value.
+    if hint is str and spec.name in ("path", "log_file", "url") and spec.default and not value.strip():
         return "must not be empty"
     return None
 
@@ -376,7 +399,14 @@ def _check_barcodes(barcodes: BarcodeSettings) -> list[tuple[str, str]]:
     return [("prefix", problem)] if problem else []
 
 
-_SECTION_CHECKS = {"library": _check_library, "sync": _check_sync, "barcodes": _check_barcodes}
+def _check_source(source: SourceSettings) -> list[tuple[str, str]]:
+    """What each live feed cannot do without."""
+    needed = {"xod": ("estab", "relying_party", "token_url"), "wonde": ("school_id",)}.get(source.kind, ())
+    return [(key, f"must be set for kind {_toml(source.kind)}") for key in needed
+            if not getattr(source, key).strip()]
+
+
+_SECTION_CHECKS = {"source": _check_source, "library": _check_library, "sync": _check_sync, "barcodes": _check_barcodes}
 
 
 # --- Passwords in URLs ---------------------------------------------------------------

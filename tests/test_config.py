@@ -52,7 +52,7 @@ INVALID = {
     "list for text": ({"library": {"url": ["sqlite://"]}}, "library.url", "must be text"),
     "not one of the choices": ({"data": {"forename": "nickname"}}, "data.forename",
                                'must be one of "preferred", "legal", not "nickname"'),
-    "unknown source kind": ({"source": {"kind": "wonde"}}, "source.kind", 'must be one of "xporter-folder"'),
+    "unknown source kind": ({"source": {"kind": "sftp"}}, "source.kind", 'must be one of "xporter-folder"'),
     "unknown barcode scheme": ({"barcodes": {"scheme": "upn"}}, "barcodes.scheme", "must be one of"),
     "below the range": ({"data": {"photo_max_kb": 0}}, "data.photo_max_kb", "must be between 1 and 4096, not 0"),
     "above the range": ({"data": {"staff_year_group": 100}}, "data.staff_year_group", "between 0 and 99"),
