@@ -24,19 +24,28 @@ A ``Source`` is what the sync reads, and all it reads. Its contract:
   Wonde) saves what it fetched and digests that snapshot, which never moves:
   applying never needs a second fetch.
 
-``source_for(config)`` chooses the implementation from ``source.kind``; today
-only ``xporter-folder``, a ``FolderSource``.
+A source that came from a live feed also says, after ``read()``:
+``snapshot``, the snapshot folder it read (else None), and ``next_delta``, the
+feed's state for its next delta, which the sync stores only when the run
+commits (engine.feeds.fetched).
+
+``source_for(config)`` chooses the implementation from ``source.kind``:
+``xporter-folder``, a ``FolderSource``; ``xod``, a ``FeedSource`` that fetches
+from Xporter on Demand into a snapshot (engine.feeds) and reads that. Given
+``snapshot``, it replays that saved snapshot folder whatever the kind.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 from engine.config import Config, DataSettings
 from engine.export import Export, ExportKind, folder_digest, read_export
+from engine.feeds.fetched import Fetched, PageProgress, last_delta
+from engine.feeds import http
 
-__all__ = ["ExportKind", "FolderSource", "Source", "source_for"]
+__all__ = ["ExportKind", "FeedSource", "FolderSource", "Source", "source_for"]
 
 
 class Source(Protocol):
@@ -48,11 +57,14 @@ class Source(Protocol):
 
 
 class FolderSource:
-    """A folder of Xporter endpoint files, as ``README.md`` describes."""
+    """A folder of Xporter endpoint files, as ``README.md`` describes; with
+    ``snapshot``, a feed's saved snapshot being replayed."""
+    next_delta: str | None = None
 
-    def __init__(self, path: Path, data: DataSettings, today: date | None = None):
+    def __init__(self, path: Path, data: DataSettings, today: date | None = None, *, snapshot: bool = False):
         self.path, self.data, self.today = Path(path), data, today
         self.label = str(path)
+        self.snapshot = self.path if snapshot else None
 
     def read(self) -> Export:
         return read_export(self.path, self.data, self.today)
@@ -61,5 +73,44 @@ class FolderSource:
         return folder_digest(self.path, self.data)
 
 
-def source_for(config: Config, today: date | None = None) -> Source:
+class FeedSource:
+    """A live feed: ``read()`` fetches into a new snapshot folder, then reads
+    that folder as any export folder is read. The digest is the snapshot's,
+    which never moves: applying a previewed plan never fetches again."""
+
+    def __init__(self, config: Config, fetch: Callable[..., Fetched], today: date | None = None, *,
+                 pages: PageProgress | None = None, settings: http.HttpSettings | None = None,
+                 now: datetime | None = None):
+        self.config, self.fetch, self.today, self.pages, self.now = config, fetch, today, pages, now
+        self.settings = settings
+        source = config.source
+        self.label = f"{source.kind} {source.url or 'default URL'} school {source.estab or source.school_id}"
+        self.snapshot: Path | None = None
+        self.next_delta: str | None = None
+
+    def read(self) -> Export:
+        fetched = self.fetch(self.config, last_delta(self.config), pages=self.pages, now=self.now,
+                             http=self.settings or http.DEFAULT_SETTINGS)
+        self.snapshot, self.next_delta = fetched.snapshot, fetched.next_delta
+        export = read_export(fetched.snapshot, self.config.data, self.today)
+        export.warnings[:0] = fetched.warnings
+        return export
+
+    def digest_now(self) -> str:
+        return folder_digest(self.snapshot, self.config.data) if self.snapshot else ""
+
+
+def _feeds() -> dict[str, Callable[..., Fetched]]:
+    from engine.feeds.xod import fetch_xod  # the feeds load only when one is used
+
+    return {"xod": fetch_xod}
+
+
+def source_for(config: Config, today: date | None = None, *, snapshot: Path | None = None,
+               pages: PageProgress | None = None) -> Source:
+    if snapshot is not None:
+        return FolderSource(snapshot, config.data, today, snapshot=True)
+    fetch = _feeds().get(config.source.kind)
+    if fetch is not None:
+        return FeedSource(config, fetch, today, pages=pages)
     return FolderSource(config.source_path, config.data, today)

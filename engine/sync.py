@@ -30,6 +30,7 @@ import json
 import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from pathlib import Path
 from typing import Callable, Hashable
 
 from sqlalchemy import Engine
@@ -41,6 +42,7 @@ from engine.counts import RunCounts
 from engine.db import connect, driver_reason
 from engine.errors import Refusal
 from engine.export import Export, ExportError
+from engine.feeds.fetched import PageProgress, StaleFeed
 from engine.guards import guard_failures, guard_warnings, mis_change_stop
 from engine.intake import refresh_best_scores
 from engine.lock import LibraryBusy
@@ -91,9 +93,10 @@ class PreviewOutdated(Refusal):
 
 
 def prepare_sync(config: Config, *, force: bool = False, progress: Progress | None = None,
-                 today: date | None = None, rekey: bool = False) -> PreparedSync:
+                 today: date | None = None, rekey: bool = False, snapshot: Path | None = None,
+                 pages: PageProgress | None = None) -> PreparedSync:
     run = _Run(config, force, progress, rekey)
-    source, target = source_for(config, today), target_for(config)
+    source, target = source_for(config, today, snapshot=snapshot, pages=pages), target_for(config)
     computed: dict = {}
 
     def step() -> tuple[RunOutcome, None]:
@@ -120,6 +123,7 @@ def apply_sync(config: Config, prepared: PreparedSync, *, force: bool | None = N
     rekey = prepared.rekey if rekey is None else rekey
     run = _Run(config, force, progress, rekey)
     run.rekey_stop = prepared.rekey_stop
+    run.source = prepared.source
     stops = [s for s in prepared.report.guard_stops if s != prepared.rekey_stop]
     run.report = replace(prepared.report, outcome=RunOutcome.FAILED, message="", run_id=None, forced=force,
                          log_problem="", guard_stops=run.with_rekey_stop(stops))
@@ -141,11 +145,15 @@ def apply_sync(config: Config, prepared: PreparedSync, *, force: bool | None = N
 
 
 def run_sync(config: Config, *, dry_run: bool = False, force: bool = False,
-             progress: Progress | None = None, today: date | None = None, rekey: bool = False) -> SyncReport:
+             progress: Progress | None = None, today: date | None = None, rekey: bool = False,
+             snapshot: Path | None = None, pages: PageProgress | None = None) -> SyncReport:
+    """``snapshot`` replays a saved feed snapshot; ``pages`` hears a live
+    feed's progress, page by page (see ``prepare_sync`` too)."""
     if dry_run:
-        return prepare_sync(config, force=force, progress=progress, today=today, rekey=rekey).report
+        return prepare_sync(config, force=force, progress=progress, today=today, rekey=rekey, snapshot=snapshot,
+                            pages=pages).report
     run = _Run(config, force, progress, rekey)
-    source, target = source_for(config, today), target_for(config)
+    source, target = source_for(config, today, snapshot=snapshot, pages=pages), target_for(config)
 
     def step() -> tuple[RunOutcome, int | None]:
         export = run.read(source)
@@ -173,6 +181,7 @@ class _Run:
         self.report = SyncReport(outcome=RunOutcome.FAILED, source=str(config.source_path), forced=force)
         self.started = utcnow()
         self.engine: Engine | None = None
+        self.source: Source | None = None
 
     def connect(self) -> Engine:
         self.engine = connect(self.config.library_url)
@@ -180,8 +189,13 @@ class _Run:
 
     def read(self, source: Source) -> Export:
         self.progress(SyncStage.READING_EXPORT)
-        self.report.source = source.label
+        self.report.source, self.source = source.label, source
         return source.read()
+
+    def fed(self) -> dict:
+        """A live feed's snapshot folder, for the run's record."""
+        snapshot = getattr(self.source, "snapshot", None)
+        return {"snapshot": _fit("snapshot", str(snapshot)) if snapshot else None}
 
     def plan(self, session: Session, target: LibraryTarget, export: Export, today: date | None,
              *, dry_run: bool) -> Hashable:
@@ -223,9 +237,11 @@ class _Run:
                 return RunOutcome.REFUSED, None
         self.progress(SyncStage.WRITING)
         # The establishment number is stored as read: later runs compare with it.
+        # The feed's next delta is stored with the run: only if it commits.
         run = SyncRun(kind="sync", source=_fit("source", report.source), estab=plan.estab,
                       mis_name=_fit("mis_name", plan.mis_name), started_at=self.started,
-                      message=_fit("message", report.message) or None)
+                      message=_fit("message", report.message) or None, **self.fed(),
+                      next_delta=getattr(self.source, "next_delta", None))
         session.add(run)
         session.flush()
         now = utcnow()
@@ -240,7 +256,7 @@ class _Run:
         report = self.report
         try:
             report.outcome, report.run_id = step()  # only now: the commit has returned
-        except PreviewOutdated as exc:
+        except (PreviewOutdated, StaleFeed) as exc:
             report.outcome, report.message = RunOutcome.REFUSED, str(exc)
         except ExportError as exc:
             # It may quote the export (an Xporter error envelope): enough to
@@ -265,7 +281,7 @@ class _Run:
         if report.outcome == RunOutcome.FAILED:
             report.counts, report.run_id = None, None  # nothing of the plan happened
         if report.outcome in (RunOutcome.FAILED, RunOutcome.REFUSED) and self.engine is not None:
-            _record_unapplied_run(self.engine, report, self.started)
+            _record_unapplied_run(self.engine, report, self.started, self.fed())
         if self.engine is not None:
             self.engine.dispose()
         _append_log(self.config, report)
@@ -285,7 +301,7 @@ def _fit(column: str, value: str | None) -> str | None:
     return one_line(value, SyncRun.__table__.c[column].type.length or MESSAGE_LIMIT)
 
 
-def _record_unapplied_run(engine: Engine, report: SyncReport, started: datetime) -> None:
+def _record_unapplied_run(engine: Engine, report: SyncReport, started: datetime, fed: dict | None = None) -> None:
     """A run that wrote nothing is still part of the library's history: the
     sync log shows it, with why. Whatever the values it records hold, they
     fit: a long or garbled establishment number cannot hide the run."""
@@ -295,7 +311,7 @@ def _record_unapplied_run(engine: Engine, report: SyncReport, started: datetime)
                                 finished_at=utcnow(), outcome=report.outcome, message=_fit("message", report.message),
                                 estab=_fit("estab", report.plan.estab if report.plan else None),
                                 mis_name=_fit("mis_name", report.plan.mis_name if report.plan else None),
-                                counts=json.dumps(report.counts.to_json()) if report.counts else None))
+                                counts=json.dumps(report.counts.to_json()) if report.counts else None, **(fed or {})))
     except SQLAlchemyError:
         log.warning("could not record the %s run in the library database", report.outcome)
 

@@ -23,13 +23,15 @@ Interface (the XoD and Wonde feeds build on it; keep it stable):
   Nothing here looks inside it (an API's error envelope is the feed's to read).
 - Headers, tokens and request bodies are never put in a message or a log.
 - ``sleep`` (default ``time.sleep``) is how it waits: tests pass one that
-  does not really sleep.
+  does not really sleep. ``HttpSettings`` holds a feed's production bounds
+  (``FeedClient(url, auth, **vars(HttpSettings()))``).
 """
 from __future__ import annotations
 
 import email.utils
 import json
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Mapping
 
@@ -40,9 +42,26 @@ from engine.export.files import ExportError
 from engine.safe_text import QUOTED_LIMIT, one_line
 
 Auth = Callable[[bool], Mapping[str, str]]
+# Bounds on retrying one request: a night's run may wait out a few minutes of
+# trouble, never hours.
+TIMEOUT, RETRIES, MAX_WAIT = 60.0, 5, 300.0
 # The backoff between retries without a Retry-After: 1, 2, 4 … seconds, at
 # most this many seconds each.
 BACKOFF_CAP = 30.0
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """A feed's ``FeedClient`` keywords: ``FeedClient(url, auth, **vars(settings))``
+    (tests make the waits tiny)."""
+    timeout: float = TIMEOUT
+    retries: int = RETRIES
+    max_wait: float = MAX_WAIT
+    sleep: Callable[[float], None] = time.sleep
+
+
+# What a feed uses unless told otherwise; the tests put tiny waits here.
+DEFAULT_SETTINGS = HttpSettings()
 
 
 class FeedError(ExportError):
