@@ -30,8 +30,9 @@ feed's state for its next delta, which the sync stores only when the run
 commits (engine.feeds.fetched).
 
 ``source_for(config)`` chooses the implementation from ``source.kind``:
-``xporter-folder``, a ``FolderSource``; ``xod``, a ``FeedSource`` that fetches
-from Xporter on Demand into a snapshot (engine.feeds) and reads that. Given
+``xporter-folder``, a ``FolderSource``; ``xod`` and ``wonde``, a ``FeedSource``
+that fetches from Xporter on Demand or Wonde into a snapshot (engine.feeds)
+and reads that. Given
 ``snapshot``, it replays that saved snapshot folder whatever the kind.
 """
 from __future__ import annotations
@@ -101,9 +102,10 @@ class FeedSource:
 
 
 def _feeds() -> dict[str, Callable[..., Fetched]]:
+    from engine.feeds.wonde import fetch_wonde
     from engine.feeds.xod import fetch_xod  # the feeds load only when one is used
 
-    return {"xod": fetch_xod}
+    return {"xod": fetch_xod, "wonde": fetch_wonde}
 
 
 def source_for(config: Config, today: date | None = None, *, snapshot: Path | None = None,
