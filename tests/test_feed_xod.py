@@ -82,8 +82,9 @@ def xod_config(tmp_path, library_url, fake, **source):
 
 
 def mis_ids(library: Library) -> list[str]:
-    return sorted(b["mis_id"] for b in library.borrowers().values() if b["status"] == "active" and b["mis_id"]) + \
-        sorted(e["mis_id"] for e in library.intake())
+    """Everyone the library has as on roll: active borrowers and open Intake entries."""
+    return sorted([b["mis_id"] for b in library.borrowers().values() if b["status"] == "active" and b["mis_id"]]
+                  + [e["mis_id"] for e in library.intake() if e["status"] in ("pending", "new")])
 
 
 def last_run(library: Library) -> dict:
@@ -136,3 +137,158 @@ def _contents(library: Library) -> dict:
     """Every table but the runs' own records (their source and times), without times."""
     return {table: [{k: v for k, v in row.items() if not isinstance(v, datetime)} for row in rows]
             for table, rows in library.snapshot().items() if table not in ("sync_runs", "run_changes")}
+
+
+# -- faults: the library is exactly as it was, the message names endpoint and page --
+
+@pytest.fixture
+def synced_with_delta(tmp_path, library_url, fake):
+    """The school after one good full fetch, its delta token stored; the
+    server then has a pupil fewer, so any run that got through would change
+    the library."""
+    config = xod_config(tmp_path, library_url, fake)
+    assert run_sync(config, today=TODAY).outcome == "ok"
+    fake.responses["Students"]["Students"] = fake.responses["Students"]["Students"][:-1]
+    return config, Library(library_url)
+
+
+@pytest.fixture
+def synced(synced_with_delta):
+    """The same, but its next run fetches everything (as after a folder sync)."""
+    config, library = synced_with_delta
+    with library.session() as session:
+        session.execute(update(SyncRun).values(next_delta=None))
+    return config, library
+
+
+def fails_unchanged(config, library: Library, message: str, outcome: str = "failed") -> None:
+    before = library.snapshot()
+    archived = sorted((config.base_dir / "snapshots").iterdir())
+    report = run_sync(config, today=TODAY)
+    assert (report.outcome, report.message) == (outcome, message)
+    assert library.snapshot() == before
+    assert sorted((config.base_dir / "snapshots").iterdir()) == archived  # nothing half-fetched is kept
+
+
+@pytest.mark.parametrize("fault, message", [
+    ("timeout", "Students page 2: no answer in time; gave up after retrying"),
+    ("truncated", "Students page 2: the answer was cut short; gave up after retrying"),
+    ("500", "Students page 2: server error (HTTP 500); gave up after retrying"),
+])
+def test_a_page_that_keeps_failing_stops_the_run(synced, fake, sleeps, fault, message):
+    fake.fail("Students", 2, fault, times=4)
+    fails_unchanged(*synced, message)
+    assert sleeps == [1, 2, 4]
+
+
+def test_500_then_success_goes_on(synced, fake, sleeps):
+    config, library = synced
+    fake.fail("Students", 2, "500")
+    assert run_sync(config, today=TODAY).outcome == "ok"
+    assert sleeps == [1] and "14" not in mis_ids(library)
+
+
+def test_429_waits_what_retry_after_says_then_goes_on(synced, fake, sleeps):
+    fake.fail("Students", 1, "429")
+    assert run_sync(synced[0], today=TODAY).outcome == "ok"
+    assert sleeps == [2.0]
+
+
+def test_a_token_that_expires_mid_run_is_renewed_once(synced, fake):
+    config, library = synced
+    fake.fail("Students", 2, "expired")
+    tokens_before = sum(1 for _, name, _ in fake.requests if name == "token")
+    assert run_sync(config, today=TODAY).outcome == "ok"
+    assert sum(1 for _, name, _ in fake.requests if name == "token") == tokens_before + 2  # first, then renewed
+    assert "14" not in mis_ids(library)
+
+
+def test_a_page_missing_from_the_sequence(synced, fake):
+    fake.skip_page("Students", 2)
+    fails_unchanged(*synced, "Students page 2: page 2 is missing: the server answered with page 3")
+
+
+def test_an_error_envelope_on_http_200(synced, fake):
+    fake.fail("Students", 2, "envelope")
+    fails_unchanged(*synced, "Students page 2: Xporter returned an error: Something went wrong")
+
+
+def test_a_paused_authorisation_names_the_school(synced, fake):
+    fake.paused = True
+    fails_unchanged(*synced, f"token: school {ESTAB} has paused mislink's access to its data in Groupcall's "
+                             "portal; nothing was fetched. Ask the school to resume it.")
+
+
+def test_stale_data_stops_the_run_as_a_guard_does(synced, fake):
+    extracted = (datetime.now() - timedelta(hours=37)).replace(microsecond=0)
+    fake.responses["Students"]["meta"][0]["DateTime"] = extracted.isoformat()
+    fails_unchanged(*synced, f"Students page 1: the school's data was extracted at {extracted:%Y-%m-%d %H:%M}, "
+                             "more than 36 hours ago (source.max_age_hours): the school's Xporter agent has "
+                             "stopped updating; nothing was synced", outcome="refused")
+
+
+def test_a_secret_file_others_can_read_is_refused(synced, monkeypatch):
+    config, library = synced
+    monkeypatch.delenv("MISLINK_SOURCE_SECRET")
+    secret = config.base_dir / "secret"
+    secret.write_text("s3cret\n")
+    secret.chmod(0o644)
+    config = feed_config(config.base_dir, config.library.url, xod_source(config.source.url, secret_file="secret"))
+    fails_unchanged(config, library, f"source.secret_file {secret}: other users can read it; make it private "
+                                     f"first: chmod 600 {secret}")
+    secret.chmod(0o600)
+    assert run_sync(config, today=TODAY).outcome == "ok"
+
+
+# -- delta, GDPR ------------------------------------------------------------
+
+def test_a_delta_fetch_asks_for_changes_since_the_stored_token(synced_with_delta, fake):
+    config, library = synced_with_delta
+    token = json.loads(last_run(library)["next_delta"])["tokens"]["Students"]
+    fake.deltas["Students"] = ([student("Ada", "Lovelace", Id="10", RegGroup="9Z")], ["11"])
+    report = run_sync(config, today=TODAY)
+    assert report.outcome == "ok", report.message
+    assert fake.data_requests("Students")[-1]["changedRows"] == token
+    assert "11" not in mis_ids(library) and "14" in mis_ids(library)  # a delta names its leavers
+    stored = json.loads(last_run(library)["next_delta"])
+    assert stored["tokens"]["Students"] != token and stored["full"] == datetime.now().date().isoformat()
+
+
+def test_a_failed_run_asks_for_the_same_delta_again(synced_with_delta, fake):
+    config, library = synced_with_delta
+    token = json.loads(last_run(library)["next_delta"])["tokens"]["Students"]
+    fake.fail("SchoolInfo", 1, "envelope")
+    assert run_sync(config, today=TODAY).outcome == "failed"
+    assert run_sync(config, today=TODAY).outcome == "ok"
+    assert [q["changedRows"] for q in fake.data_requests("Students")[-2:]] == [token, token]
+
+
+def test_a_rejected_delta_token_falls_back_to_a_full_fetch(synced_with_delta, fake):
+    config, library = synced_with_delta
+    fake.delta_tokens.clear()
+    report = run_sync(config, today=TODAY)
+    assert report.outcome == "ok", report.message
+    assert "Xporter refused the stored delta token, so everything was fetched" in report.plan.warnings
+    assert fake.data_requests("Students")[-1]["changedRows"] == "*"
+    assert "14" not in mis_ids(library)  # a full export shows who has left
+
+
+def test_a_full_fetch_at_least_every_full_every_days(synced_with_delta, fake):
+    config, library = synced_with_delta
+    with library.session() as session:
+        state = json.loads(session.scalars(select(SyncRun.next_delta)).first())
+        state["full"] = (datetime.now().date() - timedelta(days=7)).isoformat()
+        session.execute(update(SyncRun).values(next_delta=json.dumps(state)))
+    assert run_sync(config, today=TODAY).outcome == "ok"
+    assert fake.data_requests("Students")[-1]["changedRows"] == "*"
+    assert "14" not in mis_ids(library)
+
+
+def test_people_the_school_excluded_never_reach_the_library(tmp_path, library_url, fake):
+    fake.gdpr = {"StudentIds": ["12"]}
+    report = run_sync(xod_config(tmp_path, library_url, fake), today=TODAY)
+    assert report.outcome == "ok"
+    assert mis_ids(Library(library_url)) == ["10", "11", "13", "14"]
+    snapshot = last_run(Library(library_url))["snapshot"]
+    assert '"Id": "12"' not in (tmp_path / "snapshots" / snapshot.rsplit("/", 1)[-1] / "Students.json").read_text()
+    assert "1 person the school excluded (GDPR) left out of the fetch" in report.plan.warnings

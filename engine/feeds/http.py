@@ -157,6 +157,8 @@ class FeedClient:
             response = self._http.request(method, url, headers=headers, **kwargs)
         except httpx.TimeoutException:
             raise _Transient("no answer in time") from None
+        except httpx.RemoteProtocolError:  # the connection closed before the whole body came
+            raise _Transient("the answer was cut short") from None
         except httpx.TransportError as exc:
             raise _Transient(f"the connection failed ({type(exc).__name__})") from None
         status = response.status_code
@@ -171,7 +173,7 @@ class FeedClient:
         try:
             return json.loads(response.content)
         except ValueError:
-            raise _Transient("the answer was cut short or is not JSON") from None
+            raise _Transient("the answer is not valid JSON") from None
 
 
 def _detail(response: httpx.Response) -> str:

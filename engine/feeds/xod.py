@@ -182,7 +182,8 @@ class _Fetcher:
             next_delta = None  # tokens too long to store: the next run fetches everything
         count = sum(map(len, excluded.values()))
         if count:
-            warnings.append(f"{count} people the school excluded (GDPR) were left out of the fetch")
+            warnings.append(f"{count} {'person' if count == 1 else 'people'} the school excluded (GDPR) left out "
+                            "of the fetch")
         return Fetched(folder, next_delta, delta is None, count, warnings)
 
     def _excluded(self) -> tuple[dict[str, set[str]], list[str]]:
