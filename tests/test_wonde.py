@@ -185,6 +185,20 @@ def test_a_full_fetch_is_due_after_full_every_days(tmp_path):
     assert "deletions" not in {e for e, _ in fake.requests}
 
 
+def test_a_refused_updated_after_falls_back_to_a_full_fetch(tmp_path):
+    fake = FakeWonde(students=[wonde_student(p) for p in pupils(1)],
+                     faults={("students", 1): (422, {"message": "The updated after is not a valid date."})})
+    fake.faults_once = True
+    with WondeServer(fake) as url:
+        fetched = fetch(url, tmp_path, json.dumps({"full": "2024-02-29", "since": "2024-02-29 00:00:00"}))
+    assert fetched.full and json.loads(fetched.next_delta)["full"] == "2024-03-01"
+    assert fetched.warnings == ["students page 1: Wonde did not accept the request (HTTP 422): The updated after "
+                                "is not a valid date.; so everything was fetched instead of the changes since the "
+                                "last sync"]
+    assert ["updated_after" in q for e, q in fake.requests if e == "students"] == [True, False]
+    assert [p.name for p in (tmp_path / "snapshots").iterdir()] == [fetched.snapshot.name]
+
+
 def test_pre_admissions_are_fetched_only_when_on_and_arrive_as_pre_admissions(tmp_path):
     fake = FakeWonde(students=[wonde_student(student("On", "Roll", Id="1"))],
                      pre_admissions=[wonde_student(student("Not", "Yet", Id="2", EntryDate="2024-04-15"))])

@@ -315,7 +315,8 @@ def fetch_wonde(config: Config, previous: str | None = None, *, pages: PageProgr
     for as ``updated_after`` next time: a change made while it ran is fetched
     again, never missed) is stored by the sync only when its run commits. A
     full fetch happens at least every ``full_every_days``: only a full fetch
-    proves who has left. Raises ``FeedError`` (nothing kept)."""
+    proves who has left; so does a delta Wonde refuses (422). Raises
+    ``FeedError`` (nothing kept)."""
     # UTC throughout: the snapshot's name, the pruning and updated_after agree.
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     source = config.source
@@ -323,19 +324,29 @@ def fetch_wonde(config: Config, previous: str | None = None, *, pages: PageProgr
     since = state["since"] if state and not _full_due(state, source.full_every_days, now) else None
     base_url = source.url or DEFAULT_URL
     archive = config.base_dir / source.archive
+    warnings = []
     with FeedClient(base_url.rstrip("/") + "/", bearer(read_secret(config)), **vars(http)) as client:
-        snapshot = Snapshot(archive, now)
-        try:
-            counts = fetch_school(client, base_url, source.school_id, config.data, snapshot,
-                                  updated_after=since, page_size=source.page_size, progress=pages)
-            folder = snapshot.complete()
-        except BaseException:
-            snapshot.discard()
-            raise
+        while True:
+            snapshot = Snapshot(archive, now)
+            try:
+                counts = fetch_school(client, base_url, source.school_id, config.data, snapshot,
+                                      updated_after=since, page_size=source.page_size, progress=pages)
+                folder = snapshot.complete()
+                break
+            except FeedError as error:
+                snapshot.discard()
+                if since is None or error.status != 422:
+                    raise
+                # A refused updated_after: everything, which is always safe.
+                since = None
+                warnings.append(f"{error}; so everything was fetched instead of the changes since the last sync")
+            except BaseException:
+                snapshot.discard()
+                raise
     prune(archive, source.keep_days, now)
     full_date = now.date().isoformat() if since is None else state["full"]
     next_delta = json.dumps({"full": full_date, "since": now.strftime(UPDATED_AFTER_FORMAT)})
-    return Fetched(snapshot=folder, next_delta=next_delta, full=since is None, warnings=counts.warnings)
+    return Fetched(snapshot=folder, next_delta=next_delta, full=since is None, warnings=warnings + counts.warnings)
 
 
 def _delta_state(previous: str | None) -> dict | None:

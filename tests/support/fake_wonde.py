@@ -97,8 +97,9 @@ class FakeWonde:
         "id": SCHOOL_ID, "name": "Test School", "establishment_number": "1101", "la_code": "328", "urn": 100001,
         "mis": "SIMS"})
     per_page_limit: int = 200
-    # (endpoint, page) -> (status, body): answered instead of the page.
+    # (endpoint, page) -> (status, body): answered instead of the page (once only, with faults_once).
     faults: dict[tuple[str, int], tuple[int, object]] = field(default_factory=dict)
+    faults_once: bool = False
     # Every request's (endpoint, query), in order.
     requests: list[tuple[str, dict]] = field(default_factory=list)
 
@@ -122,7 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(404, {"error": "not_found"})
         page = int(query.get("page", "1"))
         if (endpoint, page) in fake.faults:
-            return self._send(*fake.faults[(endpoint, page)])
+            fault = fake.faults.pop((endpoint, page)) if fake.faults_once else fake.faults[(endpoint, page)]
+            return self._send(*fault)
         if endpoint == "school":
             return self._send(200, {"data": fake.school})
         records = {"students": fake.students, "employees": fake.employees,
