@@ -75,15 +75,41 @@ def wonde_student(x: dict, *, wonde_id: str | None = None, photo: str | None = N
     return student
 
 
-def wonde_employee(x: dict, *, wonde_id: str | None = None) -> dict:
+def wonde_employee(x: dict, *, wonde_id: str | None = None, photo: str | None = None,
+                   tutors: list[str] = ()) -> dict:
+    """An Xporter Staff record as a Wonde employee; ``tutors``: the
+    registration groups they tutor (besides their own RegGroup)."""
     employee = _person(x, wonde_id or x.get("ExternalId") or f"E{x.get('Id')}")
     employee["date_of_birth"] = _date(x.get("DateOfBirth"))
-    groups = [{"id": f"GR{g}", "name": g.strip(), "type": "REGISTRATION"}
-              for g in (x.get("RegGroup") or "").split(",") if g.strip()]
+    names = dict.fromkeys([*tutors, *(g.strip() for g in (x.get("RegGroup") or "").split(",") if g.strip())])
     employee["_include"] = {"extended_details": {"staff_code": x.get("StaffCode")},
-                            "contact_details": _contact_details(x), "groups": groups, "photo": None,
+                            "contact_details": _contact_details(x),
+                            "groups": [{"id": f"GR{g}", "name": g, "type": "REGISTRATION"} for g in names],
+                            "photo": {"id": f"P{x.get('Id')}", "content": photo, "hash": "h"} if photo else None,
                             "contacts": []}
     return employee
+
+
+def from_demo(school) -> FakeWonde:
+    """The demo school (demo.school.School) as Wonde would serve it: each
+    pupil with their photo and guardians, each employee with their photo and
+    the registration groups they tutor."""
+    photos = {(p["PersonType"], p["PersonId"]): p["Photo"] for p in school.rows("Photos")}
+    contacts = {c["Id"]: c for c in school.rows("Contacts")}
+    guardians: dict[str, list[dict]] = {}
+    for link in school.rows("StudentContacts"):
+        guardians.setdefault(link["StudentId"], []).append({"contact": contacts[link["ContactId"]], **link})
+    tutors: dict[str, list[str]] = {}
+    for group in school.rows("Groups"):
+        if group.get("Type") == "RegGrp" and group.get("PrimaryStaffId"):
+            tutors.setdefault(group["PrimaryStaffId"], []).append(group["Code"])
+    return FakeWonde(
+        students=[wonde_student(x, photo=photos.get(("Student", x["Id"])), contacts=guardians.get(x["Id"]))
+                  for x in school.rows("Students")],
+        employees=[wonde_employee(x, photo=photos.get(("Staff", x["Id"])), tutors=tutors.get(x["Id"], []))
+                   for x in school.rows("Staff")],
+        school={**FakeWonde().school, "la_code": school.rows("SchoolInfo")[0]["EstabId"][:3],
+                "establishment_number": school.rows("SchoolInfo")[0]["EstabId"][3:]})
 
 
 @dataclass
