@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -293,14 +292,6 @@ class _EndpointPages:
             self.page([])
 
 
-@dataclass
-class Counts:
-    """Pages and records fetched, per Wonde endpoint; warnings."""
-    pages: dict[str, int] = field(default_factory=dict)
-    records: dict[str, int] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-
 def bearer(secret: str) -> Callable[[bool], dict[str, str]]:
     """The ``auth`` for FeedClient. A Wonde token does not expire: asked again
     after a refusal it is the same token, so a 401 is final."""
@@ -329,7 +320,7 @@ def fetch_wonde(config: Config, previous: str | None = None, *, pages: PageProgr
         while True:
             snapshot = Snapshot(archive, now)
             try:
-                counts = fetch_school(client, base_url, source.school_id, config.data, snapshot,
+                warnings += fetch_school(client, base_url, source.school_id, config.data, snapshot,
                                       updated_after=since, page_size=source.page_size, progress=pages)
                 folder = snapshot.complete()
                 break
@@ -346,7 +337,7 @@ def fetch_wonde(config: Config, previous: str | None = None, *, pages: PageProgr
     prune(archive, source.keep_days, now)
     full_date = now.date().isoformat() if since is None else state["full"]
     next_delta = json.dumps({"full": full_date, "since": now.strftime(UPDATED_AFTER_FORMAT)})
-    return Fetched(snapshot=folder, next_delta=next_delta, full=since is None, warnings=warnings + counts.warnings)
+    return Fetched(snapshot=folder, next_delta=next_delta, full=since is None, warnings=warnings)
 
 
 def _delta_state(previous: str | None) -> dict | None:
@@ -368,15 +359,15 @@ def _full_due(state: dict, every_days: int, now: datetime) -> bool:
 
 def fetch_school(client: FeedClient, base_url: str, school_id: str, data: DataSettings, snapshot: Snapshot, *,
                  updated_after: str | None = None, page_size: int = 500,
-                 progress: PageProgress | None = None) -> Counts:
+                 progress: PageProgress | None = None) -> list[str]:
     """Fetch the school into ``snapshot``'s endpoint files, over ``client``
     (for ``base_url``: next-page links are followed only on that server).
     ``updated_after`` (``YYYY-MM-DD HH:MM:SS``) fetches only what changed since,
     with the deletions since. Raises ``FeedError`` naming the Wonde endpoint
-    and page; the caller discards the snapshot."""
+    and page; the caller discards the snapshot. Returns the fetch's warnings."""
     fetch = _Fetch(client, base_url, school_id, data, snapshot, updated_after, page_size, progress)
     fetch.run()
-    return fetch.counts
+    return fetch.warnings
 
 
 class _Fetch:
@@ -388,7 +379,7 @@ class _Fetch:
         self.updated_after, self.page_size = updated_after, page_size
         self.progress = progress or (lambda endpoint, done, count: None)
         self.delta = updated_after is not None
-        self.counts = Counts()
+        self.warnings: list[str] = []
         self.files: dict[str, _EndpointPages] = {}
         self.contacts_seen: set[str] = set()
 
@@ -444,7 +435,6 @@ class _Fetch:
             # A record that is not an object is written empty: the reader rejects it by position.
             records = [r if isinstance(r, dict) else {} for r in page]
             people.page([to_xporter(r) for r in records], **extra)
-            self.counts.records[endpoint] = self.counts.records.get(endpoint, 0) + len(records)
             if "Photos" in self.files:
                 photos = [p for p in (photo_record(r, person_type) for r in records) if p is not None]
                 if photos:
@@ -481,7 +471,7 @@ class _Fetch:
         for result_set, ids in deleted.items():
             self.files[result_set].page([], **{f"{result_set}_deleted": ids})
         if skipped:
-            self.counts.warnings.append(f"deletions: {skipped} without a MIS id; those people are not taken "
+            self.warnings.append(f"deletions: {skipped} without a MIS id; those people are not taken "
                                         "as leavers until a full fetch")
 
     def _pages(self, endpoint: str, params: dict[str, object]) -> Iterator[tuple[list[Record], dict]]:
@@ -502,7 +492,6 @@ class _Fetch:
             extra = {"__changedRows__": [{"NextChangedRows": None}]} \
                 if number == 1 and self.delta and endpoint != "deletions" else {}
             yield records, extra
-            self.counts.pages[endpoint] = number
             next_url = _next(body)
             # Wonde never says how many pages: the count is the least there can be.
             self.progress(endpoint, number, number + (next_url is not None))
