@@ -158,6 +158,25 @@ def test_every_page_is_fetched_by_following_next_and_written_as_an_export(tmp_pa
     assert not export.rejections
 
 
+def test_a_record_that_is_not_an_object_is_rejected_by_position_and_the_rest_goes_on(tmp_path):
+    fake = FakeWonde(students=[wonde_student(p) for p in pupils(2)])
+    fake.students.insert(1, "not a record")
+    with WondeServer(fake) as url:
+        fetched = fetch(url, tmp_path)
+    export = read_export(fetched.snapshot, DataSettings(), TODAY)
+    assert [p.mis_id for p in export.persons] == ["100", "101"]
+    assert [(r.file, r.record, r.field) for r in export.rejections] == [("Students.json", "record #2", "Id")]
+
+
+def test_a_server_error_is_retried_and_the_fetch_completes(tmp_path):
+    fake = FakeWonde(students=[wonde_student(p) for p in pupils(3)], faults={("students", 2): (503, {})},
+                     faults_once=True)
+    with WondeServer(fake) as url:
+        fetched = fetch(url, tmp_path)
+    assert [q.get("page") for e, q in fake.requests if e == "students"] == [None, "2", "2"]
+    assert len(read_export(fetched.snapshot, DataSettings(), TODAY).persons) == 3
+
+
 def test_a_delta_asks_for_changes_since_and_its_deletions_are_leavers(tmp_path):
     changed = wonde_student(student("New", "Pupil", Id="300"))
     changed["updated_at"] = {"date": "2024-02-29 10:00:00.000000"}

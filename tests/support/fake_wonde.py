@@ -163,7 +163,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(422, {"message": "The given data was invalid.",
                                     "errors": {"include": [f"Unknown include: {', '.join(unknown)}"]}})
         if "updated_after" in query and endpoint != "deletions":
-            records = [r for r in records if (r.get("updated_at") or {}).get("date", "") > query["updated_after"]]
+            records = [r for r in records
+                       if isinstance(r, dict) and (r.get("updated_at") or {}).get("date", "") > query["updated_after"]]
         per_page = min(int(query.get("per_page", "50")), fake.per_page_limit)
         chunk = records[(page - 1) * per_page:page * per_page]
         more = page * per_page < len(records)
@@ -174,7 +175,9 @@ class _Handler(BaseHTTPRequestHandler):
                                                  "current_page": page}}})
 
     @staticmethod
-    def _shape(record: dict, includes: list[str]) -> dict:
+    def _shape(record: object, includes: list[str]) -> object:
+        if not isinstance(record, dict):  # a malformed record goes out as it is
+            return record
         shaped = {k: v for k, v in record.items() if k != "_include"}
         for name in includes:
             if name in record.get("_include", {}):
