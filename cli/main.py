@@ -26,6 +26,7 @@ from cli.holds import bin_json, hold_advice, release_hold
 from cli.intake import add_intake_commands, run_intake
 from cli.runs import add_runs_commands, run_runs
 from cli.links import unlink
+from cli.progress import page_bars
 
 if TYPE_CHECKING:
     from engine.api import Config
@@ -75,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--force", action="store_true", help="with --sync: override the safety guards")
     parser.add_argument("--rekey", action="store_true",
                         help="with --sync: after a change of MIS, re-link borrowers to their new MIS records")
+    parser.add_argument("--snapshot", type=Path, metavar="DIR",
+                        help="with --sync: replay this saved snapshot of a live feed instead of fetching")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(group, name: str, **options) -> argparse.ArgumentParser:
@@ -89,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     releaser.add_argument("barcode")
     add(borrower_commands, "unlink", help="take a borrower's MIS link off (a hand fix; undo with intake undo)"
         ).add_argument("barcode")
+    add(commands, "fetch", help="fetch the school's live feed into a new snapshot folder, nothing more; "
+                                "prints the folder")
     add_intake_commands(commands, add)
     add_runs_commands(commands, add)
     bin_parser = add(commands, "recycle-bin", help="borrowers who have left")
@@ -150,8 +155,12 @@ def _command(args: argparse.Namespace) -> int:
         return run_runs(config, args)
     if args.command == "recycle-bin":
         return _recycle_bin(config, args)
+    if args.command == "fetch":
+        return _fetch(config, args)
     if args.sync:
         return _sync(config, args)
+    if args.snapshot:
+        raise Failure(ExitCode.USAGE, "--snapshot goes with --sync")
     if args.dry_run or args.force:
         raise Failure(ExitCode.USAGE, "--dry-run and --force go with --sync")
     if args.rekey:
@@ -164,7 +173,10 @@ def _command(args: argparse.Namespace) -> int:
 def _sync(config: Config, args: argparse.Namespace) -> int:
     from engine.api import RunOutcome, run_sync
 
-    report = run_sync(config, dry_run=args.dry_run, force=args.force, rekey=args.rekey)
+    if args.snapshot and not args.snapshot.is_dir():
+        raise Failure(ExitCode.USAGE, f"--snapshot {args.snapshot}: no such folder")
+    report = run_sync(config, dry_run=args.dry_run, force=args.force, rekey=args.rekey, snapshot=args.snapshot,
+                      pages=page_bars())
     if report.outcome == RunOutcome.DRY_RUN:
         # A scheduled pre-check learns that the real run would be stopped.
         code = ExitCode.GUARD if report.guard_stops else ExitCode.OK
@@ -181,6 +193,29 @@ def _sync(config: Config, args: argparse.Namespace) -> int:
     if code != ExitCode.OK:
         complain(f"sync {report.outcome}: {report.message}")
     return code
+
+
+def _fetch(config: Config, args: argparse.Namespace) -> int:
+    """Fetch only: the snapshot folder on stdout; a failure is exit 1 (nothing
+    kept), stale data exit 3, as for a sync."""
+    from engine.api import ExportError, NotAFeed, StaleFeed, fetch_snapshot, one_line
+
+    try:
+        fetched = fetch_snapshot(config, pages=page_bars())
+    except NotAFeed as exc:
+        raise Failure(ExitCode.USAGE, str(exc)) from None
+    except StaleFeed as exc:
+        raise Failure(ExitCode.GUARD, f"fetch refused: {exc}") from None
+    except ExportError as exc:
+        raise Failure(ExitCode.FAILED, f"fetch failed, nothing kept: {one_line(exc, 300)}") from None
+    if args.json:
+        emit_json({"snapshot": str(fetched.snapshot), "full": fetched.full, "warnings": fetched.warnings,
+                   "exit_code": int(ExitCode.OK)})
+    else:
+        for warning in fetched.warnings:
+            complain(f"warning: {warning}")
+        emit(str(fetched.snapshot))
+    return ExitCode.OK
 
 
 def _import_borrowers(config: Config, args: argparse.Namespace) -> int:

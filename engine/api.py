@@ -54,6 +54,9 @@ from engine.session import CommitFailed, open_library, transaction
 from engine.statuses import DECIDABLE, OPEN_INTAKE, BorrowerStatus, DecisionAction, IntakeStatus
 from engine.suggest import PROBABLE_DUPLICATE, SuggestionIndex
 from engine.sync import PreparedSync, PreviewOutdated, apply_sync, prepare_sync, run_sync
+from engine.export import ExportError
+from engine.feeds.fetched import Fetched, StaleFeed
+from engine.source import NotAFeed, fetch_snapshot
 from engine.text import whole_number, year_number
 from engine.users import current_user
 
@@ -62,6 +65,8 @@ __all__ = [
     "open_library", "transaction", "connect",
     # the sync
     "prepare_sync", "apply_sync", "run_sync", "PreparedSync", "SyncReport", "RunCounts", "TIER_NAMES",
+    # live feeds: fetching a snapshot only (mislink fetch)
+    "fetch_snapshot", "Fetched", "ExportError", "StaleFeed", "NotAFeed",
     # Intake
     "list_entries", "show_entry", "compare_suggestions", "search_borrowers", "load_index", "refresh_best_scores",
     "decide", "make_decision", "undo_last", "undo_decision_by_id", "recent_decisions", "DECISIONS_SHOWN",

@@ -42,11 +42,12 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from engine.config import Config, DataSettings
+from engine.errors import Refusal
 from engine.export import Export, ExportKind, folder_digest, read_export
 from engine.feeds.fetched import Fetched, PageProgress, last_delta
 from engine.feeds import http
 
-__all__ = ["ExportKind", "FeedSource", "FolderSource", "Source", "source_for"]
+__all__ = ["ExportKind", "FeedSource", "FolderSource", "NotAFeed", "Source", "fetch_snapshot", "source_for"]
 
 
 class Source(Protocol):
@@ -99,6 +100,21 @@ class FeedSource:
 
     def digest_now(self) -> str:
         return folder_digest(self.snapshot, self.config.data) if self.snapshot else ""
+
+
+class NotAFeed(Refusal):
+    """``fetch`` with ``source.kind`` a folder: there is nothing to fetch."""
+
+
+def fetch_snapshot(config: Config, *, pages: PageProgress | None = None) -> Fetched:
+    """Fetch the school's feed into a new snapshot folder and nothing more
+    (``mislink fetch``): what the next sync would fetch; no delta state is
+    stored. Raises ``ExportError`` (a ``FeedError``: nothing kept),
+    ``StaleFeed`` or ``NotAFeed``."""
+    fetch = _feeds().get(config.source.kind)
+    if fetch is None:
+        raise NotAFeed(f"source.kind is {config.source.kind!r}: there is no live feed to fetch")
+    return fetch(config, last_delta(config), pages=pages, http=http.DEFAULT_SETTINGS)
 
 
 def _feeds() -> dict[str, Callable[..., Fetched]]:

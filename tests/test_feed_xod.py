@@ -292,3 +292,68 @@ def test_people_the_school_excluded_never_reach_the_library(tmp_path, library_ur
     snapshot = last_run(Library(library_url))["snapshot"]
     assert '"Id": "12"' not in (tmp_path / "snapshots" / snapshot.rsplit("/", 1)[-1] / "Students.json").read_text()
     assert "1 person the school excluded (GDPR) left out of the fetch" in report.plan.warnings
+
+
+# -- the command line ---------------------------------------------------------
+
+def cli(capsys, config, *argv) -> tuple[int, str, str]:
+    from cli.main import main
+    from engine.config import save_config
+
+    path = config.base_dir / "config.toml"
+    save_config(config, path)
+    code = main(["--config", str(path), *map(str, argv)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_fetch_only_prints_the_snapshot_and_a_sync_replays_it(tmp_path, library_url, fake, capsys):
+    config = xod_config(tmp_path, library_url, fake)
+    code, out, err = cli(capsys, config, "fetch")
+    snapshot = tmp_path / "snapshots" / out.strip().rsplit("/", 1)[-1]
+    assert (code, out, err) == (0, f"{snapshot}\n", "")  # no terminal: no progress bars
+    assert Library(library_url).rows("sync_runs") == []
+    fetched = len(fake.requests)
+    code, out, err = cli(capsys, config, "--sync", "--snapshot", snapshot)
+    assert code == 0, err
+    assert len(fake.requests) == fetched  # replayed, not fetched again
+    run = last_run(Library(library_url))
+    assert (run["snapshot"], run["next_delta"]) == (str(snapshot), None)
+    assert len(mis_ids(Library(library_url))) == 5
+    assert "s3cret" not in out + err and "tok" not in out + err
+
+
+def test_the_command_lines_exit_codes_for_a_feed(tmp_path, library_url, fake, capsys):
+    config = xod_config(tmp_path, library_url, fake)
+    fake.paused = True
+    code, out, err = cli(capsys, config, "--sync")
+    assert code == 1 and f"school {ESTAB} has paused mislink's access" in err
+    code, out, err = cli(capsys, config, "fetch")
+    assert code == 1 and err.startswith(f"mislink: fetch failed, nothing kept: token: school {ESTAB} has paused")
+    fake.paused = False
+    fake.responses["Students"]["meta"][0]["DateTime"] = "2020-01-01T00:00:00"
+    assert cli(capsys, config, "--sync")[0] == 3
+    assert cli(capsys, config, "fetch")[0] == 3
+    folder = feed_config(tmp_path, library_url, {"path": "export"})
+    assert cli(capsys, folder, "fetch")[:2] == (2, "")
+    assert cli(capsys, config, "--snapshot", tmp_path)[0] == 2
+
+
+def test_progress_bars_per_endpoint_on_a_terminal_only(tmp_path, library_url, fake):
+    import io
+
+    from cli.progress import page_bars
+    from engine.source import fetch_snapshot
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert page_bars(io.StringIO()) is None
+    screen = Terminal()
+    fetch_snapshot(xod_config(tmp_path, library_url, fake), pages=page_bars(screen))
+    lines = screen.getvalue().split("\n")
+    assert lines[0].split("\r")[1:] == [f"Students         [{'#' * 10}{'.' * 20}] 1/3 pages",
+                                        f"Students         [{'#' * 20}{'.' * 10}] 2/3 pages",
+                                        f"Students         [{'#' * 30}] 3/3 pages"]
+    assert lines[1] == f"\rSchoolInfo       [{'#' * 30}] 1/1 pages"

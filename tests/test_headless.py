@@ -122,9 +122,10 @@ def test_every_kind_of_forbidden_import_breaks_a_contract(tmp_path):
 NOT_REFUSALS = {
     # The database did not save what it was asked to: a failure, not advice.
     "CommitFailed",
-    # An export that cannot be read: the sync records a failed run (exit 1)
-    # and never raises it to its caller.
-    "ExportError",
+    # An export that cannot be read, or a live feed that cannot be fetched
+    # (an ExportError): the sync records a failed run (exit 1) and never
+    # raises it to its caller.
+    "ExportError", "FeedError",
     # A problem with one value, reported beside the record, never raised out.
     "FieldProblem", "Unusable", "BarcodeError", "EncodingProblem",
 }

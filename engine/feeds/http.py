@@ -30,12 +30,16 @@ from __future__ import annotations
 
 import email.utils
 import json
+import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Mapping
 
-import httpx
+# httpx's own command line (httpx._main) would load rich and click: the
+# engine never loads a UI library, so that optional part is left out.
+sys.modules.setdefault("httpx._main", None)
+import httpx  # noqa: E402
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from engine.export.files import ExportError

@@ -17,25 +17,22 @@ from engine.export.files import ExportError
 ENV_VAR = "MISLINK_SOURCE_SECRET"
 
 
-class SecretProblem(ExportError):
-    """No usable secret: the message says where it was looked for."""
-
-
 def read_secret(config: Config) -> str:
+    """The secret, or ``ExportError`` saying where it was looked for."""
     if config.source.secret_file:
         path = config.base_dir / config.source.secret_file
         try:
             mode = path.stat().st_mode
             if mode & (stat.S_IRWXG | stat.S_IRWXO):
-                raise SecretProblem(f"source.secret_file {path}: other users can read it; make it private first: "
+                raise ExportError(f"source.secret_file {path}: other users can read it; make it private first: "
                                     f"chmod 600 {path}")
             secret = path.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise SecretProblem(f"source.secret_file {path}: cannot be read ({exc.strerror or exc})") from None
+            raise ExportError(f"source.secret_file {path}: cannot be read ({exc.strerror or exc})") from None
         if not secret:
-            raise SecretProblem(f"source.secret_file {path}: is empty")
+            raise ExportError(f"source.secret_file {path}: is empty")
         return secret
     secret = os.environ.get(ENV_VAR, "").strip()
     if not secret:
-        raise SecretProblem(f"no secret for the {config.source.kind} feed: set {ENV_VAR} or source.secret_file")
+        raise ExportError(f"no secret for the {config.source.kind} feed: set {ENV_VAR} or source.secret_file")
     return secret

@@ -10,7 +10,7 @@ run commits, and what it did. Facts it relies on are in
   ``thirdPartyId`` ``XporterOnDemand``, the establishment number and the
   secret (engine.feeds.secret); sent as ``Authorization: Idaas <token>``; asked
   for again once when a request is refused (the HTTP client's ``auth``).
-  ``authorisation_paused`` anywhere in an answer is ``AccessPaused``, naming
+  ``authorisation_paused`` anywhere in an answer is ``_AccessPaused``, naming
   the school.
 - Endpoints: Students (with leavers; with pre-admissions when they are on),
   Staff when staff are on, the optional endpoints the data settings read
@@ -54,11 +54,11 @@ RESULT_SETS = {"Groups": "Group"}
 PAUSED = "authorisation_paused"
 
 
-class AccessPaused(FeedError):
+class _AccessPaused(FeedError):
     """The school has paused mislink's access in Groupcall's portal."""
 
 
-class XporterError(FeedError):
+class _XporterError(FeedError):
     """An answer that is Xporter's error envelope (``ExceptionMessage``)."""
 
 
@@ -139,8 +139,8 @@ class _Fetcher:
             raise FeedError("token", None, "the answer holds no token")
         return token
 
-    def _paused(self, endpoint: str, page: int | None) -> AccessPaused:
-        return AccessPaused(endpoint, page, f"school {self.estab} has paused mislink's access to its data in "
+    def _paused(self, endpoint: str, page: int | None) -> _AccessPaused:
+        return _AccessPaused(endpoint, page, f"school {self.estab} has paused mislink's access to its data in "
                                             "Groupcall's portal; nothing was fetched. Ask the school to resume it.")
 
     def _check_envelope(self, answer: object, endpoint: str, page: int | None) -> None:
@@ -150,7 +150,7 @@ class _Fetcher:
         if error:
             if PAUSED in str(error):
                 raise self._paused(endpoint, page)
-            raise XporterError(endpoint, page, f"Xporter returned an error: {str(error)[:200]}")
+            raise _XporterError(endpoint, page, f"Xporter returned an error: {str(error)[:200]}")
 
     def _get(self, path: str, params: dict, endpoint: str, page: int | None) -> dict:
         try:
@@ -221,8 +221,8 @@ class _Fetcher:
             try:
                 answer = self._get(path, params | {"page": page}, name, page)
             except FeedError as exc:
-                refused = isinstance(exc, XporterError) or exc.status is not None and exc.status != 401
-                if page == 1 and name in PEOPLE and not baseline and refused and not isinstance(exc, AccessPaused):
+                refused = isinstance(exc, _XporterError) or exc.status is not None and exc.status != 401
+                if page == 1 and name in PEOPLE and not baseline and refused and not isinstance(exc, _AccessPaused):
                     raise _DeltaRefused from exc
                 raise
             count = self._check_page(answer, name, page, count)
