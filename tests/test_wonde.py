@@ -264,6 +264,18 @@ def test_a_failed_fetch_leaves_the_library_unchanged(tmp_path, library_url):
     assert library.snapshot() == before
 
 
+def test_the_token_is_never_in_a_message_the_log_or_the_snapshot(tmp_path, library_url, monkeypatch):
+    fake = FakeWonde(students=[wonde_student(p) for p in pupils(2)])
+    with WondeServer(fake) as url:
+        assert run_sync(wonde_config(tmp_path, url, library_url), today=TODAY).outcome == "ok"
+        monkeypatch.setenv("MISLINK_SOURCE_SECRET", "wrong-" + TOKEN)
+        refused = run_sync(wonde_config(tmp_path, url, library_url), today=TODAY)
+    assert refused.outcome == "failed" and "school: the server refused the credentials (HTTP 401)" in refused.message
+    written = [refused.message, (tmp_path / "mislink.log").read_text(encoding="utf-8"),
+               *(p.read_text(encoding="utf-8") for p in (tmp_path / "snapshots").rglob("*.json"))]
+    assert not any(TOKEN in text for text in written)
+
+
 def test_a_sync_then_a_delta_whose_deletion_recycles_the_leaver(tmp_path, library_url):
     fake = FakeWonde(students=[wonde_student(p) for p in pupils(2)])
     library = Library(library_url)
