@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete
@@ -396,3 +397,25 @@ _VOLATILE = {"id", "borrower_id", "run_id", "created_at", "updated_at", "last_sy
 
 def _without_ids(rows: list[dict]) -> list[dict]:
     return [{k: v for k, v in row.items() if k not in _VOLATILE} for row in rows]
+
+
+def test_the_command_line_fetches_and_syncs_from_wonde(tmp_path, library_url, capsys):
+    from cli.main import main
+    from engine.config import save_config
+
+    fake = FakeWonde(students=[wonde_student(p) for p in pupils(3)])
+    with WondeServer(fake) as url:
+        save_config(wonde_config(tmp_path, url, library_url), tmp_path / "config.toml")
+        run = lambda *argv: (main(["--config", str(tmp_path / "config.toml"), *argv]),  # noqa: E731
+                             *capsys.readouterr())
+        code, out, err = run("fetch")
+        assert (code, err) == (0, "") and Path(out.strip()).parent == tmp_path / "snapshots"
+        assert run("--sync")[0] == 0
+        assert len(Library(library_url).intake()) == 3
+        # Refused on a delta, then on the full fetch it falls back to.
+        fake.faults[("students", 1)] = (422, {"message": "The given data was invalid."})
+        code, out, err = run("fetch")
+        assert code == 1 and "students page 1: Wonde did not accept the request (HTTP 422)" in err
+        code, out, err = run("--sync")
+        assert code == 1 and "students page 1: Wonde did not accept the request (HTTP 422)" in err
+    assert TOKEN not in out + err
