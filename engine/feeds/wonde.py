@@ -39,6 +39,10 @@ Only the includes feeds.md lists are asked for (``education_details`` is not:
 a server that does not know it would refuse the page with a 422), but UPN,
 admission number and dates are read from ``education_details`` too when a
 server sends it. ``updated_after`` and the delta state are UTC.
+**Inference** (not in feeds.md, kept in the tables below to be corrected by a
+live school): the group types (``REGISTRATION``, ``YEAR``, ``HOUSE``), the
+detail keys, a contact's ``relationship`` object, a deletion's ``mis_id``, and
+the establishment number as ``la_code`` + ``establishment_number``.
 
 A malformed record is written as it came, field by field: the reader rejects
 it naming the record and the field, and the rest goes on. A malformed *page*
