@@ -403,3 +403,18 @@ def test_a_feed_sync_peaks_at_most_a_tenth_above_a_folder_sync_of_the_same_schoo
         finally:
             tracemalloc.stop()
     assert peaks[1] <= 1.10 * peaks[0], peaks
+
+
+def test_a_previewed_feed_plan_applies_from_its_snapshot_without_fetching_again(synced_with_delta, fake):
+    from engine.sync import apply_sync, prepare_sync
+
+    config, library = synced_with_delta
+    prepared = prepare_sync(config, today=TODAY)
+    assert prepared.report.outcome == "dry-run", prepared.report.message
+    fetched = len(fake.requests)
+    report = apply_sync(config, prepared)
+    assert report.outcome == "ok", report.message
+    assert len(fake.requests) == fetched
+    run = last_run(library)
+    assert run["snapshot"] == str(prepared.source.snapshot)
+    assert prepared.source.next_delta and run["next_delta"] == prepared.source.next_delta
