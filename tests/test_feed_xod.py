@@ -418,3 +418,14 @@ def test_a_previewed_feed_plan_applies_from_its_snapshot_without_fetching_again(
     run = last_run(library)
     assert run["snapshot"] == str(prepared.source.snapshot)
     assert prepared.source.next_delta and run["next_delta"] == prepared.source.next_delta
+
+
+def test_each_fetch_removes_snapshots_older_than_keep_days(tmp_path, library_url, fake):
+    from engine.feeds.archive import Snapshot
+    from engine.source import fetch_snapshot
+
+    old = Snapshot(tmp_path / "snapshots", datetime.now().astimezone() - timedelta(days=3)).complete()
+    recent = Snapshot(tmp_path / "snapshots", datetime.now().astimezone() - timedelta(days=1)).complete()
+    fetched = fetch_snapshot(xod_config(tmp_path, library_url, fake, keep_days=2))
+    assert sorted((tmp_path / "snapshots").iterdir()) == sorted([recent, fetched.snapshot])
+    assert not old.exists()
