@@ -285,7 +285,7 @@ def test_a_full_fetch_at_least_every_full_every_days(synced_with_delta, fake):
 
 
 def test_people_the_school_excluded_never_reach_the_library(tmp_path, library_url, fake):
-    fake.gdpr = {"StudentIds": ["12"]}
+    fake.gdpr = {"StudentIds": ["12"], "Estab": "8232999"}  # another of the school's numbers
     report = run_sync(xod_config(tmp_path, library_url, fake), today=TODAY)
     assert report.outcome == "ok"
     assert mis_ids(Library(library_url)) == ["10", "11", "13", "14"]
@@ -429,3 +429,33 @@ def test_each_fetch_removes_snapshots_older_than_keep_days(tmp_path, library_url
     fetched = fetch_snapshot(xod_config(tmp_path, library_url, fake, keep_days=2))
     assert sorted((tmp_path / "snapshots").iterdir()) == sorted([recent, fetched.snapshot])
     assert not old.exists()
+
+
+def test_an_excluded_pupil_leaves_nothing_about_them_in_the_snapshot(tmp_path, library_url, sleeps, monkeypatch):
+    """Their own record, their comms, photo and guardian links go; a staff
+    member with the same id, and the contacts, stay."""
+    from engine.source import fetch_snapshot
+    from tests.optional_builders import SHARED_ID, write_optional_school
+    from tests.support.schools import EVERY_OPTION_ON
+
+    monkeypatch.setenv("MISLINK_SOURCE_SECRET", "s3cret")
+    folder = tmp_path / "school"
+    write_optional_school(folder, Groups={"Group": [], "StaffMembers": [{"GroupId": "1", "StaffId": SHARED_ID}],
+                                          "StudentMembers": [{"GroupId": "1", "StudentId": SHARED_ID}]})
+    school_export(folder, pupils=json.loads((folder / "Students.json").read_text())["Students"] + PUPILS)
+    server = FakeXod(responses_of(folder), estab=ESTAB, gdpr={"StudentIds": [SHARED_ID]})
+    with serving(server) as url:
+        fetched = fetch_snapshot(feed_config(tmp_path, library_url, xod_source(url), data=EVERY_OPTION_ON))
+
+    def records(name, result_set):
+        pages = json.loads((fetched.snapshot / f"{name}.json").read_text())
+        return [r for page in pages for r in page[result_set]]
+
+    assert SHARED_ID not in {r["Id"] for r in records("Students", "Students")}
+    assert {r["Id"] for r in records("Staff", "Staff")} == {SHARED_ID}
+    for name in ("PersonComms", "Photos"):
+        assert {r["PersonType"] for r in records(name, name) if r["PersonId"] == SHARED_ID} == {"Staff"}
+    assert records("StudentContacts", "StudentContacts") == []
+    assert len(records("Contacts", "Contacts")) == len(server.responses["Contacts"]["Contacts"])
+    assert records("Groups", "StudentMembers") == [] and records("Groups", "StaffMembers")
+    assert fetched.excluded == 1

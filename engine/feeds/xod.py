@@ -190,8 +190,10 @@ class _Fetcher:
         answer = self._get("/api/v1/GDPRIDs", {}, "GDPRIDs", None)
         excluded = {"student": set(), "staff": set(), "contact": set()}
         warnings = []
+        # Every entry counts, whatever its Estab says: the token is the
+        # school's own, and leaving out too many is safer than too few.
         for entry in answer.get("GDPR") or []:
-            if not isinstance(entry, dict) or str(entry.get("Estab", self.estab)) != self.estab:
+            if not isinstance(entry, dict):
                 continue
             if entry.get("IsOptIn"):
                 warnings.append("GDPRIDs: an opt-in list is not interpreted; nobody was left out for it")
