@@ -160,7 +160,7 @@ def test_a_sync_reads_only_its_source_and_writes_only_through_its_target(tmp_pat
     folder = write_export(tmp_path / "elsewhere", Students=[student("Ada", "Lovelace", Id="10")])
     export = folder_source(folder).read()
     target = RecordingTarget()
-    monkeypatch.setattr(engine.sync, "source_for", lambda config, today=None: OneSchool(export))
+    monkeypatch.setattr(engine.sync, "source_for", lambda config, today=None, **_: OneSchool(export))
     monkeypatch.setattr(engine.sync, "target_for", lambda config: target)
     config = make_config(tmp_path, library_url, source=tmp_path / "no such folder")
     prepared = engine.sync.prepare_sync(config, today=TODAY)
