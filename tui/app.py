@@ -43,7 +43,7 @@ from tui.library import Library
 from tui.messages import (BorrowerRestored, BorrowersFound, DecisionMade, EventsLoaded, IndexBuilt, MarkerRead,
                           QueueLoaded, RecycleBinLoaded, RemovalsCounted, RunsLoaded, ScoresStored, SettingSaved,
                           SuggestionsLoaded, SyncFinished, SyncPreviewed, SyncProgressed)
-from tui.messages import HoldReleased
+from tui.messages import HoldReleased, PagesFetched
 from tui.panes.borrower_search import BorrowerSearch
 from tui.panes.intake import IntakePane
 from tui.panes.intake_queue import IntakeQueue, QueueFilters
@@ -226,7 +226,10 @@ class MislinkApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
     def preview_sync(self) -> None:
-        self.post_message(SyncPreviewed(prepare_sync(self.config, today=self.today)))
+        """A live feed is fetched here: each page it reports reaches the dialog's bars."""
+        self.post_message(SyncPreviewed(prepare_sync(
+            self.config, today=self.today,
+            pages=lambda endpoint, done, count: self._deliver(PagesFetched(endpoint, done, count)))))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
     def apply_sync(self, prepared: PreparedSync, force: bool, rekey: bool = False) -> None:
@@ -462,7 +465,7 @@ class MislinkApp(App[int]):
         def closed(_applied: bool | None) -> None:
             self._sync_dialog = self._previewed = None
 
-        self._sync_dialog = SyncPreview()
+        self._sync_dialog = SyncPreview(self.config.source.kind)
         self.push_screen(self._sync_dialog, closed)
         self.preview_sync()
 
@@ -481,6 +484,11 @@ class MislinkApp(App[int]):
     def _sync_apply_requested(self, message: SyncPreview.ApplyRequested) -> None:
         if self._previewed is not None:
             self.apply_sync(self._previewed, message.force, message.rekey)
+
+    @on(PagesFetched)
+    def _pages_fetched(self, message: PagesFetched) -> None:
+        if self._sync_dialog is not None:
+            self._sync_dialog.show_pages(message.endpoint, message.done, message.count)
 
     @on(SyncProgressed)
     def _sync_progressed(self, message: SyncProgressed) -> None:

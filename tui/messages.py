@@ -87,6 +87,15 @@ class SyncProgressed(Message):
 
 
 @dataclass
+class PagesFetched(Message):
+    """A live feed has fetched ``done`` of ``endpoint``'s ``count`` pages (the
+    engine's ``pages`` callback, posted from the sync's worker thread)."""
+    endpoint: str
+    done: int
+    count: int
+
+
+@dataclass
 class SyncFinished(Message):
     report: SyncReport
 

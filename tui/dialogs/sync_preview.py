@@ -5,6 +5,11 @@ The dialog only shows what the app hands it (``show_preview``,
 ``show_stage``, ``show_result``) and asks with ``ApplyRequested``; it returns
 whether a sync was applied.
 
+When the source is a live feed, the preview first fetches it: one bar per
+endpoint (``show_pages``), pages done / page count, or "page N" running on
+while the feed gives no count (Wonde); each is marked done or stopped when
+the fetch ends. A folder source reports no pages: no bars.
+
 After a change of MIS the preview says so, with what re-keying does, and
 offers "Re-link and apply" (r): a confirmation, Cancel focused, then the
 previewed plan applied with ``rekey`` (engine.rekey), as ``mislink --sync
@@ -22,6 +27,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, ProgressBar, Static
+from textual.widget import Widget
 
 from engine.api import TIER_NAMES, RunOutcome, SyncReport, SyncStage
 from tui import formatting
@@ -39,6 +45,9 @@ OUTCOMES = {
     RunOutcome.REFUSED: "✗ Stopped before writing; nothing was written.",
     RunOutcome.LOCKED: "✗ Another sync is running on this library; try again when it has finished.",
 }
+# Feeds whose page count is only "at least one more" while pages remain
+# (engine.feeds.wonde): their bars run on until the last page.
+UNCOUNTED_FEEDS = {"wonde"}
 
 
 def count_table(report: SyncReport) -> Table:
@@ -68,6 +77,46 @@ def count_table(report: SyncReport) -> Table:
     return table
 
 
+class PageBar(Horizontal):
+    """One endpoint's fetch: its name, a bar and the pages in words. It keeps
+    the latest page it was told of and draws it once mounted."""
+
+    def __init__(self, endpoint: str, counted: bool):
+        super().__init__(classes="page-bar")
+        self.endpoint, self.counted = endpoint, counted
+        self.done, self.count, self.stopped = 0, None, False
+
+    @property
+    def finished(self) -> bool:
+        return self.count is not None and self.done >= self.count
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.endpoint, classes="page-endpoint", markup=False)
+        yield ProgressBar(total=None, show_eta=False, show_percentage=False)
+        yield Label("", classes="page-words")
+
+    def on_mount(self) -> None:
+        self._draw()
+
+    def show(self, done: int, count: int) -> None:
+        # An uncounted feed's count is known only at its last page.
+        self.done, self.count = done, count if self.counted or done >= count else None
+        if self.is_mounted:
+            self._draw()
+
+    def stop(self) -> None:
+        """The fetch has ended: an endpoint short of its last page stops where it got to."""
+        self.stopped = not self.finished
+        if self.is_mounted:
+            self._draw()
+
+    def _draw(self) -> None:
+        total = self.done + 1 if self.stopped and self.count is None else self.count
+        self.query_one(ProgressBar).update(total=total, progress=self.done)
+        words = f"{self.done}/{self.count} pages" if self.count else f"page {self.done}"
+        self.query_one(".page-words", Label).update(f"stopped after page {self.done}" if self.stopped else words)
+
+
 class SyncPreview(ModalScreen[bool]):
     BINDINGS = [
         Binding("enter", "apply(False)", "Apply"),
@@ -81,8 +130,11 @@ class SyncPreview(ModalScreen[bool]):
         force: bool
         rekey: bool = False
 
-    def __init__(self):
+    def __init__(self, feed: str = ""):
+        """``feed``: the source's kind (``source.kind``), for how its pages are counted."""
         super().__init__()
+        self.counted = feed not in UNCOUNTED_FEEDS
+        self.page_bars: dict[str, PageBar] = {}
         self.preview: SyncReport | None = None
         self.running = False
         self.applied = False
@@ -91,6 +143,7 @@ class SyncPreview(ModalScreen[bool]):
         with Vertical(classes="dialog", id="sync-dialog"):
             yield Label("Sync now", classes="dialog-title")
             yield Label("Checking what a sync would change…", id="sync-outcome", markup=False)
+            yield Vertical(id="feed-pages")
             yield Static("", id="sync-counts")
             yield Label("", id="sync-message", markup=False)
             yield ProgressBar(total=len(STAGES), show_eta=False, id="sync-progress")
@@ -101,11 +154,23 @@ class SyncPreview(ModalScreen[bool]):
                 yield Button("Close (Esc)", id="close")
 
     def on_mount(self) -> None:
-        for hidden in ("#sync-progress", "#force", "#rekey", "#sync-message"):
+        for hidden in ("#sync-progress", "#force", "#rekey", "#sync-message", "#feed-pages"):
             self.query_one(hidden).display = False
+
+    def show_pages(self, endpoint: str, done: int, count: int) -> None:
+        """A live feed fetched another page of ``endpoint`` (its bar appears with its first page)."""
+        bar = self.page_bars.get(endpoint)
+        if bar is None:
+            bar = self.page_bars[endpoint] = PageBar(endpoint, self.counted)
+            pages = self.query_one("#feed-pages", Widget)
+            pages.display = True
+            pages.mount(bar)
+        bar.show(done, count)
 
     def show_preview(self, report: SyncReport) -> None:
         self.preview = report
+        for bar in self.page_bars.values():
+            bar.stop()
         self._show(report)
         guarded = bool(report.message) and report.outcome == RunOutcome.DRY_RUN
         self.query_one("#apply", Button).disabled = guarded or report.outcome != RunOutcome.DRY_RUN
