@@ -214,7 +214,7 @@ def plan_sync(export: Export, snapshot: Snapshot, config: Config, today: date | 
     _expect_departures(plan, index, snapshot, config)
     _note_held(plan)
     _plan_withdrawn_intake(plan, export, snapshot)
-    _plan_purges(plan, snapshot, data)
+    _plan_purges(plan, snapshot, data, export.excluded)
     return plan
 
 
@@ -571,24 +571,42 @@ def _plan_withdrawn_intake(plan: SyncPlan, export: Export, snapshot: Snapshot) -
             plan.intake_closes.append(IntakeClose(entry["id"], IntakeStatus.WITHDRAWN, None, f"{key[0]} {key[1]}"))
 
 
-def _plan_purges(plan: SyncPlan, snapshot: Snapshot, data: DataSettings) -> None:
+# What an excluded person's Intake record keeps: what identifies the entry.
+KEPT_WHEN_EXCLUDED = ("person_type", "mis_id", "preferred_forename", "preferred_surname", "presence")
+
+
+def _plan_purges(plan: SyncPlan, snapshot: Snapshot, data: DataSettings, excluded: set[PersonKey]) -> None:
     """Data the school has switched off is removed from every borrower and
-    every Intake record; the audit trail says which field, never the value."""
+    every Intake record, and so is everything optional stored about anyone
+    the school excluded (GDPR): their borrower row stays, their Intake entry
+    is withdrawn and its record keeps only what identifies it. The audit trail says which
+    field, never the value; the log says how many people, never who."""
     off = switched_off(data)
     off_columns = [c for optional in off for c in optional.columns]
     off_keys = [k for optional in off for k in optional.record_keys]
+    every_column = [c for optional in OPTIONAL_FIELDS for c in optional.columns]
     updates = {u.borrower_id: u for u in plan.updates}
+    scrubbed: set[PersonKey] = set()
     for row in snapshot.borrowers:
-        purges = [Change(c, None, None, hidden=True) for c in off_columns if row[c] is not None]
+        key = linked_key(row)
+        gone = key in excluded
+        purges = [Change(c, None, None, hidden=True) for c in (every_column if gone else off_columns)
+                  if row[c] is not None]
         if not purges:
             continue
+        if gone:
+            scrubbed.add(key)
         plan.purged.update(c.field for c in purges)
         if row["id"] in updates:
             updates[row["id"]].changes.extend(purges)
         else:
             plan.updates.append(BorrowerUpdate(row["id"], row["barcode"], purges))
     refreshed = {r.entry_id for r in plan.intake_refreshes}
-    for entry in snapshot.intake.values():
+    for key, entry in snapshot.intake.items():
+        if key in excluded and entry["id"] not in refreshed:
+            if _scrub_excluded_entry(plan, key, entry):
+                scrubbed.add(key)
+            continue
         if entry["id"] in refreshed or not off_keys:
             continue
         record = _stored_record(plan, entry)
@@ -598,3 +616,28 @@ def _plan_purges(plan: SyncPlan, snapshot: Snapshot, data: DataSettings) -> None
             plan.intake_refreshes.append(IntakeRefresh(
                 entry["id"], None, None, "", [Change(k, None, None, hidden=True) for k in stale],
                 record={**record, **{k: None for k in stale}}))
+    if scrubbed:
+        count = len(scrubbed)
+        plan.warnings.append(f"{count} {'person' if count == 1 else 'people'} excluded by the school (GDPR): their "
+                             "stored details removed")
+
+
+def _scrub_excluded_entry(plan: SyncPlan, key: PersonKey, entry: dict) -> bool:
+    """Withdraw an excluded person's open Intake entry and empty its record of
+    all but its name and id; whether anything was removed."""
+    closed = {c.entry_id for c in plan.intake_closes}
+    label = f"{key[0]} {key[1]}"
+    if entry["status"] in OPEN_INTAKE and entry["id"] not in closed:
+        plan.intake_closes.append(IntakeClose(entry["id"], IntakeStatus.WITHDRAWN, None, label))
+    record = _stored_record(plan, entry)
+    stale = [k for k, v in record.items() if k not in KEPT_WHEN_EXCLUDED and v is not None]
+    if not stale:
+        return False
+    plan.purged.update(f"intake.{k}" for k in stale)
+    # The record only: rewriting the entry's own columns (date of birth,
+    # groups) here would copy their old values into the run's record of
+    # changes (engine.apply).
+    record = {**dict.fromkeys(record), **{k: v for k, v in record.items() if k in KEPT_WHEN_EXCLUDED}}
+    plan.intake_refreshes.append(IntakeRefresh(
+        entry["id"], None, None, "", [Change(k, None, None, hidden=True) for k in stale], record=record))
+    return True

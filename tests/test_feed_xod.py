@@ -100,7 +100,7 @@ def test_a_full_fetch_is_saved_as_a_private_snapshot_and_synced(tmp_path, librar
     run = last_run(library)
     snapshot = tmp_path / "snapshots" / run["snapshot"].rsplit("/", 1)[-1]
     assert run["snapshot"] == str(snapshot) and stat.S_IMODE(snapshot.stat().st_mode) == 0o700
-    assert sorted(p.name for p in snapshot.iterdir()) == ["SchoolInfo.json", "Students.json"]
+    assert sorted(p.name for p in snapshot.iterdir()) == ["GDPRIDs.json", "SchoolInfo.json", "Students.json"]
     assert len(json.loads((snapshot / "Students.json").read_text())) == 3  # five pupils, two a page
     assert run["estab"] == ESTAB and run["mis_name"] == "simsnet"
     # Only what the settings need, with leavers; every data call carries the token.
@@ -292,6 +292,20 @@ def test_people_the_school_excluded_never_reach_the_library(tmp_path, library_ur
     snapshot = last_run(Library(library_url))["snapshot"]
     assert '"Id": "12"' not in (tmp_path / "snapshots" / snapshot.rsplit("/", 1)[-1] / "Students.json").read_text()
     assert "1 person the school excluded (GDPR) left out of the fetch" in report.plan.warnings
+
+
+def test_what_the_library_holds_about_a_person_the_school_excludes_is_removed(tmp_path, library_url, fake):
+    library = Library(library_url)
+    library.add_borrower("B-12", "Grace", "Hopper", mis_person_type="student", mis_id="12",
+                                       email="grace@pupil.example", phone="01632 960912")
+    fake.gdpr = {"StudentIds": ["12"]}
+    report = run_sync(xod_config(tmp_path, library_url, fake), today=TODAY)
+    assert report.outcome == "ok", report.message
+    borrower = library.borrower("B-12")  # the row stays
+    assert (borrower["email"], borrower["phone"]) == (None, None)
+    purged = {e["field"] for e in library.events(report.run_id) if e["action"] == "purged"}
+    assert purged == {"email", "phone"}
+    assert "1 person excluded by the school (GDPR): their stored details removed" in report.plan.warnings
 
 
 # -- the command line ---------------------------------------------------------

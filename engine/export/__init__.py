@@ -3,7 +3,10 @@
 ``read_export`` parses and validates everything before anything is written: a
 record that cannot be used becomes a ``Rejection`` (file, record, field, reason)
 and the rest goes on; a file that cannot be used at all raises ``ExportError``.
-Data the school has switched off is never read. The ``Export`` also says what
+Data the school has switched off is never read, and nor is anyone the school
+excluded from this app (a ``GDPRIDs`` file, engine.export.gdpr): they are
+named in ``Export.excluded``, for the planner to remove what the library
+holds about them, and are otherwise as absent. The ``Export`` also says what
 kind of export it was, when Xporter extracted it, from which MIS, and carries a
 digest of exactly the bytes it was read from (``folder_digest`` recomputes it).
 """
@@ -19,6 +22,7 @@ from pathlib import Path
 
 from engine.config import DataSettings
 from engine.export.fields import FieldMap, FieldProblem, identifier
+from engine.export.gdpr import ENDPOINT as GDPR_ENDPOINT, excluded_ids
 from engine.export.files import EndpointData, ExportError, endpoint_path, file_digest, load_endpoint
 from engine.export.optional import (PARSERS, OptionalSources, OwnRecord, Unusable, staff_year, tutor_group_years,
                                     tutored_groups)
@@ -60,6 +64,9 @@ class Export:
     present: set[PersonKey] = field(default_factory=set)
     # Delta exports name their leavers explicitly.
     deleted: set[PersonKey] = field(default_factory=set)
+    # People the school excluded from this app (GDPR): never read, and
+    # whatever the library holds about them beyond their name is removed.
+    excluded: set[PersonKey] = field(default_factory=set)
     # Per person type: does absence from this export mean the person has left?
     complete: dict[PersonType, bool] = field(default_factory=dict)
     estab: str | None = None
@@ -92,7 +99,7 @@ def _endpoint_names(data: DataSettings) -> list[str]:
     """Every endpoint these settings read, in the order they are read (and digested)."""
     return [*(_PEOPLE_FILES[t] for t in _person_types(data)),
             *(endpoint.name for endpoint in endpoints_read(data)),
-            "SchoolInfo"]
+            "SchoolInfo", GDPR_ENDPOINT]
 
 
 def read_export(folder: Path, data: DataSettings, today: date | None = None) -> Export:
@@ -113,6 +120,7 @@ def read_export(folder: Path, data: DataSettings, today: date | None = None) -> 
         if endpoint is not None:
             export.warnings.extend(endpoint.warnings)
     _read_estab(export, endpoints.get("SchoolInfo"))
+    _read_excluded(export, endpoints.get(GDPR_ENDPOINT))
     _read_provenance(export, endpoints)
 
     by_type: dict[PersonType, list[tuple[Person, dict]]] = {}
@@ -134,9 +142,18 @@ def read_export(folder: Path, data: DataSettings, today: date | None = None) -> 
         fields = FieldMap(endpoint.records)
         for person, record in people:
             person = extras.add(person, OwnRecord(endpoint.path.name, record, fields))
-            if person is not None:
+            if person is not None and person.key not in export.excluded:
                 export.persons.append(person)
+    export.present -= export.excluded
     return export
+
+
+def _read_excluded(export: Export, endpoint: EndpointData | None) -> None:
+    if endpoint is None:
+        return
+    excluded, warnings = excluded_ids(endpoint.records)
+    export.warnings.extend(warnings)
+    export.excluded = {(t, mis_id) for t in PersonType for mis_id in excluded[t.value]}
 
 
 def folder_digest(folder: Path, data: DataSettings) -> str:

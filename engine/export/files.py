@@ -30,6 +30,8 @@ RESULT_SETS = {
     "Photos": "Photos",
     "Groups": "Group",
     "SchoolInfo": "SchoolInfo",
+    # The people the school excluded (engine.export.gdpr).
+    "GDPRIDs": "GDPR",
 }
 # Groups responses carry their memberships as sibling result sets.
 EXTRA_SETS = {"Groups": ("StaffMembers", "StudentMembers")}

@@ -28,8 +28,11 @@ run commits, and what it did. Facts it relies on are in
   fetch; a full fetch happens at least every ``full_every_days``.
 - GDPR: ``/api/v1/GDPRIDs`` (``IsOptIn`` false) names people excluded from
   this app; their records, and records about them (contacts, comms, photos,
-  group memberships), are left out of the snapshot. **Inference** (feeds.md):
-  an opt-in list (``IsOptIn`` true) is not interpreted; it is a warning.
+  group memberships), are left out of the snapshot, and the answer itself is
+  saved as ``GDPRIDs.json``, so that the sync removes what the library already
+  holds about them (engine.export.gdpr reads it, here and in the folder
+  reader). **Inference** (feeds.md): an opt-in list (``IsOptIn`` true) is not
+  interpreted; it is a warning.
 - Freshness: a page 1 whose ``meta[0].DateTime`` is older than
   ``max_age_hours`` stops the fetch with ``StaleFeed`` (a refusal, exit 3).
 """
@@ -41,6 +44,7 @@ from pathlib import Path
 from typing import Iterable
 
 from engine.config import Config
+from engine.export.gdpr import ENDPOINT as GDPR_ENDPOINT, excluded_ids
 from engine.feeds.archive import Snapshot, prune
 from engine.feeds.fetched import Fetched, PageProgress, StaleFeed
 from engine.feeds.http import DEFAULT_SETTINGS, FeedClient, FeedError, HttpSettings
@@ -164,9 +168,9 @@ class _Fetcher:
 
     # -- the fetch -------------------------------------------------------------
     def fetch(self, archive: Path, delta: dict | None) -> Fetched:
-        excluded, warnings = self._excluded()
         snapshot = Snapshot(archive)
         try:
+            excluded, warnings = self._excluded(snapshot)
             tokens = {}
             for name in endpoint_names(self.config):
                 token = self._fetch_endpoint(snapshot, name, excluded, delta)
@@ -186,21 +190,15 @@ class _Fetcher:
                             "of the fetch")
         return Fetched(folder, next_delta, delta is None, count, warnings)
 
-    def _excluded(self) -> tuple[dict[str, set[str]], list[str]]:
-        answer = self._get("/api/v1/GDPRIDs", {}, "GDPRIDs", None)
-        excluded = {"student": set(), "staff": set(), "contact": set()}
-        warnings = []
-        # Every entry counts, whatever its Estab says: the token is the
-        # school's own, and leaving out too many is safer than too few.
-        for entry in answer.get("GDPR") or []:
-            if not isinstance(entry, dict):
-                continue
-            if entry.get("IsOptIn"):
-                warnings.append("GDPRIDs: an opt-in list is not interpreted; nobody was left out for it")
-                continue
-            for kind, key in (("student", "StudentIds"), ("staff", "StaffIds"), ("contact", "ContactIds")):
-                excluded[kind].update(str(i).strip() for i in entry.get(key) or [])
-        return excluded, warnings
+    def _excluded(self, snapshot: Snapshot) -> tuple[dict[str, set[str]], list[str]]:
+        """The people excluded, per kind; the answer is saved in the snapshot."""
+        answer = self._get(f"/api/v1/{GDPR_ENDPOINT}", {}, GDPR_ENDPOINT, None)
+        entries = answer.get("GDPR")
+        answer["GDPR"] = entries = entries if isinstance(entries, list) else []
+        file = snapshot.endpoint(GDPR_ENDPOINT)
+        file.add(answer)
+        file.close()
+        return excluded_ids(entries)
 
     def _params(self, name: str, delta: dict | None) -> dict:
         params: dict = {"pageSize": self.config.source.page_size}
