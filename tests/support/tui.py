@@ -84,18 +84,25 @@ def _idle(app: App) -> bool:
 
 async def settle(pilot: Pilot, timeout: float = TIMEOUT) -> None:
     """Until the app has done all it was asked to: every worker finished,
-    every debounced call made, every message handled."""
+    every debounced call made, every message handled. Idle twice in a row:
+    a callback the screen runs after a repaint (the footer rebuilding its
+    keys) queues nothing while it waits for widgets to go, and the second
+    look waits behind it."""
     app = pilot.app
     deadline = time.monotonic() + timeout
+    idle_before = False
     while True:
         # A failed worker is the app's to show (ErrorDialog), not the test's to raise.
         with suppress(WorkerCancelled, WorkerFailed):
             await app.workers.wait_for_complete()
         await _queues_handled(app)
-        if _idle(app):
+        idle = _idle(app)
+        if idle and idle_before:
             return
-        # A debounce, or the screen's next repaint, waits on the clock by design.
-        await asyncio.sleep(POLL)
+        idle_before = idle
+        if not idle:
+            # A debounce, or the screen's next repaint, waits on the clock by design.
+            await asyncio.sleep(POLL if waiting(app) or app.screen._callbacks else 0)
         if time.monotonic() > deadline:
             raise AssertionError("the app did not settle")
 
