@@ -6,8 +6,10 @@ leaver and every person like a stranger: recycled, and put in Intake.
 
 ``detect_mis_change`` notices the change, either way it shows:
 
-- the export's MIS name (Xporter's ``meta[0].MIS``) differs from the last
-  successful sync's, both known, compared without case or outer spaces; or
+- the export's MIS product differs from the last successful sync's, both
+  known: the MIS name (Xporter's ``meta[0].MIS``, Wonde's school ``mis``) as
+  ``mis_product`` names it, so that XoD's ``simsnet`` and Wonde's ``SIMS``
+  are one product and a school moving feed is no change of MIS; or
 - in a full export, over half of a person type's linked active borrowers (and
   at least ``MIN_MISSING``) have lost their MIS person, and the UPNs of over
   half of those are in the export under new ids.
@@ -142,11 +144,24 @@ class MisChange:
                 "recycled": self.recycled, "intake_rekeyed": self.entries_rekeyed}
 
 
+# The names the feeds give one MIS product (folded: lower case, spaces
+# collapsed) -> the product. XoD says ``simsnet``, Wonde e.g. ``SIMS``.
+MIS_PRODUCTS = {"simsnet": "sims", "sims": "sims", "sims .net": "sims", "sims.net": "sims", "capita sims": "sims",
+                "arbor": "arbor", "bromcom": "bromcom", "scholarpack": "scholarpack"}
+
+
+def mis_product(name: str) -> str:
+    """The MIS product a feed's MIS name stands for; a name not known is its
+    own product, without case and with its spaces collapsed."""
+    folded = " ".join(name.split()).casefold()
+    return MIS_PRODUCTS.get(folded, folded)
+
+
 def same_mis(incoming: str, stored: str) -> bool:
-    """Is the export's MIS the one a run recorded? Compared as the run stores
-    it (one line, cut to its column), without case or outer spaces."""
+    """Is the export's MIS the product a run recorded? The incoming name is
+    taken as the run stores it (one line, cut to its column)."""
     as_stored = one_line(incoming, SyncRun.__table__.c.mis_name.type.length)
-    return as_stored.strip().casefold() == stored.strip().casefold()
+    return mis_product(as_stored) == mis_product(stored)
 
 
 def detect_mis_change(export, people: list[Person], index: LibraryIndex,
