@@ -23,11 +23,11 @@ def ok(report):
     return report
 
 
-def exclude(folder, student_ids=(), staff_ids=()) -> None:
+def exclude(folder, student_ids=(), staff_ids=(), contact_ids=()) -> None:
     """The school's GDPRIDs answer, as XoD gives it, in the export folder."""
     write_export(folder, GDPRIDs={"GDPR": [{"IsOptIn": False, "Estab": "3281101", "RelyingParty": "mislink.test",
                                             "MIS": None, "StudentIds": list(student_ids),
-                                            "StaffIds": list(staff_ids), "ContactIds": [], "OtherIds": []}],
+                                            "StaffIds": list(staff_ids), "ContactIds": list(contact_ids), "OtherIds": []}],
                                   "Message": None, "ExceptionType": None, "ExceptionMessage": None,
                                   "InnerException": None})
 
@@ -36,7 +36,8 @@ def test_an_excluded_borrower_and_intake_entry_lose_everything_stored_about_them
     library = Library(library_url)
     newcomer = student("Zed", "Newcomer", "2011-09-10", Id="2002", HouseNo="9", Street="Elm Row",
                        TownOrCity="Ely", PostCode="CB7 4AA")
-    pupil, teacher = write_optional_school(tmp_path / "export", Students=[optional_student(), newcomer])
+    pupil, teacher = write_optional_school(tmp_path / "export", Students=[optional_student(), newcomer,
+                                                                               student("Kim", "Kept", Id="31")])
     link_borrower(library, pupil)
     link_borrower(library, teacher, "staff")
     ok(sync(tmp_path, library_url, data=EVERYTHING))
@@ -80,6 +81,21 @@ def test_a_person_the_school_excluded_never_appears_in_intake(tmp_path, library_
     assert [e["mis_id"] for e in library.intake()] == ["31"]
     assert report.counts["intake_added"] == 1
     assert "Cluded" not in json.dumps(library.snapshot(), default=str)
+
+
+def test_an_excluded_contact_is_no_longer_anyone_s_guardian_and_excluded_staff_keep_nothing(tmp_path, library_url):
+    library = Library(library_url)
+    pupil, teacher = write_optional_school(tmp_path / "export")
+    link_borrower(library, pupil)
+    link_borrower(library, teacher, "staff")
+    exclude(tmp_path / "export", staff_ids=["1001"], contact_ids=["C1"])
+    report = ok(sync(tmp_path, library_url, data=EVERYTHING))
+    guardians = rows_of(library, "guardians", borrower_of(library, pupil)["id"])
+    assert [g["contact_id"] for g in sorted(guardians, key=lambda g: g["priority"])] == ["C2", "C3"]
+    staff = borrower_of(library, teacher, "staff")
+    assert [staff[c] for c in ("email", "phone", "address", "photo_digest")] == [None] * 4
+    assert borrower_of(library, pupil)["photo_digest"]  # the pupil with the same id is not excluded
+    assert "GDPR" not in " ".join(report.plan.warnings)  # nothing was stored about them yet
 
 
 def test_an_opt_in_list_excludes_nobody_and_says_so(tmp_path, library_url):

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from engine.config import DataSettings
 from engine.export.fields import FieldMap, FieldProblem, identifier
-from engine.export.gdpr import ENDPOINT as GDPR_ENDPOINT, excluded_ids
-from engine.export.files import EndpointData, ExportError, endpoint_path, file_digest, load_endpoint
+from engine.export.gdpr import ENDPOINT as GDPR_ENDPOINT, excluded_ids, without_excluded
+from engine.export.files import RESULT_SETS, EndpointData, ExportError, endpoint_path, file_digest, load_endpoint
 from engine.export.optional import (PARSERS, OptionalSources, OwnRecord, Unusable, staff_year, tutor_group_years,
                                     tutored_groups)
 from engine.export.people import PersonReader
@@ -120,7 +120,7 @@ def read_export(folder: Path, data: DataSettings, today: date | None = None) -> 
         if endpoint is not None:
             export.warnings.extend(endpoint.warnings)
     _read_estab(export, endpoints.get("SchoolInfo"))
-    _read_excluded(export, endpoints.get(GDPR_ENDPOINT))
+    _read_excluded(export, endpoints)
     _read_provenance(export, endpoints)
 
     by_type: dict[PersonType, list[tuple[Person, dict]]] = {}
@@ -142,18 +142,25 @@ def read_export(folder: Path, data: DataSettings, today: date | None = None) -> 
         fields = FieldMap(endpoint.records)
         for person, record in people:
             person = extras.add(person, OwnRecord(endpoint.path.name, record, fields))
-            if person is not None and person.key not in export.excluded:
+            if person is not None:
                 export.persons.append(person)
-    export.present -= export.excluded
     return export
 
 
-def _read_excluded(export: Export, endpoint: EndpointData | None) -> None:
-    if endpoint is None:
+def _read_excluded(export: Export, endpoints: dict[str, EndpointData | None]) -> None:
+    """The people the school excluded, and every record naming them left out
+    of the endpoints read (as the XoD fetcher leaves them out of a snapshot)."""
+    gdpr = endpoints.get(GDPR_ENDPOINT)
+    if gdpr is None:
         return
-    excluded, warnings = excluded_ids(endpoint.records)
+    excluded, warnings = excluded_ids(gdpr.records)
     export.warnings.extend(warnings)
     export.excluded = {(t, mis_id) for t in PersonType for mis_id in excluded[t.value]}
+    for name, endpoint in endpoints.items():
+        if endpoint is not None and name != GDPR_ENDPOINT:
+            endpoint.records = without_excluded(name, RESULT_SETS[name], endpoint.records, excluded)
+            for result_set, records in endpoint.extra.items():
+                endpoint.extra[result_set] = without_excluded(name, result_set, records, excluded)
 
 
 def folder_digest(folder: Path, data: DataSettings) -> str:

@@ -41,10 +41,9 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Iterable
 
 from engine.config import Config
-from engine.export.gdpr import ENDPOINT as GDPR_ENDPOINT, excluded_ids
+from engine.export.gdpr import ENDPOINT as GDPR_ENDPOINT, excluded_ids, without_excluded
 from engine.feeds.archive import Snapshot, prune
 from engine.feeds.fetched import Fetched, PageProgress, StaleFeed
 from engine.feeds.http import DEFAULT_SETTINGS, FeedClient, FeedError, HttpSettings
@@ -290,33 +289,8 @@ def _next_token(changed: object) -> str | None:
     return str(token) if token else None
 
 
-# Per endpoint: the result sets holding records about people, and for each the
-# (kind of person, id field) pairs that name them. PersonComms and Photos name
-# the kind in PersonType.
-_ABOUT = {
-    "Students": {"Students": (("student", "Id"),)},
-    "Staff": {"Staff": (("staff", "Id"),)},
-    "Contacts": {"Contacts": (("contact", "Id"),)},
-    "StudentContacts": {"StudentContacts": (("student", "StudentId"), ("contact", "ContactId"))},
-    "PersonComms": {"PersonComms": ((None, "PersonId"),)},
-    "Photos": {"Photos": ((None, "PersonId"),)},
-    "Groups": {"StaffMembers": (("staff", "StaffId"),), "StudentMembers": (("student", "StudentId"),)},
-}
-
-
 def _leave_out(answer: dict, name: str, excluded: dict[str, set[str]]) -> None:
     """Drop, in place, every record naming an excluded person."""
-    if not any(excluded.values()):
-        return
-    for result_set, names in _ABOUT.get(name, {}).items():
-        key = next((k for k in answer if k.casefold() == result_set.casefold()), None)
-        if key is not None and isinstance(answer[key], list):
-            answer[key] = [r for r in answer[key] if not (isinstance(r, dict) and _names(r, names, excluded))]
-
-
-def _names(record: dict, names: Iterable[tuple[str | None, str]], excluded: dict[str, set[str]]) -> bool:
-    for kind, id_field in names:
-        kind = kind or str(_get(record, "PersonType") or "").strip().casefold()
-        if str(_get(record, id_field) or "").strip() in excluded.get(kind, ()):
-            return True
-    return False
+    for key, records in answer.items():
+        if isinstance(records, list):
+            answer[key] = without_excluded(name, key, records, excluded)
