@@ -5,8 +5,10 @@ each press the library database says whether anything was decided, and
 anything decided is the record the cursor is on."""
 from __future__ import annotations
 
+import shutil
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from textual import events
@@ -36,11 +38,33 @@ def build_lookalike_school(tmp_path):
         for j, surname in enumerate(LOOKALIKES):
             library.add_borrower(f"B{j}{i:02d}", pupil["Forename"], surname, pupil["DateofBirth"], gender="F",
                                  year_group="Year 8", tutor_group="8A")
-    path = tmp_path / "config.toml"
-    save_config(make_config(tmp_path, url, barcodes={"prefix": "S", "digits": 4},
-                            sync={"max_recycle_share": 1.0, "min_export_share": 0.0}), path)
+    path = save_lookalike_config(tmp_path)
     sync_export(tmp_path, pupils)
     return path
+
+
+def save_lookalike_config(folder: Path) -> Path:
+    path = folder / "config.toml"
+    save_config(make_config(folder, f"sqlite:///{folder / 'library.sqlite'}", barcodes={"prefix": "S", "digits": 4},
+                            sync={"max_recycle_share": 1.0, "min_export_share": 0.0}), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def built_school(tmp_path_factory) -> Path:
+    """The lookalike school, built once per test process (135 borrowers and a sync)."""
+    return build_lookalike_school(tmp_path_factory.mktemp("lookalikes")).parent
+
+
+@pytest.fixture
+def school(tmp_path, built_school) -> Path:
+    """A copy of the lookalike school of this test's own, as it was just after
+    its sync; returns the path of its config.toml."""
+    for name in ("library.sqlite", "library.sqlite-wal"):
+        if (built_school / name).exists():
+            shutil.copyfile(built_school / name, tmp_path / name)
+    shutil.copytree(built_school / "export", tmp_path / "export")
+    return save_lookalike_config(tmp_path)
 
 
 def decisions(path) -> dict[str, tuple]:
@@ -110,8 +134,8 @@ async def back_to_the_top_if_at_the_end(pilot) -> None:
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("key", ["1", "2", "3", "n", "r"])
 @drives_the_app
-async def test_a_decision_key_pressed_with_a_move_decides_the_record_moved_to_or_nothing(tmp_path, key, size):
-    path = build_lookalike_school(tmp_path)
+async def test_a_decision_key_pressed_with_a_move_decides_the_record_moved_to_or_nothing(school, key, size):
+    path = school
     decided = 0
     async with running(path, size) as pilot:
         await until_steady(pilot)
@@ -136,8 +160,8 @@ async def test_a_decision_key_pressed_with_a_move_decides_the_record_moved_to_or
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @drives_the_app
-async def test_a_search_opened_with_a_move_is_for_the_record_moved_to_or_not_opened(tmp_path, size):
-    path = build_lookalike_school(tmp_path)
+async def test_a_search_opened_with_a_move_is_for_the_record_moved_to_or_not_opened(school, size):
+    path = school
     matched = 0
     async with running(path, size) as pilot:
         app = pilot.app
@@ -162,8 +186,8 @@ async def test_a_search_opened_with_a_move_is_for_the_record_moved_to_or_not_ope
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @drives_the_app
-async def test_enter_opens_the_suggestions_and_never_decides(tmp_path, size):
-    path = build_lookalike_school(tmp_path)
+async def test_enter_opens_the_suggestions_and_never_decides(school, size):
+    path = school
     before = decisions(path)
     async with running(path, size) as pilot:
         app = pilot.app
@@ -191,8 +215,8 @@ async def test_enter_opens_the_suggestions_and_never_decides(tmp_path, size):
 
 
 @drives_the_app
-async def test_u_undoes_the_decision_made_here_even_if_another_was_made_since(tmp_path):
-    path = build_lookalike_school(tmp_path)
+async def test_u_undoes_the_decision_made_here_even_if_another_was_made_since(school):
+    path = school
     async with running(path) as pilot:
         app = pilot.app
         await until_steady(pilot)
