@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from engine.errors import Refusal
 from engine.models import Borrower, IntakeDecision, IntakeEntry, Loan, RunChange, SyncEvent
 from engine.optional_data import ATTACHMENTS, REMOVED
+from engine.stored_values import lenient_columns
 from engine.text import json_object
 from engine.users import ACTOR_WIDTH
 
@@ -96,7 +97,7 @@ def row_states(session: Session, table_name: str, ids, *, attachments: bool = Tr
     table = TABLES[table_name]
     states = {}
     for chunk in chunks(ids):
-        for row in session.execute(select(table).where(table.c.id.in_(chunk))).mappings():
+        for row in session.execute(select(*lenient_columns(table)).where(table.c.id.in_(chunk))).mappings():
             states[row["id"]] = {k: encode_value(v) for k, v in row.items() if k not in UNTRACKED}
     if attachments and table_name == "borrowers":
         for row_id, state in states.items():

@@ -8,63 +8,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, String, TypeDecorator, func, select, type_coerce
+from sqlalchemy import Date, DateTime, func, select
 from sqlalchemy.orm import Session
 
 from engine.models import Borrower, IntakeEntry, Loan, SyncRun
 from engine.person import PersonType
 from engine.plan import SEEN_KEYS, Snapshot
 from engine.run_status import RunOutcome
+from engine.stored_values import RAW, lenient_columns, read_as, stored_time
 from engine.text import json_object
 
 _PERSON_TYPES = {t.value for t in PersonType}
-
-
-def stored_time(value: object, kind: type) -> date | datetime | None:
-    """A stored Date (kind=date) or DateTime (kind=datetime), or None where the
-    database holds something else: SQLite keeps whatever text it was given."""
-    if value is None or type(value) is kind:
-        return value
-    if isinstance(value, str):
-        try:
-            parsed = kind.fromisoformat(value)
-        except ValueError:
-            return None
-        return parsed if type(parsed) is kind else None
-    return None
-
-
-class _Lenient(TypeDecorator):
-    """A date column read so that one unreadable value is None, not an error
-    that fails the whole query (and every sync after it)."""
-    impl = String
-    cache_ok = True
-    kind: type = date
-
-    def process_result_value(self, value, dialect):
-        return stored_time(value, self.kind)
-
-
-class _LenientDate(_Lenient):
-    kind = date
-    cache_ok = True
-
-
-class _LenientDateTime(_Lenient):
-    kind = datetime
-    cache_ok = True
-
-
-def _read_as(column, types: dict):
-    kind = types.get(type(column.type))
-    return type_coerce(column, kind).label(column.name) if kind else column
-
-
 _SNAPSHOT_COLUMNS = [c for c in Borrower.__table__.columns if c.name not in ("created_at", "updated_at")]
 # For every reader of borrowers: an unreadable stored date reads as None.
-BORROWER_COLUMNS = [_read_as(c, {Date: _LenientDate, DateTime: _LenientDateTime}) for c in _SNAPSHOT_COLUMNS]
+BORROWER_COLUMNS = lenient_columns(Borrower.__table__, leave_out=("created_at", "updated_at"))
 # The snapshot reads dates raw, to report the ones it cannot use.
-_RAW_COLUMNS = [_read_as(c, {Date: String, DateTime: String}) for c in _SNAPSHOT_COLUMNS]
+_RAW_COLUMNS = [read_as(c, RAW) for c in _SNAPSHOT_COLUMNS]
 _TIME_KINDS = {c.name: date if isinstance(c.type, Date) else datetime
                for c in _SNAPSHOT_COLUMNS if isinstance(c.type, (Date, DateTime))}
 INTAKE_COLUMNS = [IntakeEntry.id, IntakeEntry.person_type, IntakeEntry.mis_id, IntakeEntry.status,
