@@ -259,7 +259,8 @@ def _apply_intake(session: Session, plan: SyncPlan, events: EventLog, now: datet
             changes.created("intake", [row for row in inserted if "id" in row])
     rows = []
     for item in plan.intake_refreshes:
-        values = {"id": item.entry_id, "updated_at": now, "record": json.dumps(item.record, sort_keys=True)}
+        values = {"id": item.entry_id, "updated_at": now, "record": json.dumps(item.record, sort_keys=True),
+                  **dict.fromkeys(item.blank)}
         if item.person is not None:
             values.update(_intake_columns(item.person, item.record))
             values.update(reason=item.reason.value, reason_detail=fit_text(item.detail, MAX_DETAIL))
@@ -290,6 +291,8 @@ def _record_intake_writes(changes: RunChanges, plan: SyncPlan, rows: list[dict])
         record = json_object(known.get(item.entry_id, {}).get("record"))
         if purged and record is not None:
             known[item.entry_id]["record"] = json.dumps({**record, **dict.fromkeys(purged)}, sort_keys=True)
+        if item.entry_id in known:
+            known[item.entry_id].update(dict.fromkeys(item.blank))  # purged: never recorded
     refreshed = {item.entry_id for item in plan.intake_refreshes}
     changes.written("intake", [row for row in rows if row["id"] in refreshed], known, derived=("best_score",))
     changes.written("intake", [row for row in rows if row["id"] not in refreshed], known)

@@ -81,6 +81,8 @@ class IntakeRefresh:
     changes: list[Change]
     reopen: bool = False
     record: dict | None = None
+    # Entry columns emptied as a purge (their old values never recorded).
+    blank: tuple[str, ...] = ()
 
 
 @dataclass
@@ -571,8 +573,10 @@ def _plan_withdrawn_intake(plan: SyncPlan, export: Export, snapshot: Snapshot) -
             plan.intake_closes.append(IntakeClose(entry["id"], IntakeStatus.WITHDRAWN, None, f"{key[0]} {key[1]}"))
 
 
-# What an excluded person's Intake record keeps: what identifies the entry.
+# What an excluded person's Intake record keeps: what identifies the entry;
+# and the entry's own columns that go with the rest.
 KEPT_WHEN_EXCLUDED = ("person_type", "mis_id", "preferred_forename", "preferred_surname", "presence")
+BLANKED_WHEN_EXCLUDED = ("date_of_birth", "year_group", "tutor_group", "start_date")
 
 
 def _plan_purges(plan: SyncPlan, snapshot: Snapshot, data: DataSettings, excluded: set[PersonKey]) -> None:
@@ -634,10 +638,8 @@ def _scrub_excluded_entry(plan: SyncPlan, key: PersonKey, entry: dict) -> bool:
     if not stale:
         return False
     plan.purged.update(f"intake.{k}" for k in stale)
-    # The record only: rewriting the entry's own columns (date of birth,
-    # groups) here would copy their old values into the run's record of
-    # changes (engine.apply).
     record = {**dict.fromkeys(record), **{k: v for k, v in record.items() if k in KEPT_WHEN_EXCLUDED}}
     plan.intake_refreshes.append(IntakeRefresh(
-        entry["id"], None, None, "", [Change(k, None, None, hidden=True) for k in stale], record=record))
+        entry["id"], None, None, "", [Change(k, None, None, hidden=True) for k in stale], record=record,
+        blank=BLANKED_WHEN_EXCLUDED))
     return True

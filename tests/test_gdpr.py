@@ -55,6 +55,10 @@ def test_an_excluded_borrower_and_intake_entry_lose_everything_stored_about_them
     assert borrower_of(library, teacher, "staff")["email"]  # the same id, but staff: not excluded
     entry = next(e for e in library.intake() if e["mis_id"] == "2002")
     assert entry["status"] == "withdrawn"
+    assert (entry["forename"], entry["surname"]) == ("Zed", "Newcomer")  # what identifies the entry stays
+    assert [entry[c] for c in ("date_of_birth", "year_group", "tutor_group", "start_date")] == [None] * 4
+    changed = [json.loads(r["before"] or "{}") for r in library.rows("run_changes") if r["run_id"] == report.run_id]
+    assert not [c for c in changed if c.get("date_of_birth") == "2011-09-10"], "never recorded for an undo"
     record = intake_record(library, "student", "2002")
     assert {k for k, v in record.items() if v is not None} == KEPT
     assert (record["preferred_forename"], record["mis_id"]) == ("Zed", "2002")
