@@ -5,19 +5,21 @@ each press the library database says whether anything was decided, and
 anything decided is the record the cursor is on."""
 from __future__ import annotations
 
+import asyncio
 import shutil
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from textual import events
 
 from engine.api import OPEN_INTAKE, load_config, save_config
 from engine.intake import match_entry
 from tests.builders import Library, make_config, student
 from tests.support.schools import library_of, sync_export
-from tests.support.tui import drives_the_app, running, until_steady
+from tests.support.tui import (POLL, drives_the_app, keys_handled, messages_handled, running, send_keys, type_keys,
+                                until_steady)
+from tui.debounce import waiting
 from tui.dialogs.confirm_anyway import ConfirmAnyway
 
 NAMES = ("Amara Bilal Chloe Dylan Esme Farid Gemma Harvey Isla Jonah Keira Leon Maisie Nathan Olive Pavel Quinn "
@@ -86,13 +88,6 @@ async def until_the_queue_is_current(pilot, path, timeout: float = 30.0) -> None
         assert time.monotonic() < deadline, "the queue never caught up with the library"
 
 
-def at_once(app, *keys: str) -> None:
-    """Keys as a fast typist sends them: all queued before the app has
-    handled the first (``pilot.press`` waits after each)."""
-    for key in keys:
-        app.post_message(events.Key(key, key if len(key) == 1 else None))
-
-
 def landing_row(app):
     """The entry ↓ will move the cursor to."""
     table = app.intake.queue.table
@@ -100,21 +95,30 @@ def landing_row(app):
     return app.intake.queue.entry_at(row)
 
 
+async def until_the_suggestions_load(pilot) -> None:
+    """Until the move is announced and the pause before loading the new
+    record's suggestions has passed: they are loading now (or just shown)."""
+    await keys_handled(pilot.app)
+    await messages_handled(pilot.app)
+    while waiting(pilot.app):
+        await asyncio.sleep(POLL)
+
+
 async def answer_doubts(pilot) -> None:
     """A doubted match asks first; the librarian insists (y)."""
     if isinstance(pilot.app.screen, ConfirmAnyway):
-        await pilot.press("y")
+        await type_keys(pilot, "y")
         await until_steady(pilot)
 
 
 async def decide_and_check(pilot, path, landing, keys, together: bool = True) -> bool:
-    """Press ``keys`` (at once, or one by one); True if a record was decided,
-    and then it was ``landing``."""
+    """Press ``keys`` (all queued at once, or each acted on before the next);
+    True if a record was decided, and then it was ``landing``."""
     before = decisions(path)
     if together:
-        at_once(pilot.app, *keys)
+        send_keys(pilot.app, *keys)
     else:
-        await pilot.press(*keys)
+        await type_keys(pilot, *keys)
     await until_steady(pilot)
     await answer_doubts(pilot)
     changed = {mis_id for mis_id, state in decisions(path).items() if before[mis_id] != state}
@@ -127,7 +131,7 @@ async def back_to_the_top_if_at_the_end(pilot) -> None:
     table = pilot.app.intake.queue.table
     if table.cursor_row >= table.row_count - 1:
         pilot.app.intake.queue.focus_list()
-        await pilot.press("home")
+        await type_keys(pilot, "home")
         await until_steady(pilot)
 
 
@@ -145,8 +149,8 @@ async def test_a_decision_key_pressed_with_a_move_decides_the_record_moved_to_or
             # Alternately: both keys queued together, and the key once the
             # move is announced but while the suggestions are still loading.
             if round_ % 2:
-                at_once(pilot.app, "down")
-                await pilot.pause()
+                send_keys(pilot.app, "down")
+                await until_the_suggestions_load(pilot)
                 decided += await decide_and_check(pilot, path, landing, (key,))
             else:
                 decided += await decide_and_check(pilot, path, landing, ("down", key))
@@ -169,14 +173,14 @@ async def test_a_search_opened_with_a_move_is_for_the_record_moved_to_or_not_ope
         for _ in range(ROUNDS):
             await back_to_the_top_if_at_the_end(pilot)
             landing = landing_row(app)
-            at_once(app, "down", "s")
+            send_keys(app, "down", "s")
             await until_steady(pilot)
             if not app.intake.searching:
                 assert app.intake.entry == landing
                 continue
             heading = str(app.query_one("#search-heading").render())
             assert landing.name in heading, heading
-            await pilot.press(*landing.forename.lower())
+            await type_keys(pilot, *landing.forename.lower())
             await until_steady(pilot)
             matched += await decide_and_check(pilot, path, landing, ("down", "m"), together=False)
             await until_steady(pilot)
@@ -193,20 +197,20 @@ async def test_enter_opens_the_suggestions_and_never_decides(school, size):
         app = pilot.app
         await until_steady(pilot)
         for _ in range(ROUNDS):
-            at_once(app, "down", "enter", "enter")
+            send_keys(app, "down", "enter", "enter")
             await until_steady(pilot)
             assert app.focused is app.query_one("#candidates")
             app.intake.queue.focus_list()
         # In the suggestions, ↓ chooses the next one, and its number accepts it.
-        await pilot.press("enter", "down")
+        await type_keys(pilot, "enter", "down")
         await until_steady(pilot)
         assert app.intake.suggestions.chosen == 1
         shown = app.intake.shown
         barcode = app.intake.suggestions.candidates[1].suggestion.barcode
-        await pilot.press("escape")
+        await type_keys(pilot, "escape")
         assert app.focused is app.intake.queue.table
         assert decisions(path) == before
-        await pilot.press("2")
+        await type_keys(pilot, "2")
         await until_steady(pilot)
         await answer_doubts(pilot)
     after = decisions(path)
@@ -221,7 +225,7 @@ async def test_u_undoes_the_decision_made_here_even_if_another_was_made_since(sc
         app = pilot.app
         await until_steady(pilot)
         mine = app.intake.shown
-        await pilot.press("n")
+        await type_keys(pilot, "n")
         await until_steady(pilot)
         # Meanwhile someone matches another record with the command line.
         config = load_config(path)
@@ -229,7 +233,7 @@ async def test_u_undoes_the_decision_made_here_even_if_another_was_made_since(sc
             other = next(e for e in app.intake.queue.entries if e.id != mine.id)
             match_entry(session, config, other.id, f"B0{int(other.mis_id) - 200:02d}",
                         actor="someone else")
-        await pilot.press("u")
+        await type_keys(pilot, "u")
         await until_steady(pilot)
     after = decisions(path)
     assert after[mine.mis_id][0] == "pending"

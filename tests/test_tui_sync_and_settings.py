@@ -61,7 +61,7 @@ async def test_a_sync_that_ran_elsewhere_is_noticed_and_shown(school, tmp_path):
 async def test_a_setting_changed_on_screen_is_saved_to_config_toml_and_read_again(school):
     async with running(school) as pilot:
         app = pilot.app
-        await pilot.press("f4")
+        await press(pilot, "f4")
         app.query_one("#setting-data-address").focus()
         await press(pilot, "space")
         assert app.config.data.address is True
@@ -75,7 +75,7 @@ async def test_a_refused_setting_is_explained_beside_its_field_and_not_saved(sch
     before = school.read_text(encoding="utf-8")
     async with running(school) as pilot:
         app = pilot.app
-        await pilot.press("f4")
+        await press(pilot, "f4")
         box = app.query_one("#setting-sync-max_recycle_share", Input)
         box.focus()
         box.value = ""

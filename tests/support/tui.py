@@ -12,6 +12,7 @@ import time
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
+from textual import events
 from textual.app import App
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled, WorkerFailed
@@ -107,9 +108,35 @@ async def settle(pilot: Pilot, timeout: float = TIMEOUT) -> None:
             raise AssertionError("the app did not settle")
 
 
+def send_keys(app: App, *keys: str) -> None:
+    """Keys as the terminal delivers them, all queued at once (a printable
+    key carries its character, as typing into a box needs)."""
+    for key in keys:
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+async def type_keys(pilot: Pilot, *keys: str) -> None:
+    """Keys as a quick typist presses them: each acted on, and the messages
+    that set off handled, before the next; no waiting for the work they
+    started (a worker, a debounce)."""
+    for key in keys:
+        send_keys(pilot.app, key)
+        await keys_handled(pilot.app)
+        await messages_handled(pilot.app)
+
+
+async def messages_handled(app: App) -> None:
+    """Until no message waits anywhere in the app (a worker or a debounce
+    may still be at work)."""
+    while True:
+        await _queues_handled(app)
+        if not any(node.message_queue_size for node in _nodes(app)):
+            return
+
+
 async def press(pilot: Pilot, *keys: str) -> None:
     """Press keys as the librarian would, then wait for what they set off."""
-    await pilot.press(*keys)
+    await type_keys(pilot, *keys)
     await settle(pilot)
 
 
@@ -120,7 +147,7 @@ async def highlight(pilot: Pilot, mis_id: str) -> None:
         if app.intake.entry is not None and app.intake.entry.mis_id == mis_id:
             await settle(pilot)
             return
-        await pilot.press("down")
+        await type_keys(pilot, "down")
     raise AssertionError(f"no Intake entry for MIS id {mis_id}")
 
 
