@@ -19,15 +19,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from engine.db import connect
 from engine.library import load_snapshot
 from engine.export import read_export
 from engine.models import Borrower, SyncEvent
 from engine.plan import plan_sync
 from engine.sync import run_sync
-from tests.builders import make_config, student, write_export
+from tests.builders import library_session, make_config, student, write_export
 
 FORENAMES = ["Ava", "Ava-Mae", "Zoë", "Zoe", "Mohammed", "Mo", "Liam"]
 SURNAMES = ["Smith", "Smith-Jones", "Khan", "O'Brien"]
@@ -58,20 +56,16 @@ libraries = st.lists(stored, max_size=12, unique_by=lambda b: b["mis_id"] or obj
 
 
 def _library(url: str, borrowers: list[dict]) -> None:
-    engine = connect(url)
-    with Session(engine) as session, session.begin():
+    with library_session(url) as session:
         for number, values in enumerate(borrowers):
             session.add(Borrower(barcode=f"B{number}", borrower_type="student",
                                  mis_person_type="student" if values["mis_id"] else None, **values))
-    engine.dispose()
 
 
 def _state(url: str) -> tuple[list[tuple], int]:
-    engine = connect(url)
-    with Session(engine) as session:
+    with library_session(url) as session:
         borrowers = [tuple(r) for r in session.execute(select(Borrower.__table__)).all()]
         events = len(session.scalars(select(SyncEvent.id)).all())
-    engine.dispose()
     return borrowers, events
 
 
@@ -94,12 +88,10 @@ def test_sync_is_idempotent_keeps_every_borrower_and_links_one_to_one(pupils, bo
         assert first.outcome == "ok", first.message
         after_first, events_after_first = _state(url)
         assert before_ids <= {row[0] for row in after_first}, "a sync deleted a borrower"
-        engine = connect(url)
-        with Session(engine) as session:
+        with library_session(url) as session:
             links = Counter((b.mis_person_type, b.mis_id) for b in session.scalars(select(Borrower)) if b.mis_id)
             assert all(n == 1 for n in links.values()), "two borrowers linked to one MIS person"
             replan = plan_sync(read_export(config.source_path, config.data), load_snapshot(session), config)
-        engine.dispose()
         assert replan.is_empty, "planning after applying a plan found more to do"
 
         second = run_sync(config, force=True)
