@@ -8,8 +8,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.errors import Refusal
-from engine.models import Base
-from engine.schema import add_missing_columns
+from engine.schema import bring_up_to_date
 
 
 class LibraryMissing(Refusal):
@@ -37,9 +36,7 @@ def connect(url: str, *, create: bool = True) -> Engine:
         # pysqlite's own transaction handling delays BEGIN; take it over so that
         # a transaction begins when SQLAlchemy says so.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
-    if create:
-        Base.metadata.create_all(engine)
-    add_missing_columns(engine)
+    bring_up_to_date(engine, create=create)
     return engine
 
 

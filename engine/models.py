@@ -25,7 +25,7 @@ class Base(DeclarativeBase):
 
 
 class Borrower(Base):
-    __tablename__ = "borrowers"
+    __tablename__ = "mislink_borrowers"
     __table_args__ = (
         # One library record per MIS person: the database itself refuses a second link.
         UniqueConstraint("mis_person_type", "mis_id", name="uq_borrowers_mis_person"),
@@ -79,19 +79,19 @@ class Borrower(Base):
 
 
 class BorrowerPhoto(Base):
-    __tablename__ = "borrower_photos"
+    __tablename__ = "mislink_borrower_photos"
 
-    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"), primary_key=True)
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("mislink_borrowers.id"), primary_key=True)
     content_type: Mapped[str] = mapped_column(String(32))
     data: Mapped[bytes] = mapped_column(LongBlob)
 
 
 class Guardian(Base):
-    __tablename__ = "guardians"
+    __tablename__ = "mislink_guardians"
     __table_args__ = (UniqueConstraint("borrower_id", "contact_id", name="uq_guardians_contact"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"), index=True)
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("mislink_borrowers.id"), index=True)
     contact_id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(100))
     relationship: Mapped[str | None] = mapped_column(String(64))
@@ -103,10 +103,10 @@ class Guardian(Base):
 
 class Loan(Base):
     """Just enough of circulation to know who still has books out."""
-    __tablename__ = "loans"
+    __tablename__ = "mislink_loans"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"), index=True)
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("mislink_borrowers.id"), index=True)
     item: Mapped[str] = mapped_column(String(200))
     issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     due_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -117,7 +117,7 @@ class IntakeEntry(Base):
     """One MIS person the sync could not place. One row per person, ever: its
     status moves on (pending -> new -> transferred, matched, rejected…) rather
     than new rows piling up."""
-    __tablename__ = "intake"
+    __tablename__ = "mislink_intake"
     __table_args__ = (
         UniqueConstraint("person_type", "mis_id", name="uq_intake_person"),
         Index("ix_intake_status", "status"),
@@ -136,7 +136,7 @@ class IntakeEntry(Base):
     tutor_group: Mapped[str | None] = mapped_column(String(64))
     # The incoming record, already filtered by the school's data settings.
     record: Mapped[str] = mapped_column(LongText)
-    borrower_id: Mapped[int | None] = mapped_column(ForeignKey("borrowers.id"))
+    borrower_id: Mapped[int | None] = mapped_column(ForeignKey("mislink_borrowers.id"))
     best_score: Mapped[int | None] = mapped_column(Integer)
     # A pre-admission: the day this pupil starts at the school.
     start_date: Mapped[date | None] = mapped_column(Date)
@@ -147,7 +147,7 @@ class IntakeEntry(Base):
 
 
 class SyncRun(Base):
-    __tablename__ = "sync_runs"
+    __tablename__ = "mislink_sync_runs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), default="sync")
@@ -174,10 +174,10 @@ class RunChange(Base):
     the columns before and after as JSON, or ``before`` None for a row the run
     created, so that ``runs undo`` can put it back and tell what has changed
     since."""
-    __tablename__ = "run_changes"
+    __tablename__ = "mislink_run_changes"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("mislink_sync_runs.id"), index=True)
     table_name: Mapped[str] = mapped_column(String(16))
     row_id: Mapped[int] = mapped_column(Integer)
     before: Mapped[str | None] = mapped_column(LongText)
@@ -187,15 +187,15 @@ class RunChange(Base):
 class SyncEvent(Base):
     """One change to the library: a field of a borrower or Intake entry, or a
     decision. Values are text as shown to a librarian."""
-    __tablename__ = "sync_events"
+    __tablename__ = "mislink_sync_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("mislink_sync_runs.id"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     actor: Mapped[str] = mapped_column(String(64), default="sync")
     action: Mapped[str] = mapped_column(String(32))
-    borrower_id: Mapped[int | None] = mapped_column(ForeignKey("borrowers.id"), index=True)
-    intake_id: Mapped[int | None] = mapped_column(ForeignKey("intake.id"), index=True)
+    borrower_id: Mapped[int | None] = mapped_column(ForeignKey("mislink_borrowers.id"), index=True)
+    intake_id: Mapped[int | None] = mapped_column(ForeignKey("mislink_intake.id"), index=True)
     field: Mapped[str | None] = mapped_column(String(64))
     old_value: Mapped[str | None] = mapped_column(String(500))
     new_value: Mapped[str | None] = mapped_column(String(500))
@@ -206,7 +206,7 @@ class IntakeDecision(Base):
     and exactly what it changed: for each row touched, the columns before and
     after (JSON), so that ``undo`` can put every one of them back, and can
     refuse when something has changed them since."""
-    __tablename__ = "intake_decisions"
+    __tablename__ = "mislink_intake_decisions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

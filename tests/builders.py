@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from engine.config import Config, config_from_dict
 from engine.models import Base, Borrower, IntakeEntry, Loan
 from engine.report import SyncReport
+from engine.schema import PREFIX
 from engine.sync import run_sync
 from tests.support.databases import library_engine
 
@@ -174,14 +175,15 @@ class Library:
                                                       IntakeEntry.mis_id == mis_id).values(status=status))
 
     def rows(self, table: str) -> list[dict]:
-        """A table's rows in primary-key order."""
+        """A table's rows in primary-key order (``table`` as a person says it: "borrowers")."""
         with self.session() as session:
-            return _rows(session, table)
+            return _rows(session, PREFIX + table)
 
     def snapshot(self) -> dict[str, list[dict]]:
-        """Every table's full contents, for exact before/after comparisons."""
+        """Every table's full contents, for exact before/after comparisons,
+        by the names a person says ("borrowers")."""
         with self.session() as session:
-            return {table: _rows(session, table) for table in Base.metadata.tables}
+            return {table.removeprefix(PREFIX): _rows(session, table) for table in Base.metadata.tables}
 
     def borrowers(self) -> dict[str, dict]:
         """Every borrower, by barcode."""

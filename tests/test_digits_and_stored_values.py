@@ -77,7 +77,7 @@ def _store_unusable_values(library: Library, sqlite: bool) -> None:
     library.add_borrower("B3", "Odd", "Type", mis_id="3", mis_person_type="teacher")
     with library.session() as session:
         if sqlite:  # only SQLite lets a date column hold any text
-            session.execute(text("UPDATE borrowers SET date_of_birth = 'not a date', "
+            session.execute(text("UPDATE mislink_borrowers SET date_of_birth = 'not a date', "
                                  "recycled_at = '31/02/2020' WHERE barcode = 'B2'"))
         entry = {"status": "pending", "reason": "no_match", "forename": "X", "surname": "Y",
                  "created_at": datetime(2020, 1, 1), "updated_at": datetime(2020, 1, 1)}
@@ -99,9 +99,9 @@ def test_nothing_stored_in_the_library_can_stop_a_sync(tmp_path, library_url):
     warnings = " ".join(sync(tmp_path, library_url, people, dry_run=True).plan.warnings)
     assert "borrower B3" in warnings and "Intake entry" in warnings
     with library.session() as session:
-        stored = dict(session.execute(text("SELECT barcode, date_of_birth FROM borrowers")).all())
-        kinds = dict(session.execute(text("SELECT barcode, mis_person_type FROM borrowers")).all())
-        records = dict(session.execute(text("SELECT mis_id, record FROM intake")).all())
+        stored = dict(session.execute(text("SELECT barcode, date_of_birth FROM mislink_borrowers")).all())
+        kinds = dict(session.execute(text("SELECT barcode, mis_person_type FROM mislink_borrowers")).all())
+        records = dict(session.execute(text("SELECT mis_id, record FROM mislink_intake")).all())
     assert str(stored["B2"]) == "2012-03-04"  # put right from the MIS
     assert kinds["B3"] == "teacher"  # left alone
     assert '"mis_id": "4"' in records["4"] and '"mis_id": "6"' in records["6"]

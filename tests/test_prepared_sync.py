@@ -189,7 +189,7 @@ def test_prepare_and_apply_report_the_stages_run_sync_reports(tmp_path, library_
 def test_outcomes_are_stored_as_the_plain_strings_they_always_were(tmp_path, library_url):
     library, later = busy_school(tmp_path, library_url)
     with library.session() as session:
-        stored = session.execute(text("SELECT outcome, counts FROM sync_runs")).all()
+        stored = session.execute(text("SELECT outcome, counts FROM mislink_sync_runs")).all()
     assert [type(outcome) for outcome, _ in stored] == [str] and stored[0][0] == "ok"
     report = sync(tmp_path, library_url, later)
     assert json.loads(library.rows("sync_runs")[-1]["counts"]) == report.counts.to_json() == report.plan.counts()
