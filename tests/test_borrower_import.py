@@ -13,36 +13,21 @@ import pytest
 import tomli_w
 
 from engine.barcodes import BarcodeAllocator, BarcodeError
-from engine.borrower_import import ImportFileError, import_borrowers, read_rows
+from engine.borrower_import import ImportFileError, read_rows
 from cli.main import ExitCode, main
 from engine.config import BarcodeSettings
 from engine.runs import undo_run
 from engine.text import GENDERS, MAX_LENGTHS
 from tests.builders import Library, library_session, student, sync
+from tests.support.borrower_csv import HEADER, csv_file, do_import
 
 REPO = Path(__file__).resolve().parents[1]
 
-HEADER = "ManagementSystemID,Forename,Surname,DateOfBirth,Gender,TutorGroup,YearGroup"
 GOOD = [
     "101,Ada,Lovelace,10/12/2011,F,8A,Year 8",
     "102,Alan,Turing,23/06/2012,Male,8B,8",
     ",Grace,Hopper,09/12/2011,female,8C,Year  8",
 ]
-SETTINGS = BarcodeSettings(scheme="sequence", prefix="S", digits=6)
-
-
-def csv_file(tmp_path: Path, *lines: str, header: str = HEADER, name: str = "borrowers.csv") -> Path:
-    path = tmp_path / name
-    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
-    return path
-
-
-def do_import(library_url: str, path: Path, **options):
-    with library_session(library_url) as session:
-        result = import_borrowers(session, path, SETTINGS, today=date(2024, 3, 1), **options)
-        if not result.written:
-            session.rollback()
-    return result
 
 
 def test_good_rows_are_imported_with_barcodes(tmp_path, library_url):

@@ -20,7 +20,7 @@ from engine.models import Borrower, IntakeEntry, SyncRun
 from engine.text import whole_number, year_number
 from engine.upn import check_letter, is_valid_upn
 from tests.builders import Library, student, sync
-from tests.test_borrower_import import HEADER, csv_file, do_import
+from tests.support.borrower_csv import HEADER, csv_file, do_import
 
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")

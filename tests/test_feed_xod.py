@@ -14,69 +14,10 @@ from sqlalchemy import select, update
 
 from engine.feeds import http
 from engine.models import SyncRun
-from engine.source import source_for
 from engine.sync import run_sync
-from engine.config import config_from_dict
-from tests.builders import TODAY, Library, student, write_export
+from tests.builders import TODAY, Library, student
 from tests.support.fake_xod import FakeXod, serving
-
-ESTAB = "3281101"
-PUPILS = [student("Ada", "Lovelace", Id="10"), student("Alan", "Turing", Id="11"),
-          student("Grace", "Hopper", Id="12"), student("Nia", "Newman", "2013-05-06", Id="13"),
-          student("Omar", "Okafor", "2013-01-02", Id="14")]
-FRESH = datetime.now().replace(microsecond=0).isoformat()
-
-
-class Sleeps(list):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-def responses_of(folder) -> dict[str, dict]:
-    """An export folder's files as the responses the fake serves."""
-    return {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in folder.glob("*.json")}
-
-
-def school_export(folder, pupils=PUPILS, **endpoints):
-    """The school as an export folder: its pupils, SchoolInfo, meta extracted just now."""
-    write_export(folder, Students=pupils, SchoolInfo=[{"Id": "1", "Name": "Waters Edge", "EstabId": ESTAB}],
-                 **endpoints)
-    for path in folder.glob("*.json"):
-        body = json.loads(path.read_text())
-        body["meta"] = [{"Id": 1, "MIS": "simsnet", "Version": "4", "DateTime": FRESH}]
-        path.write_text(json.dumps(body))
-    return folder
-
-
-@pytest.fixture
-def sleeps(monkeypatch):
-    recorded = Sleeps()
-    # A second: well above a loaded CI machine's answer from the local fake,
-    # below its "timeout" fault's hang (fake_xod.HANG_SECONDS).
-    monkeypatch.setattr(http, "DEFAULT_SETTINGS", http.HttpSettings(timeout=1.0, retries=3, max_wait=30,
-                                                                     sleep=recorded))
-    return recorded
-
-
-@pytest.fixture
-def fake(tmp_path, sleeps, monkeypatch):
-    monkeypatch.setenv("MISLINK_SOURCE_SECRET", "s3cret")
-    server = FakeXod(responses_of(school_export(tmp_path / "school")), estab=ESTAB)
-    with serving(server) as url:
-        server.url = url
-        yield server
-
-
-def feed_config(folder, library_url, source: dict, **sections):
-    """A config in ``folder`` (the guards off: a handful of pupils) with these [source] keys."""
-    raw = {"source": source, "library": {"url": library_url}, "sync": {"log_file": str(folder / "mislink.log"),
-           "max_recycle_share": 1.0, "min_export_share": 0.0}, **sections}
-    return config_from_dict(raw, base_dir=folder)
-
-
-def xod_source(url: str, **keys) -> dict:
-    return {"kind": "xod", "url": url, "token_url": f"{url}/token", "estab": ESTAB, "relying_party": "mislink.test",
-            "page_size": 2, **keys}
+from tests.support.feeds import ESTAB, FRESH, XOD_PUPILS, feed_config, responses_of, school_export, xod_source
 
 
 def xod_config(tmp_path, library_url, fake, **source):
@@ -120,7 +61,7 @@ def test_the_same_school_from_the_feed_and_from_a_folder_gives_identical_librari
     monkeypatch.setenv("MISLINK_SOURCE_SECRET", "s3cret")
     folder = tmp_path / "school"
     write_optional_school(folder, Groups={"Group": [], "StaffMembers": [], "StudentMembers": []})
-    school_export(folder, pupils=json.loads((folder / "Students.json").read_text())["Students"] + PUPILS)
+    school_export(folder, pupils=json.loads((folder / "Students.json").read_text())["Students"] + XOD_PUPILS)
     libraries = []
     with serving(FakeXod(responses_of(folder), estab=ESTAB)) as url:
         for name, source in (("feed", xod_source(url)), ("folder", {"path": str(folder)})):
@@ -460,7 +401,7 @@ def test_an_excluded_pupil_leaves_nothing_about_them_in_the_snapshot(tmp_path, l
     folder = tmp_path / "school"
     write_optional_school(folder, Groups={"Group": [], "StaffMembers": [{"GroupId": "1", "StaffId": SHARED_ID}],
                                           "StudentMembers": [{"GroupId": "1", "StudentId": SHARED_ID}]})
-    school_export(folder, pupils=json.loads((folder / "Students.json").read_text())["Students"] + PUPILS)
+    school_export(folder, pupils=json.loads((folder / "Students.json").read_text())["Students"] + XOD_PUPILS)
     server = FakeXod(responses_of(folder), estab=ESTAB, gdpr={"StudentIds": [SHARED_ID]})
     with serving(server) as url:
         fetched = fetch_snapshot(feed_config(tmp_path, library_url, xod_source(url), data=EVERY_OPTION_ON))

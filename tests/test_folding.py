@@ -18,7 +18,7 @@ from engine.models import IntakeEntry
 from engine.text import unique_key
 from tests.builders import Library, student, sync, write_export
 from tests.optional_builders import contact, student_contact
-from tests.test_borrower_import import HEADER, csv_file, do_import
+from tests.support.borrower_csv import HEADER, csv_file, do_import
 
 SAME = [("ab12", "AB12"), ("é1", "E1"), ("Zoë-7", "zoe-7"), ("a1 ", "a1"), ("ß1", "s1"), ("ı1", "I1"),
         ("x😀", "x😁"), ("Ǣ2", "æ2")]

@@ -18,8 +18,8 @@ from engine.intake import list_entries
 from engine.person import PersonType, Presence, person_from_record, person_to_record
 from tests.builders import Library, make_config, staff_member, student, sync, write_export
 from tests.intake_builders import session_for
-from tests.test_tui_school import PUPILS as SCHOOL_PUPILS
-from tests.test_tui_school import build_school, drives_the_app, running, sync_export
+from tests.support.schools import PUPILS as SCHOOL_PUPILS, build_school, sync_export
+from tests.support.tui import drives_the_app, running
 from tui.panes.intake_queue import COLUMN_WIDTHS, STATUS_WITH_START, status_cell, status_width
 
 JUNE = date(2026, 6, 20)

@@ -5,19 +5,18 @@
 - no borrower is ever deleted by a sync;
 - no two borrowers are ever linked to one MIS person.
 
-Names, dates and ids come from small pools so that twins, duplicates, shared
-UPNs and near-collisions turn up often.
+Exports and libraries are drawn from small pools of names, dates and ids
+(tests/support/strategies.py), so twins, duplicates, shared UPNs and
+near-collisions turn up often.
 """
 from __future__ import annotations
 
 import tempfile
 from collections import Counter
-from datetime import date
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from sqlalchemy import select
 
 from engine.library import load_snapshot
@@ -25,34 +24,8 @@ from engine.export import read_export
 from engine.models import Borrower, SyncEvent
 from engine.plan import plan_sync
 from engine.sync import run_sync
-from tests.builders import library_session, make_config, student, write_export
-
-FORENAMES = ["Ava", "Ava-Mae", "Zoë", "Zoe", "Mohammed", "Mo", "Liam"]
-SURNAMES = ["Smith", "Smith-Jones", "Khan", "O'Brien"]
-DOBS = [date(2012, 3, 4), date(2012, 4, 3), date(2013, 1, 1), None]
-UPNS = ["A123456789012", "M926123420001", None]  # two valid UPNs
-GROUPS = ["7A", "8B", None]
-
-incoming = st.fixed_dictionaries({
-    "Id": st.integers(1, 25).map(str),
-    "Forename": st.sampled_from(FORENAMES),
-    "Surname": st.sampled_from(SURNAMES),
-    "DateofBirth": st.sampled_from(DOBS).map(lambda d: d.isoformat() if d else None),
-    "UPN": st.sampled_from(UPNS),
-    "RegGroup": st.sampled_from(GROUPS),
-    "StudentStatus": st.sampled_from(["OnRoll", "OnRoll", "OnRoll", "Leaver"]),
-})
-stored = st.fixed_dictionaries({
-    "mis_id": st.one_of(st.none(), st.integers(1, 30).map(str)),
-    "forename": st.sampled_from(FORENAMES),
-    "surname": st.sampled_from(SURNAMES),
-    "date_of_birth": st.sampled_from(DOBS),
-    "upn": st.sampled_from(UPNS),
-    "tutor_group": st.sampled_from(GROUPS),
-    "status": st.sampled_from(["active", "active", "recycled"]),
-})
-exports = st.lists(incoming, max_size=12, unique_by=lambda s: s["Id"])
-libraries = st.lists(stored, max_size=12, unique_by=lambda b: b["mis_id"] or object())
+from tests.builders import library_session, make_config, write_export
+from tests.support.strategies import as_student, exports, libraries
 
 
 def _library(url: str, borrowers: list[dict]) -> None:
@@ -77,10 +50,7 @@ def test_sync_is_idempotent_keeps_every_borrower_and_links_one_to_one(pupils, bo
         base = Path(folder)
         url = f"sqlite:///{base / 'library.sqlite'}"
         _library(url, borrowers)
-        write_export(base / "export", Students=[student(**{k: v for k, v in p.items()
-                                                            if k not in ("Forename", "Surname", "DateofBirth")},
-                                                         forename=p["Forename"], surname=p["Surname"],
-                                                         dob=p["DateofBirth"]) for p in pupils])
+        write_export(base / "export", Students=[as_student(p) for p in pupils])
         config = make_config(base, url)
         before_ids = {row[0] for row in _state(url)[0]}
 

@@ -15,7 +15,7 @@ from engine.models import Borrower, Loan, RunChange, SyncEvent, SyncRun, utcnow
 from engine.plan import leaver_group
 from tests.builders import Library, staff_member, sync
 from tests.optional_builders import borrower_of, link_borrower, reg_group
-from tests.test_staff import staff_school
+from tests.support.schools import staff_school
 
 
 def _bin(library_url):

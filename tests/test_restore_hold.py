@@ -12,8 +12,8 @@ import pytest
 from cli.main import ExitCode, main
 from engine import recycle_bin
 from engine.recycle_bin import RecycleBinError
-from tests.builders import Library, library_session, make_config, response, student, sync
-from tests.test_sync_leavers import ON_ROLL, ada, linked_school
+from tests.builders import Library, library_session, make_config, response, sync
+from tests.support.schools import ON_ROLL, ada, linked_school
 
 LEAVER = ada(StudentStatus="Leaver", LeavingDate="2023-07-21")
 

@@ -7,8 +7,8 @@ import pytest
 from textual.widgets import Button, DataTable
 
 from engine.config import load_config
-from tests.test_tui_school import (PUPILS, build_school, drives_the_app, highlight, library_of, press, running, settle,
-                                   sync_export)
+from tests.support.schools import PUPILS, build_school, library_of, sync_export
+from tests.support.tui import drives_the_app, highlight, press, running
 from tui.dialogs.confirm import Confirm
 from tui.dialogs.restore_hold import RestoreChoice
 
@@ -102,9 +102,7 @@ async def test_a_held_borrower_is_marked_in_the_borrower_search(school):
         await restore(pilot, "y")
         await press(pilot, "f1")
         await highlight(pilot, "104")
-        await pilot.press("s", *"leaver")
-        await pilot.pause(0.3)
-        await settle(pilot)
+        await press(pilot, "s", *"leaver")
         table = pilot.app.intake.search.query_one("#search-results", DataTable)
         assert str(table.get_row(LEAVER)[-1]).startswith("held since ")
         assert str(table.get_row(LEAVER)[-1]).endswith(" by jsmith; student 99")

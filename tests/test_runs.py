@@ -21,9 +21,9 @@ from engine.optional_data import REMOVED
 from engine.runs import RunUndoRefused, list_runs, show_run, undo_run
 from engine.session import open_library
 from tests.builders import Library, make_config, student, sync
-from tests.test_mis_change import arbor_school, new_ids, old_school, sync_as, synced_under_sims, upn
 from tests.optional_builders import (SENSITIVE_VALUES, image_bytes, link_borrower, photo, rows_of,
                                      write_optional_school)
+from tests.support.mis_change import arbor_school, new_ids, old_school, sync_as, synced_under_sims, upn
 
 UPN = "A123456789012"
 ANN = student("Ann", "Smith", "2012-03-04", Id="1", RegGroup="7A")

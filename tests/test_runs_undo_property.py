@@ -3,7 +3,7 @@ exports in turn, syncing the third and then undoing that sync leaves the
 library (borrowers, their links, Intake entries: every column but
 updated_at) exactly as it was before the sync. The first two syncs give the
 third something to refresh, close, reopen, restore and recycle; names,
-dates and ids come from small pools (``tests.test_properties``), so twins,
+dates and ids come from small pools (``tests.support.strategies``), so twins,
 shared UPNs, leavers and returners turn up often."""
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from engine.models import Base
 from engine.runs import RunUndoRefused, undo_run
 from engine.session import open_library
 from engine.sync import run_sync
-from tests.builders import TODAY, Library, make_config, student, write_export
-from tests.test_properties import exports, libraries
+from tests.builders import TODAY, Library, make_config, write_export
+from tests.support.strategies import as_student, exports, libraries
 
 COMPARED = ("borrowers", "intake", "borrower_photos", "guardians")
 
@@ -42,10 +42,7 @@ def _seed(library: Library, borrowers: list[dict]) -> None:
 def _sync(config: Config, base: Path, pupils: list[dict]):
     folder = base / "export"
     shutil.rmtree(folder, ignore_errors=True)
-    write_export(folder, Students=[student(p["Forename"], p["Surname"], p["DateofBirth"],
-                                           **{k: v for k, v in p.items()
-                                              if k not in ("Forename", "Surname", "DateofBirth")})
-                                   for p in pupils])
+    write_export(folder, Students=[as_student(p) for p in pupils])
     report = run_sync(config, force=True, today=TODAY)
     assert report.outcome == "ok", report.message
     return report

@@ -4,31 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.builders import Library, staff_member, student, sync, write_export
+from tests.builders import Library, staff_member, sync, write_export
 from tests.optional_builders import (borrower_of, groups_response, intake_record, link_borrower, reg_group,
                                      staff_membership)
-
-# 9B's pupils are mostly in Year 9; 10C's are in Year 10; 11L's have all left.
-PUPILS = [student("Ava", "One", Id="1", RegGroup="9B", YearGroup="Year  9"),
-          student("Ben", "Two", Id="2", RegGroup="9B", YearGroup="Year  9"),
-          student("Cat", "Three", Id="3", RegGroup="9B", YearGroup="Year  10"),
-          student("Dan", "Four", Id="4", RegGroup="10C", YearGroup="Year 10"),
-          student("Eve", "Five", Id="5", RegGroup="11L", YearGroup="Year 11", StudentStatus="Leaver",
-                  LeavingDate="2023-07-20"),
-          student("Fay", "Six", Id="6", RegGroup="RA", YearGroup="Reception")]
+from tests.support.schools import STAFF_SCHOOL_PUPILS, staff_school
 
 
 def ok(report):
     assert report.outcome == "ok", report.message
     return report
-
-
-def staff_school(tmp_path, staff: list[dict], groups: list[dict] | None = None,
-                 members: list[dict] | None = None) -> None:
-    endpoints = {"Students": PUPILS, "Staff": staff}
-    if groups is not None:
-        endpoints["Groups"] = groups_response(groups, members)
-    write_export(tmp_path / "export", **endpoints)
 
 
 def staff_years(library: Library) -> dict[str, str | None]:
@@ -55,13 +39,13 @@ def test_staff_are_left_out_unless_included(tmp_path, library_url):
 
 
 def test_staff_left_out_need_no_staff_file(tmp_path, library_url):
-    write_export(tmp_path / "export", Students=PUPILS)
+    write_export(tmp_path / "export", Students=STAFF_SCHOOL_PUPILS)
     ok(sync(tmp_path, library_url))
 
 
 def test_staff_included_but_no_staff_file_fails_the_run_naming_it(tmp_path, library_url):
     library = Library(library_url)
-    write_export(tmp_path / "export", Students=PUPILS)
+    write_export(tmp_path / "export", Students=STAFF_SCHOOL_PUPILS)
     report = sync(tmp_path, library_url, data={"staff": True, "staff_year_group": 14})
     assert report.outcome == "failed" and "Staff.json" in report.message
     assert library.intake() == []
@@ -103,8 +87,8 @@ def test_staff_left_with_no_number_are_reported_and_skipped(tmp_path, library_ur
     link_borrower(library, staff_member("No", "Group", Id="51"), "staff")
     before = library.rows("borrowers")
     newcomer = staff_member("New", "Start", Id="52", StaffStatus="Future")
-    write_export(tmp_path / "export", fmt, Students=PUPILS, Staff=[tutor, staff_member("No", "Group", Id="51"),
-                                                                     newcomer],
+    write_export(tmp_path / "export", fmt, Students=STAFF_SCHOOL_PUPILS,
+                 Staff=[tutor, staff_member("No", "Group", Id="51"), newcomer],
                  Groups=groups_response([reg_group("900", "9B", primary_staff_id="50")]))
     report = ok(sync(tmp_path, library_url, data={"staff": True}))
     rejected = {(r.file, r.record, r.field) for r in report.plan.rejections}

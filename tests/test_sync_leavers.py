@@ -4,22 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from tests.builders import Library, changed_fields, response, student, sync
-
-ON_ROLL = [student("Alan", "Turing", Id="11", RegGroup="8B"), student("Grace", "Hopper", Id="12", RegGroup="8C")]
-
-
-def ada(**fields) -> dict:
-    return student("Ada", "Lovelace", "2012-03-04", **{"Id": "10", "RegGroup": "8A", **fields})
-
-
-def linked_school(tmp_path, library_url) -> Library:
-    """Three pupils, each already a linked borrower (B010, B011, B012)."""
-    library = Library(library_url)
-    for record in [ada(), *ON_ROLL]:
-        library.add_borrower(f"B0{record['Id']}", record["Forename"], record["Surname"], record["DateofBirth"])
-    first = sync(tmp_path, library_url, [ada(), *ON_ROLL])
-    assert first.counts["matched_by_name_dob"] == 3, first.message
-    return library
+from tests.support.schools import ON_ROLL, ada, linked_school
 
 
 def test_absent_from_a_full_export_goes_to_the_recycle_bin_with_a_leaver_group(tmp_path, library_url):

@@ -9,9 +9,9 @@ from textual.widgets import Label, ProgressBar
 from engine.config import save_config
 from tests.builders import Library
 from tests.support.fake_wonde import TOKEN, FakeWonde, WondeServer, wonde_student
+from tests.support.feeds import feed_config, pupils, wonde_config, xod_source
+from tests.support.schools import build_school
 from tests.support.tui import drives_the_app, press, running, settle
-from tests.test_feed_xod import fake, feed_config, sleeps, xod_source  # noqa: F401 - fake and sleeps: fixtures
-from tests.test_wonde import pupils, wonde_config
 from tui.dialogs.sync_preview import PageBar, SyncPreview
 
 
@@ -23,7 +23,7 @@ def app_config(tmp_path, config) -> str:
     return path
 
 
-def xod_app(tmp_path, fake):  # noqa: F811 - the fixture
+def xod_app(tmp_path, fake):
     url = f"sqlite:///{tmp_path / 'library.sqlite'}"
     return app_config(tmp_path, feed_config(tmp_path, url, xod_source(fake.url)))
 
@@ -40,7 +40,7 @@ def message(dialog: SyncPreview) -> str:
 
 
 @drives_the_app
-async def test_a_xod_fetch_shows_a_bar_per_endpoint_up_to_its_page_count(tmp_path, fake):  # noqa: F811
+async def test_a_xod_fetch_shows_a_bar_per_endpoint_up_to_its_page_count(tmp_path, fake):
     async with running(xod_app(tmp_path, fake)) as pilot:
         await press(pilot, "ctrl+r")
         dialog = pilot.app.screen
@@ -51,7 +51,7 @@ async def test_a_xod_fetch_shows_a_bar_per_endpoint_up_to_its_page_count(tmp_pat
 
 
 @drives_the_app
-async def test_a_failed_xod_fetch_names_endpoint_and_page_and_its_bar_stops(tmp_path, fake):  # noqa: F811
+async def test_a_failed_xod_fetch_names_endpoint_and_page_and_its_bar_stops(tmp_path, fake):
     fake.fail("Students", 2, "envelope")
     async with running(xod_app(tmp_path, fake)) as pilot:
         await press(pilot, "ctrl+r")
@@ -84,7 +84,7 @@ async def test_wonde_gives_no_page_count_its_bar_runs_on_until_the_last_page(tmp
 @drives_the_app
 async def test_a_failed_wonde_fetch_names_endpoint_and_page(tmp_path, monkeypatch):
     monkeypatch.setenv("MISLINK_SOURCE_SECRET", TOKEN)
-    fake = FakeWonde(students=[wonde_student(p) for p in pupils(5)],  # noqa: F811 - not the XoD fixture
+    fake = FakeWonde(students=[wonde_student(p) for p in pupils(5)],
                      faults={("students", 2): (422, {"message": "The given data was invalid."})})
     with WondeServer(fake) as url:
         async with running(wonde_app(tmp_path, url)) as pilot:
@@ -97,8 +97,6 @@ async def test_a_failed_wonde_fetch_names_endpoint_and_page(tmp_path, monkeypatc
 
 @drives_the_app
 async def test_a_folder_source_shows_no_page_bars(tmp_path):
-    from tests.support.schools import build_school
-
     async with running(build_school(tmp_path)) as pilot:
         await press(pilot, "ctrl+r")
         dialog = pilot.app.screen

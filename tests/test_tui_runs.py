@@ -11,7 +11,8 @@ from textual.widgets import Label
 from engine.config import load_config
 from engine.models import IntakeEntry
 from tests.builders import student
-from tests.test_tui_school import GRACE, PUPILS, build_school, drives_the_app, library_of, press, running, sync_export
+from tests.support.schools import GRACE, PUPILS, build_school, library_of, sync_export
+from tests.support.tui import drives_the_app, press, running
 from tui.dialogs.confirm import Confirm
 from tui.dialogs.error import ErrorDialog
 

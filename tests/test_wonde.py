@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete
 
-from engine.config import DataSettings, config_from_dict
+from engine.config import DataSettings
 from engine.export import ExportKind, read_export
 from engine.feeds.http import FeedError, HttpSettings
 from engine.feeds.wonde import (contact_records, deleted_entry, fetch_wonde, photo_record, school_record,
@@ -22,8 +22,8 @@ from tests.optional_builders import b64, image_bytes
 from demo.dates import EXPORT_TIME
 from demo.school import build_school
 from demo.writers import write_export as write_demo_export
-from tests.support.fake_wonde import (SCHOOL_ID, TOKEN, FakeWonde, WondeServer, from_demo, wonde_employee,
-                                      wonde_student)
+from tests.support.fake_wonde import TOKEN, FakeWonde, WondeServer, from_demo, wonde_employee, wonde_student
+from tests.support.feeds import pupils, wonde_config
 
 STARTED = datetime(2024, 3, 1, 6, 0, tzinfo=timezone.utc)
 
@@ -121,13 +121,6 @@ def test_malformed_values_reach_the_reader_which_rejects_them_by_record_and_fiel
 
 # --- fetching from the fake server --------------------------------------------
 
-def wonde_config(tmp_path, url, library_url="sqlite://", **data):
-    return config_from_dict({"source": {"kind": "wonde", "url": url, "school_id": SCHOOL_ID, "page_size": 2},
-                             "library": {"url": library_url}, "data": data,
-                             "sync": {"max_recycle_share": 1.0, "min_export_share": 0.0,
-                                      "log_file": str(tmp_path / "mislink.log")}}, base_dir=tmp_path)
-
-
 @pytest.fixture(autouse=True)
 def _token(monkeypatch):
     monkeypatch.setenv("MISLINK_SOURCE_SECRET", TOKEN)
@@ -137,10 +130,6 @@ def fetch(url, tmp_path, previous=None, pages=None, **data):
     """Fetch from the fake server as ``mislink fetch`` would (retries never wait)."""
     return fetch_wonde(wonde_config(tmp_path, url, **data), previous, now=STARTED,
                        http=HttpSettings(sleep=lambda _: None), pages=pages)
-
-
-def pupils(count):
-    return [student(f"Pupil{n}", "Jones", "2012-03-04", Id=str(100 + n), UPN=None) for n in range(count)]
 
 
 def test_every_page_is_fetched_by_following_next_and_written_as_an_export(tmp_path):

@@ -5,6 +5,10 @@ export: Alfie Smith is Alfred Smyth (a suggestion), Grace Hopper matches on
 her own, Zed Newman is new, Rita Stone is to be rejected, Bea and Ben Twin are
 twins the library has only one record like. Every time the app shows is
 fixed, so screenshots repeat.
+
+The staff school (``staff_school``): six pupils in four registration groups,
+and whichever staff and groups a test gives it. The leavers' school
+(``linked_school``): Ada, Alan and Grace, each already a linked borrower.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from engine.config import Config, load_config, save_config
 from engine.models import SyncEvent, SyncRun
 from engine.sync import run_sync
 from tests.builders import TODAY, Library, make_config, student, sync, write_export
-from tests.optional_builders import link_borrower, write_optional_school
+from tests.optional_builders import groups_response, link_borrower, write_optional_school
 
 SHOWN_AT = datetime(2024, 3, 1, 7, 30)
 ALFIE = student("Alfie", "Smith", "2012-03-04", Id="101", LegalForename="Alfred", Gender="M")
@@ -100,3 +104,42 @@ def busy_school(tmp_path, library_url) -> tuple[Library, list[dict]]:
              student("Omar", "Okafor", "2013-01-02", Id="21"),
              student("Bad", "Date", "2010-02-31", Id="22")]
     return library, later
+
+
+# 9B's pupils are mostly in Year 9; 10C's are in Year 10; 11L's have all left.
+STAFF_SCHOOL_PUPILS = [
+    student("Ava", "One", Id="1", RegGroup="9B", YearGroup="Year  9"),
+    student("Ben", "Two", Id="2", RegGroup="9B", YearGroup="Year  9"),
+    student("Cat", "Three", Id="3", RegGroup="9B", YearGroup="Year  10"),
+    student("Dan", "Four", Id="4", RegGroup="10C", YearGroup="Year 10"),
+    student("Eve", "Five", Id="5", RegGroup="11L", YearGroup="Year 11", StudentStatus="Leaver",
+            LeavingDate="2023-07-20"),
+    student("Fay", "Six", Id="6", RegGroup="RA", YearGroup="Reception")]
+
+
+def staff_school(tmp_path: Path, staff: list[dict], groups: list[dict] | None = None,
+                 members: list[dict] | None = None) -> None:
+    """The staff school's export: its pupils, these staff, and these groups
+    (with their members) if given."""
+    endpoints = {"Students": STAFF_SCHOOL_PUPILS, "Staff": staff}
+    if groups is not None:
+        endpoints["Groups"] = groups_response(groups, members)
+    write_export(tmp_path / "export", **endpoints)
+
+
+ON_ROLL = [student("Alan", "Turing", Id="11", RegGroup="8B"), student("Grace", "Hopper", Id="12", RegGroup="8C")]
+
+
+def ada(**fields) -> dict:
+    """Ada Lovelace's record (MIS id 10, 8A), these fields changed."""
+    return student("Ada", "Lovelace", "2012-03-04", **{"Id": "10", "RegGroup": "8A", **fields})
+
+
+def linked_school(tmp_path: Path, library_url: str) -> Library:
+    """Three pupils, each already a linked borrower (B010, B011, B012)."""
+    library = Library(library_url)
+    for record in [ada(), *ON_ROLL]:
+        library.add_borrower(f"B0{record['Id']}", record["Forename"], record["Surname"], record["DateofBirth"])
+    first = sync(tmp_path, library_url, [ada(), *ON_ROLL])
+    assert first.counts["matched_by_name_dob"] == 3, first.message
+    return library
