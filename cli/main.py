@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from cli.common import ExitCode, Failure, complain, emit, emit_json, fail, in_library, saved, silence, whole
 from cli.holds import bin_json, hold_advice, release_hold
 from cli.intake import add_intake_commands, run_intake
+from cli.koha import add_koha_commands, run_koha
 from cli.runs import add_runs_commands, run_runs
 from cli.links import unlink
 from cli.progress import page_bars
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "prints the folder")
     add_intake_commands(commands, add)
     add_runs_commands(commands, add)
+    add_koha_commands(commands, add)
     bin_parser = add(commands, "recycle-bin", help="borrowers who have left")
     bin_commands = bin_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     add(bin_commands, "list", help="list recycled borrowers")
@@ -153,6 +155,8 @@ def _command(args: argparse.Namespace) -> int:
         return run_intake(config, args)
     if args.command == "runs":
         return run_runs(config, args)
+    if args.command == "koha":
+        return run_koha(config, args)
     if args.command == "recycle-bin":
         return _recycle_bin(config, args)
     if args.command == "fetch":

@@ -4,8 +4,8 @@ may change shape without notice; import-linter (``pyproject.toml``) checks that
 the TUI imports nothing else.
 
 - Opening the library: ``open_library(config, write=…)`` (a session, holding
-  the one-writer lock when writing), or ``connect`` once and a
-  ``transaction(engine, lock=…)`` per piece of work from any thread.
+  the one-writer lock when writing), or ``connect_library(config)`` once and
+  a ``transaction(engine, lock=…)`` per piece of work from any thread.
 - The sync: ``prepare_sync`` (plan and report, nothing written) and
   ``apply_sync`` (exactly that plan, refused if what it was computed from
   moved); ``run_sync`` is both. A sync never raises for an expected problem:
@@ -36,6 +36,9 @@ from engine.intake import (DECISIONS_SHOWN, BorrowerHit, Candidate, ComparedFiel
                            EntryChanged, EntryComparison, IntakeDetail, IntakeError, IntakeItem, NeedsForce,
                            compare_suggestions, decide, list_entries, load_index, make_decision, recent_decisions,
                            refresh_best_scores, search_borrowers, show_entry, undo_decision_by_id, undo_last)
+from engine.koha.push import KohaRefused
+from engine.koha.setup import setup_attribute_types as setup_koha
+from engine.koha.tables import KohaMismatch
 from engine.links import Unlinked, UnlinkRefused, unlink_borrower
 from engine.lock import LibraryBusy
 from engine.matching import REASON_TEXT, IntakeReason
@@ -50,7 +53,7 @@ from engine.runlog import log_problem
 from engine.runs import (KINDS as RUN_CHANGE_KINDS, ROW as WHOLE_ROW, RunDetail, RunLine, RunUndoRefused, UndoItem,
                          UndoResult, list_runs, show_run, undo_run)
 from engine.safe_text import one_line, stack_only
-from engine.session import CommitFailed, open_library, transaction
+from engine.session import CommitFailed, connect_library, open_library, transaction
 from engine.statuses import DECIDABLE, OPEN_INTAKE, BorrowerStatus, DecisionAction, IntakeStatus
 from engine.suggest import PROBABLE_DUPLICATE, SuggestionIndex
 from engine.sync import PreparedSync, PreviewOutdated, apply_sync, prepare_sync, run_sync
@@ -62,7 +65,7 @@ from engine.users import current_user
 
 __all__ = [
     # opening the library
-    "open_library", "transaction", "connect",
+    "open_library", "transaction", "connect", "connect_library",
     # the sync
     "prepare_sync", "apply_sync", "run_sync", "PreparedSync", "SyncReport", "RunCounts", "TIER_NAMES",
     # live feeds: fetching a snapshot only (mislink fetch)
@@ -80,6 +83,8 @@ __all__ = [
     "WHOLE_ROW", "RunUndoRefused",
     # recycle bin, borrower import, removals
     "list_recycled", "restore_recycled", "release_hold", "purgeable", "purge_recycled", "RecycledBorrower",
+    # a Koha library: its attribute types
+    "setup_koha",
     # taking a borrower's MIS link off by hand
     "unlink_borrower", "Unlinked",
     "import_borrowers", "ImportResult", "RowProblem", "removals",
@@ -91,6 +96,7 @@ __all__ = [
     # refusals and failures
     "Refusal", "IntakeError", "NeedsForce", "EntryChanged", "LibraryBusy", "LibraryMissing", "ConfigError",
     "RecycleBinError", "ImportFileError", "PreviewOutdated", "CommitFailed", "UnlinkRefused",
+    "KohaMismatch", "KohaRefused",
     # showing results and who is acting
     "current_user", "driver_reason", "log_problem", "one_line", "person_to_record", "stack_only", "whole_number",
     "year_number",

@@ -98,12 +98,32 @@ class SourceSettings:
 
 @dataclass(frozen=True)
 class LibrarySettings:
-    """The library database: an SQLAlchemy URL."""
+    """The library database: an SQLAlchemy URL, and which library system it is."""
+    kind: Literal["mislink", "koha"] = setting(
+        "mislink", "The library system: `mislink`, mislink's own borrower tables; `koha`, a Koha library's "
+        "database (MariaDB), whose pupil and staff patrons mislink keeps in step (see `[koha]`).")
     url: str = setting(
         "sqlite:///library.sqlite",
         "The library database as an SQLAlchemy URL: `sqlite:///file`, `postgresql+psycopg://user:password@host/db` "
         "or `mysql+pyodbc://user:password@host/db?driver=MariaDB+Unicode&port=3306&charset=utf8mb4`. "
         "Never printed with its password; a file holding one is kept readable by its owner only.")
+
+
+@dataclass(frozen=True)
+class KohaSettings:
+    """With `library.kind = "koha"`: where mislink puts pupils and staff in Koha."""
+    branchcode: str = setting("MAIN", "The Koha branch (library) new patrons belong to.")
+    student_category: str = setting("ST", "The Koha patron category of pupils.")
+    staff_category: str = setting("S", "The Koha patron category of staff.")
+    leaver_category: str = setting(
+        "LEAVER", "The Koha patron category leavers move to (Koha has no recycle bin); a restore moves them back.")
+    attribute_mis_id: str = setting("MISID", "The patron attribute type holding the MIS id (`mislink koha setup` "
+                                             "creates the three attribute types).")
+    attribute_upn: str = setting("UPN", "The patron attribute type holding the UPN.")
+    attribute_admission_no: str = setting("ADMNO", "The patron attribute type holding the admission number.")
+    # Koha's two free columns "for any information unique to the library".
+    group_column: Literal["sort1", "sort2"] = setting("sort1", "The `borrowers` column holding the tutor group.")
+    year_column: Literal["sort1", "sort2"] = setting("sort2", "The `borrowers` column holding the year group.")
 
 
 class NumberList(tuple):
@@ -212,6 +232,7 @@ class IntakeSettings:
 class Config:
     source: SourceSettings = SourceSettings()
     library: LibrarySettings = LibrarySettings()
+    koha: KohaSettings = KohaSettings()
     sync: SyncSettings = SyncSettings()
     data: DataSettings = DataSettings()
     barcodes: BarcodeSettings = BarcodeSettings()
@@ -369,6 +390,8 @@ def _check_library(library: LibrarySettings) -> list[tuple[str, str]]:
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql", "mysql", "mariadb", "mssql"):
         return [("url", f"unsupported database {backend!r}; use sqlite, postgresql, mysql/mariadb or mssql")]
+    if library.kind == "koha" and backend not in ("mysql", "mariadb"):
+        return [("url", "a Koha library is Koha's own MariaDB database: use a mysql+pyodbc:// URL")]
     try:
         parsed.get_dialect()
     except ArgumentError:  # NoSuchModuleError: a misspelt driver such as postgresql+psycopg3
@@ -406,7 +429,18 @@ def _check_source(source: SourceSettings) -> list[tuple[str, str]]:
             if not getattr(source, key).strip()]
 
 
-_SECTION_CHECKS = {"source": _check_source, "library": _check_library, "sync": _check_sync, "barcodes": _check_barcodes}
+def _check_koha(koha: KohaSettings) -> list[tuple[str, str]]:
+    """Every code must be one Koha can hold (varchar(10)); the group and
+    the year need a column each."""
+    problems = [(spec.name, "must be 1 to 10 characters (a Koha code)") for spec in dataclasses.fields(koha)
+                if not spec.name.endswith("_column") and not 0 < len(getattr(koha, spec.name).strip()) <= 10]
+    if koha.group_column == koha.year_column:
+        problems.append(("year_column", "must not be the same column as koha.group_column"))
+    return problems
+
+
+_SECTION_CHECKS = {"source": _check_source, "library": _check_library, "koha": _check_koha, "sync": _check_sync,
+                   "barcodes": _check_barcodes}
 
 
 # --- Passwords in URLs ---------------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
@@ -15,11 +16,12 @@ class LibraryMissing(Refusal):
     """There is no library database at the configured place yet."""
 
 
-def connect(url: str, *, create: bool = True) -> Engine:
+def connect(url: str, *, create: bool = True, check: Callable[[Engine], None] | None = None) -> Engine:
     """An Engine for the library. With ``create`` the tables are made if they
     are missing (and a new SQLite file readable by its owner only); without
     it, a missing SQLite file is an error rather than a new empty library at a
-    mistyped path."""
+    mistyped path. ``check`` may refuse the database before any table is
+    made (a Koha library: ``engine.koha.bridge``)."""
     options: dict = {}
     if url.startswith("sqlite"):
         # Several processes (the TUI, a scheduled sync) share one file: wait for
@@ -36,6 +38,12 @@ def connect(url: str, *, create: bool = True) -> Engine:
         # pysqlite's own transaction handling delays BEGIN; take it over so that
         # a transaction begins when SQLAlchemy says so.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+    if check is not None:
+        try:
+            check(engine)
+        except BaseException:
+            engine.dispose()
+            raise
     bring_up_to_date(engine, create=create)
     return engine
 

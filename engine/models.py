@@ -216,3 +216,18 @@ class IntakeDecision(Base):
     changes: Mapped[str] = mapped_column(LongText)
     undone_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     undone_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class KohaPatron(Base):
+    """With a Koha library: which Koha patron each mirrored borrower is
+    (``engine.koha``), and what a leaver had before mislink moved them to the
+    leaver category, so that a restore can put it back."""
+    __tablename__ = "mislink_koha_patrons"
+
+    # An undo that removes a borrower mislink created removes its link too.
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("mislink_borrowers.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    borrowernumber: Mapped[int] = mapped_column(Integer, unique=True)
+    category_before: Mapped[str | None] = mapped_column(String(10))
+    expiry_before: Mapped[date | None] = mapped_column(Date)
+    created_by_mislink: Mapped[bool] = mapped_column(default=False)

@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from engine.apply import EventLog
+from engine.koha.bridge import session_bridge
 from engine.barcodes import stored_barcode
 from engine.errors import Refusal
 from engine.models import (Borrower, BorrowerPhoto, Guardian, IntakeEntry, Loan, RunChange, SyncEvent, SyncRun,
@@ -138,6 +139,9 @@ def _result(borrower: Borrower, *, returns_to_bin: bool) -> RecycledBorrower:
 
 def purgeable(session: Session, older_than_days: int, now: datetime | None = None) -> list[RecycledBorrower]:
     """Recycled borrowers past the retention period with no loans out."""
+    if session_bridge(session) is not None:
+        raise RecycleBinError("a Koha library has no recycle bin to purge: leavers stay in Koha's leaver category "
+                              "(koha.leaver_category), and mislink never deletes a Koha patron")
     cutoff = (now or utcnow()) - timedelta(days=older_than_days)
     return [b for b in list_recycled(session)
             if b.recycled_at is not None and b.recycled_at <= cutoff and b.loans_out == 0]

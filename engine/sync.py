@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from engine.config import Config, mask_url
 from engine.counts import RunCounts
-from engine.db import connect, driver_reason
+from engine.db import driver_reason
 from engine.errors import Refusal
 from engine.export import Export, ExportError
 from engine.feeds.fetched import PageProgress, StaleFeed
@@ -52,7 +52,7 @@ from engine.report import SyncReport
 from engine.run_status import RunOutcome, SyncStage
 from engine.runlog import log_problem, run_log_lines
 from engine.safe_text import QUOTED_LIMIT, one_line, stack_only
-from engine.session import CommitFailed, transaction
+from engine.session import CommitFailed, connect_library, transaction
 from engine.source import Source, source_for
 from engine.target import LibraryTarget, target_for
 
@@ -184,7 +184,7 @@ class _Run:
         self.source: Source | None = None
 
     def connect(self) -> Engine:
-        self.engine = connect(self.config.library_url)
+        self.engine = connect_library(self.config)
         return self.engine
 
     def read(self, source: Source) -> Export:
@@ -264,6 +264,8 @@ class _Run:
             report.message = one_line(exc, QUOTED_LIMIT)
         except LibraryBusy as exc:
             report.outcome, report.message = RunOutcome.LOCKED, str(exc)
+        except Refusal as exc:  # a Koha library that cannot take the run (engine.koha)
+            report.outcome, report.message = RunOutcome.REFUSED, str(exc)
         except CommitFailed as exc:
             report.message = f"the library database did not save the run, nothing written: {exc}"
         except SQLAlchemyError as exc:

@@ -28,7 +28,13 @@ lock still covers it. Its contract:
 
 mislink's own tables are the first implementation (``MislinkTarget``); runs,
 events, Intake and decisions stay mislink's own whatever the target.
-``target_for(config)`` chooses one.
+``KohaTarget`` is a Koha library (``engine.koha``): mislink's borrowers are
+then a mirror of Koha's pupil and staff patrons, brought up to date from Koha
+when the transaction began and written back before it commits, so it reads
+and writes as ``MislinkTarget`` does; it adds what the pull found unusable
+to the snapshot's warnings, and writes the plan to Koha at the end of
+``apply``, so that each value Koha would not take is a warning in the run's
+report. ``target_for(config)`` chooses one.
 """
 from __future__ import annotations
 
@@ -42,13 +48,14 @@ from sqlalchemy.orm import Session
 from engine.apply import apply_plan, bulk_update
 from engine.config import Config
 from engine.history import change_marker
+from engine.koha.bridge import pull_warnings, session_bridge
 from engine.library import load_snapshot
 from engine.matching import Tier
 from engine.models import Borrower, IntakeEntry, RunChange
 from engine.plan import Snapshot, SyncPlan
 from engine.text import json_object, unique_key
 
-__all__ = ["LibraryTarget", "MislinkTarget", "target_for"]
+__all__ = ["KohaTarget", "LibraryTarget", "MislinkTarget", "target_for"]
 
 
 class LibraryTarget(Protocol):
@@ -136,5 +143,16 @@ def _holding(session: Session, model, type_column, moving: set[int], taken: set[
     return found
 
 
+class KohaTarget(MislinkTarget):
+    def snapshot(self, session: Session) -> Snapshot:
+        snapshot = super().snapshot(session)
+        snapshot.warnings.extend(pull_warnings(session))
+        return snapshot
+
+    def apply(self, session: Session, plan: SyncPlan, run_id: int, now: datetime) -> None:
+        super().apply(session, plan, run_id, now)
+        plan.warnings.extend(session_bridge(session).push(session))
+
+
 def target_for(config: Config) -> LibraryTarget:
-    return MislinkTarget()
+    return KohaTarget() if config.library.kind == "koha" else MislinkTarget()

@@ -23,8 +23,8 @@ from engine.db import connect
 from engine.models import Base
 from tests.support.databases import dispose_kept, library_engine
 
-# Fixtures more than one test module uses (feeds: ``fake`` and ``sleeps``).
-pytest_plugins = ["tests.support.feeds"]
+# Fixtures more than one test module uses (feeds: ``fake`` and ``sleeps``; ``koha``).
+pytest_plugins = ["tests.support.feeds", "tests.support.koha"]
 
 SERVERS = {"postgresql": ("PostgreSQL", "MISLINK_TEST_POSTGRES_URL"),
            "mariadb": ("MariaDB", "MISLINK_TEST_MARIADB_URL")}

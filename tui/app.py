@@ -85,7 +85,7 @@ class MislinkApp(App[int]):
         super().__init__()
         self.config = config
         self.config_path = Path(config_path)
-        self.library = Library(config.library_url)
+        self.library = Library(config)
         self.index: SuggestionIndex | None = None
         self.marker: ChangeMarker | None = None
         self._today = today
@@ -535,13 +535,14 @@ class MislinkApp(App[int]):
 
     @on(SettingSaved)
     def _setting_saved(self, message: SettingSaved) -> None:
-        moved = message.config.library_url != self.config.library_url
+        moved = (message.config.library_url, message.config.library, message.config.koha) != \
+            (self.config.library_url, self.config.library, self.config.koha)
         self.config = message.config
         self.settings.show_config(message.config, message.key)
         if moved:
             # Another library: forget everything read from the old one.
             self.library.close()
-            self.library = Library(message.config.library_url)
+            self.library = Library(message.config)
             self.index, self.marker, self._queue_first = None, None, True
             self.check_for_changes()
 

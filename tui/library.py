@@ -16,14 +16,14 @@ from typing import Callable, TypeVar
 
 from sqlalchemy import Engine
 
-from engine.api import connect, transaction
+from engine.api import Config, connect_library, transaction
 
 Result = TypeVar("Result")
 
 
 class Library:
-    def __init__(self, url: str):
-        self.url = url
+    def __init__(self, config: Config):
+        self.config = config
         self._engine: Engine | None = None
         self._lock = threading.Lock()
 
@@ -46,6 +46,6 @@ class Library:
     def _connected(self) -> Engine:
         with self._lock:
             if self._engine is None:
-                self._engine = connect(self.url)
+                self._engine = connect_library(self.config)
             return self._engine
 

@@ -1,0 +1,78 @@
+"""Which library engines are Koha libraries, and the transaction hooks.
+
+``connect_library(config)`` is the one way the engine opens a library: for
+``library.kind = "koha"`` it first checks the database is a Koha mislink can
+use (refusing, naming the config key, before making any table of its own),
+then gives the engine a ``KohaBridge``, found again by ``bridge_for``.
+``engine.session.transaction`` calls ``pull`` right after a locked
+transaction begins and ``push`` just before it commits.
+
+What the pull left is kept on the session (``session.info``), not on the
+bridge: the TUI uses one engine from several threads.
+"""
+from __future__ import annotations
+
+import logging
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from engine.config import Config
+from engine.db import connect
+from engine.koha.pull import Pulled, pull
+from engine.koha.push import push
+from engine.koha.tables import KohaTables, check_settings, looks_like_koha
+from engine.models import utcnow
+
+log = logging.getLogger(__name__)
+_bridges: WeakKeyDictionary[Engine, KohaBridge] = WeakKeyDictionary()
+_PULLED = "koha_pulled"
+
+
+class KohaBridge:
+    def __init__(self, config: Config, tables: KohaTables):
+        self.settings, self.data, self.tables = config.koha, config.data, tables
+
+    def pull(self, session: Session) -> None:
+        pulled = pull(session, self.tables, self.settings, self.data, utcnow())
+        if pulled.warnings:
+            log.warning("; ".join(pulled.warnings))
+        session.info[_PULLED] = pulled
+
+    def push(self, session: Session) -> list[str]:
+        """Write the transaction's changes to Koha; warnings for values it would not take."""
+        return push(session, self.tables, self.settings, self.data, session.info[_PULLED], utcnow())
+
+
+def connect_library(config: Config, *, create: bool = True) -> Engine:
+    """An Engine on the configured library, a Koha bridge attached for a Koha library."""
+    if config.library.kind != "koha":
+        return connect(config.library_url, create=create)
+    holder: dict[str, KohaTables] = {}
+
+    def check(engine: Engine) -> None:
+        with engine.connect() as connection:
+            looks_like_koha(connection, config.library_url)
+            holder["tables"] = KohaTables.reflect(connection)
+            check_settings(connection, holder["tables"], config.koha)
+
+    # Koha's database exists already: mislink's own tables are made in it
+    # (only once it is known to be Koha) whether or not the command writes.
+    engine = connect(config.library_url, create=True, check=check)
+    _bridges[engine] = KohaBridge(config, holder["tables"])
+    return engine
+
+
+def bridge_for(engine: Engine) -> KohaBridge | None:
+    return _bridges.get(engine)
+
+
+def session_bridge(session: Session) -> KohaBridge | None:
+    """The bridge of the library this session works on, if it is a Koha."""
+    return bridge_for(session.get_bind())
+
+
+def pull_warnings(session: Session) -> list[str]:
+    pulled: Pulled | None = session.info.get(_PULLED)
+    return list(pulled.warnings) if pulled else []

@@ -1,0 +1,153 @@
+"""A Koha library kept in step (``engine.koha``): the first sync onto patrons
+typed into Koha by hand, leavers and restores, loans, rejected values, and
+what is never touched."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select, update
+
+from engine.api import open_library, restore_recycled, undo_run
+from engine.models import SyncEvent
+from engine.sync import run_sync
+from tests.builders import TODAY, Library, student, write_export
+
+
+def sync_koha(koha, tmp_path, students, **sections):
+    write_export(tmp_path / "export", Students=students)
+    sections["sync"] = {"max_recycle_share": 1.0, "min_export_share": 0.0, **sections.get("sync", {})}
+    report = run_sync(koha.config(tmp_path, **sections), today=TODAY)
+    assert report.outcome == "ok", report.message
+    return report
+
+
+ADA = student("Ada", "Lovelace", "2012-03-04", Id="201", RegGroup="8A", YearGroup="Year  8", UPN="A123456789012")
+ALAN = student("Alan", "Turing", "2011-06-23", Id="202", RegGroup="9B", YearGroup="Year  9")
+
+
+def test_first_sync_links_hand_typed_patrons_by_name_and_birth_date(koha, tmp_path):
+    ada = koha.add_patron("1001", "Ada", "Lovelace", "2012-03-04", sort1="7A")
+    alan = koha.add_patron("1002", "Alan", "Turing", "2011-06-23")
+    sync_koha(koha, tmp_path, [ADA, ALAN])
+    patrons = koha.patrons()
+    assert (patrons["1001"]["sort1"], patrons["1001"]["sort2"]) == ("8A", "Year 8")
+    assert (patrons["1002"]["sort1"], patrons["1002"]["sort2"]) == ("9B", "Year 9")
+    assert koha.attributes(ada) == {"MISID": ["201"], "UPN": ["A123456789012"], "ADMNO": ["000201"]}
+    assert koha.attributes(alan) == {"MISID": ["202"], "ADMNO": ["000202"]}
+    assert [p["categorycode"] for p in patrons.values()] == ["ST", "ST"]
+    mirror = Library(koha.url).borrower("1001")
+    assert (mirror["mis_id"], mirror["tutor_group"]) == ("201", "8A")
+
+
+def test_an_unchanged_resync_writes_nothing_to_koha_and_koha_keeps_its_shape(koha, tmp_path):
+    koha.add_patron("1001", "Ada", "Lovelace", "2012-03-04")
+    shapes = koha.show_create()
+    sync_koha(koha, tmp_path, [ADA, ALAN])
+    after_first = koha.dump()
+    events = len(Library(koha.url).events())
+    sync_koha(koha, tmp_path, [ADA, ALAN])
+    assert koha.dump() == after_first
+    # The second run recorded itself and nothing else: no pull found a change.
+    assert [e for e in Library(koha.url).events()[events:] if e["actor"] == "koha"] == []
+    assert koha.show_create() == shapes
+
+
+def test_patrons_of_other_categories_are_never_read_nor_touched(koha, tmp_path):
+    koha.add_patron("2001", "Ada", "Lovelace", "2012-03-04", category="AD", sort1="Parent")
+    before = koha.dump()
+    sync_koha(koha, tmp_path, [ADA])
+    assert koha.patron("2001") == before_patron(before, "2001")
+    assert "2001" not in Library(koha.url).borrowers()
+
+
+def before_patron(dump, cardnumber):
+    [row] = [r for r in dump["borrowers"] if cardnumber in r]
+    return dict(zip(koha_columns(), row))
+
+
+def koha_columns():
+    from tests.support.koha import Koha, koha_database
+    return list(Koha(koha_database()).tables.borrowers.c.keys())
+
+
+def test_leavers_move_to_the_leaver_category_and_a_restore_puts_them_back(koha, tmp_path):
+    koha.add_patron("1001", "Ada", "Lovelace", "2012-03-04", dateexpiry=date(2025, 8, 31))
+    koha.add_patron("1002", "Alan", "Turing", "2011-06-23")
+    # The MIS gives Ada a leaving date while she is still on roll, then has her leave.
+    sync_koha(koha, tmp_path, [{**ADA, "LeavingDate": "2024-07-19"}, ALAN])
+    sync_koha(koha, tmp_path, [{**ALAN, "StudentStatus": "Leaver"},
+                               {**ADA, "StudentStatus": "Leaver", "LeavingDate": "2024-07-19"}])
+    ada, alan = koha.patron("1001"), koha.patron("1002")
+    assert (ada["categorycode"], ada["sort1"], ada["dateexpiry"]) == \
+        ("LEAVER", "Leaver 2024 (Old Group 8A)", date(2024, 7, 19))
+    # Alan's leaving date is not known: his membership ends the day he is recycled.
+    assert (alan["categorycode"], alan["sort1"], alan["dateexpiry"]) == \
+        ("LEAVER", "Leaver 2024 (Old Group 9B)", date.today())
+    assert Library(koha.url).borrower("1001")["status"] == "recycled"
+    config = koha.config(tmp_path)
+    with open_library(config, write=True) as session:
+        restore_recycled(session, "1001", "mrs.b", hold=True)
+    ada = koha.patron("1001")
+    assert (ada["categorycode"], ada["sort1"], ada["dateexpiry"]) == ("ST", "8A", date(2025, 8, 31))
+
+
+def test_leavers_with_koha_loans_out_are_reported(koha, tmp_path):
+    ada = koha.add_patron("1001", "Ada", "Lovelace", "2012-03-04")
+    koha.add_patron("1002", "Alan", "Turing", "2011-06-23")
+    koha.add_issue(ada, 501)
+    sync_koha(koha, tmp_path, [ADA, ALAN])
+    report = sync_koha(koha, tmp_path, [ALAN])
+    assert [(r.barcode, r.loans_out) for r in report.plan.recycles] == [("1001", 1)]
+    assert report.counts.leavers_with_loans == 1
+    [loan] = Library(koha.url).rows("loans")
+    assert (loan["item"], loan["due_at"].date()) == ("501", date(2024, 3, 20))
+
+
+def test_a_value_koha_cannot_hold_is_rejected_with_a_reason_never_cut(koha, tmp_path):
+    koha.add_patron("1001", "Ada", "Lovelace", "2012-03-04", sex="F")
+    sync_koha(koha, tmp_path, [ADA])
+    report = sync_koha(koha, tmp_path, [{**ADA, "Gender": "Non-binary"}])
+    assert koha.patron("1001")["sex"] == "F"
+    assert any(w.startswith("borrower 1001: gender not written to Koha: the value is 10 characters, longer than "
+                            "Koha's sex allows (1)") for w in report.plan.warnings), report.plan.warnings
+    # The mirror is Koha's again: the next sync tries (and reports) the same.
+    assert Library(koha.url).borrower("1001")["gender"] == "F"
+    [event] = [e for e in Library(koha.url).events() if e["action"] == "rejected_by_koha"]
+    assert event["field"] == "gender"
+
+
+def test_runs_undo_of_a_sync_puts_koha_back(koha, tmp_path):
+    ada = koha.add_patron("1001", "Ada", "Lovelace", "2012-03-04", sort1="7A")
+    before = koha.dump()
+    report = sync_koha(koha, tmp_path, [ADA])
+    assert koha.patron("1001")["sort1"] == "8A"
+    with open_library(koha.config(tmp_path), write=True) as session:
+        undo_run(session, report.run_id, actor="mrs.b")
+    after = koha.dump()
+    assert koha.patron("1001")["sort1"] == "7A" and koha.attributes(ada) == {}
+    assert _without_updated_on(after) == _without_updated_on(before)
+
+
+def _without_updated_on(dump):
+    columns = koha_columns()
+    at = columns.index("updated_on")
+    return [row[:at] + row[at + 1:] for row in dump["borrowers"]]
+
+
+def test_edits_made_in_koha_reach_the_mirror_as_events(koha, tmp_path):
+    koha.add_patron("1001", "Ada", "Lovelace", "2012-03-04")
+    number = koha.add_patron("1002", "Alan", "Turing", "2011-06-23")
+    sync_koha(koha, tmp_path, [ADA, ALAN])
+    t = koha.tables.borrowers
+    koha.execute(update(t).where(t.c.cardnumber == "1001").values(surname="King", categorycode="LEAVER"))
+    koha.execute(t.delete().where(t.c.borrowernumber == number))
+    with open_library(koha.config(tmp_path), write=False) as session:
+        events = session.execute(select(SyncEvent.actor, SyncEvent.action, SyncEvent.field, SyncEvent.new_value)
+                                 .where(SyncEvent.actor == "koha")).all()
+    assert ("koha", "changed_in_koha", "surname", "King") in events
+    assert ("koha", "changed_in_koha", "status", "recycled") in events
+    mirror = Library(koha.url).borrowers()
+    assert (mirror["1001"]["status"], mirror["1001"]["recycled_reason"]) == \
+        ("recycled", "moved to the leaver category in Koha")
+    assert (mirror["1002"]["status"], mirror["1002"]["recycled_reason"]) == ("recycled", "deleted in Koha")
+    assert [r["borrower_id"] for r in Library(koha.url).rows("koha_patrons")] == [mirror["1001"]["id"]]
