@@ -10,7 +10,7 @@ from sqlalchemy import insert
 
 from engine.api import list_entries, make_decision, open_library, undo_last
 from engine.sync import run_sync
-from tests.builders import TODAY, Library, student, write_export
+from tests.builders import TODAY, Library, staff_member, student, write_export
 
 ZED = student("Zed", "Newman", "2011-10-09", Id="301", RegGroup="9C", YearGroup="Year  9")
 ZED_TOO = student("Zed", "Newman", "2012-02-02", Id="302", RegGroup="8A")
@@ -100,3 +100,19 @@ def test_a_new_patron_whose_barcode_koha_cannot_hold_is_refused_whole(koha, tmp_
         decide(config, "transfer", ["301"])
     assert koha.patrons() == {}
     assert [b["barcode"] for b in Library(koha.url).rows("borrowers")] == []
+
+
+def test_staff_are_the_staff_category_and_a_transferred_one_joins_it(koha, tmp_path):
+    number = koha.add_patron("5001", "Tess", "Tutor", "1980-05-06", category="S")
+    staff = [staff_member("Tess", "Tutor", Id="601"), staff_member("Sam", "Newer", "1985-01-01", Id="602")]
+    write_export(tmp_path / "export", Students=[ZED], Staff=staff)
+    config = koha.config(tmp_path, data={"staff": True, "staff_year_group": 14},
+                         sync={"max_recycle_share": 1.0, "min_export_share": 0.0})
+    report = run_sync(config, today=TODAY)
+    assert report.outcome == "ok", report.message
+    assert koha.attributes(number)["MISID"] == ["601"]
+    decide(config, "new", ["602"])
+    decide(config, "transfer", ["602"])
+    made = [p for p in koha.patrons().values() if p["cardnumber"] != "5001"]
+    assert [(p["categorycode"], p["userid"]) for p in made] == [("S", "sam.newer")]
+    assert Library(koha.url).borrower(made[0]["cardnumber"])["borrower_type"] == "staff"

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from engine.api import open_library, restore_recycled, undo_run
 from engine.models import SyncEvent
-from engine.sync import run_sync
+from engine.sync import apply_sync, prepare_sync, run_sync
 from tests.builders import TODAY, Library, student, write_export
 
 
@@ -151,3 +151,33 @@ def test_edits_made_in_koha_reach_the_mirror_as_events(koha, tmp_path):
         ("recycled", "moved to the leaver category in Koha")
     assert (mirror["1002"]["status"], mirror["1002"]["recycled_reason"]) == ("recycled", "deleted in Koha")
     assert [r["borrower_id"] for r in Library(koha.url).rows("koha_patrons")] == [mirror["1001"]["id"]]
+
+
+def test_koha_patrons_sharing_an_mis_id_or_without_a_cardnumber_are_reported(koha, tmp_path):
+    first = koha.add_patron("1001", "Ada", "Lovelace", "2012-03-04")
+    second = koha.add_patron("1002", "Ada", "King", "2012-03-04")
+    koha.add_patron(None, "No", "Card", "2012-05-05")
+    for number in (first, second):
+        koha.execute(insert(koha.tables.attributes).values(borrowernumber=number, code="MISID", attribute="201"))
+    report = sync_koha(koha, tmp_path, [ADA])
+    assert "Koha patron 1002: its MISID attribute is another patron's too; left unlinked from the MIS until one of " \
+           "them is corrected in Koha" in report.plan.warnings
+    assert "1 Koha patron(s) in the pupil, staff or leaver categories have no cardnumber: left out until they have " \
+           "one" in report.plan.warnings
+    mirror = Library(koha.url).borrowers()
+    assert (mirror["1001"]["mis_id"], mirror["1002"]["mis_id"], len(mirror)) == ("201", None, 2)
+
+
+def test_a_preview_is_refused_at_apply_when_koha_changed_in_between(koha, tmp_path):
+    koha.add_patron("1001", "Ada", "Lovelace", "2012-03-04")
+    sync_koha(koha, tmp_path, [ADA])
+    config = koha.config(tmp_path, sync={"max_recycle_share": 1.0, "min_export_share": 0.0})
+    write_export(tmp_path / "export", Students=[ADA, ALAN])
+    prepared = prepare_sync(config, today=TODAY)
+    t = koha.tables.borrowers
+    koha.execute(update(t).where(t.c.cardnumber == "1001").values(sort2="Year 12"))
+    report = apply_sync(config, prepared)
+    assert (report.outcome, report.message) == ("refused", "the library changed since the preview; preview again")
+    assert koha.patron("1001")["sort2"] == "Year 12"
+    assert apply_sync(config, prepare_sync(config, today=TODAY)).outcome == "ok"
+    assert koha.patron("1001")["sort2"] == "Year 8"

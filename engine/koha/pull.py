@@ -60,15 +60,20 @@ def pull(session: Session, tables: KohaTables, settings: KohaSettings, data: Dat
     events = EventLog(None, ACTOR, now, session)
     columns = pulled_columns(data)
     updates, adds, new_links = [], [], []
-    for number, patron in patrons.items():
+    taken = {_id_key(row): borrower_id for borrower_id, row in mirror.items()
+             if borrower_id not in links and row["mis_id"]}
+    for number in sorted(patrons):
+        patron = patrons[number]
         borrower_id = by_number.get(number) or unlinked.pop(unique_key(patron["barcode"]), None)
+        row, link = mirror.get(borrower_id), links.get(borrower_id)
+        wanted = _settled(patron, settings, row["borrower_type"] if row else None, link)
+        _keep_ids_unique(wanted, borrower_id or ("new", number), taken, settings, warnings)
         if borrower_id is None:
-            adds.append((number, _new_row(patron, settings, now)))
+            adds.append((number, _new_row(wanted, now)))
             continue
-        if borrower_id not in links:
+        if link is None:
             new_links.append({"borrower_id": borrower_id, "borrowernumber": number, "created_by_mislink": False})
-        link = links.get(borrower_id)
-        values = _changes(mirror[borrower_id], patron, columns, settings, link, events, borrower_id, now)
+        values = _changes(row, wanted, columns, events, borrower_id, now)
         if values:
             updates.append({"id": borrower_id, "updated_at": now, **values})
     bulk_update(session, Borrower, updates)
@@ -172,10 +177,26 @@ def _settled(patron: dict, settings: KohaSettings, mirror_type: str | None, link
     return values
 
 
-def _changes(row: dict, patron: dict, columns: tuple[str, ...], settings: KohaSettings, link, events: EventLog,
-             borrower_id: int, now: datetime) -> dict:
+def _id_key(values: dict) -> tuple | None:
+    """An MIS id as the mirror's unique index compares it (None: no id)."""
+    return (values["mis_person_type"], unique_key(values["mis_id"])) if values.get("mis_id") else None
+
+
+def _keep_ids_unique(wanted: dict, owner, taken: dict, settings: KohaSettings, warnings: list[str]) -> None:
+    """Koha does not enforce a unique attribute: where two patrons hold one
+    MIS id, the first (by borrowernumber) keeps it in the mirror."""
+    key = _id_key(wanted)
+    if key is None:
+        return
+    if taken.setdefault(key, owner) != owner:
+        warnings.append(f"Koha patron {wanted['barcode']}: its {settings.attribute_mis_id} attribute is another "
+                        "patron's too; left unlinked from the MIS until one of them is corrected in Koha")
+        wanted.update(mis_id=None, mis_person_type=None)
+
+
+def _changes(row: dict, wanted: dict, columns: tuple[str, ...], events: EventLog, borrower_id: int,
+             now: datetime) -> dict:
     """The mirror columns Koha has changed, each an event."""
-    wanted = _settled(patron, settings, row["borrower_type"], link)
     values = {c: wanted[c] for c in columns if c in wanted and wanted[c] != row[c]}
     for column, value in values.items():
         events.add("changed_in_koha", borrower_id=borrower_id, field=column, old=row[column], new=value)
@@ -201,8 +222,7 @@ def _hand_moved_leavers(session: Session, updates: list[dict], links: dict, sett
                             .values(category_before=category))
 
 
-def _new_row(patron: dict, settings: KohaSettings, now: datetime) -> dict:
-    values = _settled(patron, settings, None, None)
+def _new_row(values: dict, now: datetime) -> dict:
     row = {"created_at": now, "updated_at": now, **values}
     if values["status"] == "recycled":
         row.update(recycled_at=now, recycled_reason=MOVED_TO_LEAVERS, group_before_recycle=values.get("tutor_group"))
