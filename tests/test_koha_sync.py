@@ -7,8 +7,9 @@ from datetime import date
 
 from sqlalchemy import insert, select, update
 
-from engine.api import open_library, restore_recycled, undo_run
-from engine.models import SyncEvent
+from engine.api import connect_library, open_library, restore_recycled, transaction, undo_run
+from engine.lock import library_lock
+from engine.models import Borrower, SyncEvent
 from engine.sync import apply_sync, prepare_sync, run_sync
 from tests.builders import TODAY, Library, student, write_export
 
@@ -181,3 +182,20 @@ def test_a_preview_is_refused_at_apply_when_koha_changed_in_between(koha, tmp_pa
     assert koha.patron("1001")["sort2"] == "Year 12"
     assert apply_sync(config, prepare_sync(config, today=TODAY)).outcome == "ok"
     assert koha.patron("1001")["sort2"] == "Year 8"
+
+
+def test_a_read_while_another_process_writes_shows_the_mirror_as_last_brought_up_to_date(koha, tmp_path):
+    koha.add_patron("1001", "Ada", "Lovelace", "2012-03-04")
+    sync_koha(koha, tmp_path, [ADA])
+    t = koha.tables.borrowers
+    koha.execute(update(t).where(t.c.cardnumber == "1001").values(surname="King"))
+    config = koha.config(tmp_path)
+    engine = connect_library(config)
+    try:
+        with library_lock(engine):  # a writer elsewhere holds the library
+            with transaction(engine, lock=False) as session:
+                assert session.scalar(select(Borrower.surname)) == "Lovelace"
+        with transaction(engine, lock=False) as session:
+            assert session.scalar(select(Borrower.surname)) == "King"
+    finally:
+        engine.dispose()

@@ -15,14 +15,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from calendar import monthrange
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import bindparam, delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.apply import EventLog, bulk_update
 from engine.config import DataSettings, KohaSettings
+from engine.decisions import chunks
 from engine.errors import Refusal
 from engine.koha.mirror import NAME_COLUMNS, PUSHED, attribute_columns, koha_columns, koha_problem, other_names
 from engine.koha.pull import ACTOR, Link, Pulled
@@ -48,6 +50,28 @@ class Push:
     warnings: list[str] = field(default_factory=list)
     # Mirror rows put back to what Koha holds: id -> {column: value}.
     reverts: dict[int, dict] = field(default_factory=dict)
+    # Written together at the end, a statement per set of columns (a first
+    # sync changes most patrons): borrowernumber -> borrowers columns, and
+    # attribute code -> borrowernumber -> its new value (None: none).
+    patron_values: dict[int, dict] = field(default_factory=dict)
+    attribute_values: dict[str, dict[int, str | None]] = field(default_factory=lambda: defaultdict(dict))
+
+    def write(self) -> None:
+        borrowers = self.tables.borrowers
+        groups: dict[tuple, list[dict]] = defaultdict(list)
+        for number, values in self.patron_values.items():
+            groups[tuple(sorted(values))].append({"_number": number, **values})
+        for columns, rows in groups.items():
+            self.session.execute(update(borrowers).where(borrowers.c.borrowernumber == bindparam("_number"))
+                                 .values({c: bindparam(c) for c in columns}), rows)
+        attributes = self.tables.attributes
+        for code, values in self.attribute_values.items():
+            for chunk in chunks(list(values)):
+                self.session.execute(delete(attributes).where(attributes.c.code == code,
+                                                              attributes.c.borrowernumber.in_(chunk)))
+            rows = [{"borrowernumber": n, "code": code, "attribute": v} for n, v in values.items() if v is not None]
+            if rows:
+                self.session.execute(insert(attributes), rows)
 
 
 def push(session: Session, tables: KohaTables, settings: KohaSettings, data: DataSettings, pulled: Pulled,
@@ -70,6 +94,7 @@ def push(session: Session, tables: KohaTables, settings: KohaSettings, data: Dat
                 _update(context, borrower_id, link.borrowernumber, before, row, changed)
         elif row["status"] == "active" and (before is None or before["status"] == "recycled"):
             pulled.links[borrower_id] = Link(_insert(context, borrower_id, row), True)
+    context.write()
     bulk_update(session, Borrower, [{"id": i, **values} for i, values in context.reverts.items()])
     for borrower_id, values in context.reverts.items():
         current[borrower_id].update(values)
@@ -113,16 +138,14 @@ def _update(context: Push, borrower_id: int, number: int, before: dict, row: dic
         del values["othernames"]
     accepted = _checked(context, borrower_id, row["barcode"], values, before)
     accepted.update(_membership(context, borrower_id, number, before, row))
-    borrowers = context.tables.borrowers
+    if "guardians_digest" in changed:
+        accepted.update(_first_guardian(context, borrower_id))
     if accepted:
-        context.session.execute(update(borrowers).where(borrowers.c.borrowernumber == number).values(accepted))
+        context.patron_values[number] = accepted
     _attributes(context, borrower_id, number, row, [c for c in changed if c in attribute_columns(context.settings)],
                 before)
     if "photo_digest" in changed:
         _photo(context, number, borrower_id, row)
-    if "guardians_digest" in changed:
-        context.session.execute(update(borrowers).where(borrowers.c.borrowernumber == number)
-                                .values(_first_guardian(context, borrower_id)))
 
 
 def _category(settings: KohaSettings, borrower_type: str) -> str:
@@ -155,19 +178,15 @@ def _membership(context: Push, borrower_id: int, number: int, before: dict, row:
 
 
 def _attributes(context: Push, borrower_id: int, number: int, row: dict, columns: list[str], before: dict) -> None:
-    """Replace the patron's rows of each changed attribute code."""
+    """Replace the patron's rows of each changed attribute code (at ``Push.write``)."""
     attributes, codes = context.tables.attributes, attribute_columns(context.settings)
     for column in columns:
         value = row[column]
         problem = koha_problem(attributes.c.attribute, value)
         if problem:
             _rejected(context, borrower_id, row["barcode"], column, problem, before.get(column))
-            continue
-        context.session.execute(delete(attributes).where(attributes.c.borrowernumber == number,
-                                                         attributes.c.code == codes[column]))
-        if value is not None:
-            context.session.execute(insert(attributes).values(borrowernumber=number, code=codes[column],
-                                                              attribute=value))
+        else:
+            context.attribute_values[codes[column]][number] = value
 
 
 def _photo(context: Push, number: int, borrower_id: int, row: dict) -> None:
@@ -216,8 +235,7 @@ def _insert(context: Push, borrower_id: int, row: dict) -> int:
     if row["photo_digest"]:
         _photo(context, number, borrower_id, row)
     if row["guardians_digest"]:
-        context.session.execute(update(borrowers).where(borrowers.c.borrowernumber == number)
-                                .values(_first_guardian(context, borrower_id)))
+        context.patron_values[number] = _first_guardian(context, borrower_id)
     context.session.execute(delete(KohaPatron).where(KohaPatron.borrower_id == borrower_id))
     context.session.execute(insert(KohaPatron).values(borrower_id=borrower_id, borrowernumber=number,
                                                       created_by_mislink=True))
