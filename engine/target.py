@@ -31,8 +31,8 @@ events, Intake and decisions stay mislink's own whatever the target.
 ``KohaTarget`` is a Koha library (``engine.koha``): mislink's borrowers are
 then a mirror of Koha's pupil and staff patrons, brought up to date from Koha
 when the transaction began and written back before it commits, so it reads
-and writes as ``MislinkTarget`` does; it adds what the pull found unusable
-to the snapshot's warnings, and writes the plan to Koha at the end of
+and writes as ``MislinkTarget`` does; its snapshot holds only the mirror rows
+that are Koha patrons, with what the pull found unusable in its warnings, and writes the plan to Koha at the end of
 ``apply``, so that each value Koha would not take is a warning in the run's
 report. ``target_for(config)`` chooses one.
 """
@@ -51,7 +51,7 @@ from engine.history import change_marker
 from engine.koha.bridge import pull_warnings, session_bridge
 from engine.library import load_snapshot
 from engine.matching import Tier
-from engine.models import Borrower, IntakeEntry, RunChange
+from engine.models import Borrower, IntakeEntry, KohaPatron, RunChange
 from engine.plan import Snapshot, SyncPlan
 from engine.text import json_object, unique_key
 
@@ -145,7 +145,12 @@ def _holding(session: Session, model, type_column, moving: set[int], taken: set[
 
 class KohaTarget(MislinkTarget):
     def snapshot(self, session: Session) -> Snapshot:
+        """Koha's patrons only: a mirror row whose patron was deleted in Koha
+        (recycled and unlinked by the pull) is not the sync's to restore;
+        only a person restores it, which adds it to Koha again."""
         snapshot = super().snapshot(session)
+        in_koha = set(session.scalars(select(KohaPatron.borrower_id)))
+        snapshot.borrowers = [row for row in snapshot.borrowers if row["id"] in in_koha]
         snapshot.warnings.extend(pull_warnings(session))
         return snapshot
 

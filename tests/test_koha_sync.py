@@ -199,3 +199,19 @@ def test_a_read_while_another_process_writes_shows_the_mirror_as_last_brought_up
             assert session.scalar(select(Borrower.surname)) == "King"
     finally:
         engine.dispose()
+
+
+def test_a_patron_deleted_in_koha_is_added_back_only_by_a_person(koha, tmp_path):
+    number = koha.add_patron("1001", "Ada", "Lovelace", "2012-03-04")
+    sync_koha(koha, tmp_path, [ADA])
+    t = koha.tables.borrowers
+    koha.execute(koha.tables.attributes.delete())
+    koha.execute(t.delete().where(t.c.borrowernumber == number))
+    report = sync_koha(koha, tmp_path, [ADA])
+    assert koha.patrons() == {} and report.counts.restored == 0
+    assert Library(koha.url).borrower("1001")["status"] == "recycled"
+    with open_library(koha.config(tmp_path), write=True) as session:
+        restore_recycled(session, "1001", "mrs.b")
+    patron = koha.patron("1001")
+    assert (patron["categorycode"], patron["surname"], patron["sort1"]) == ("ST", "Lovelace", "8A")
+    assert koha.attributes(patron["borrowernumber"])["MISID"] == ["201"]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine.config import Config
 from engine.db import connect
-from engine.koha.pull import Pulled, pull
+from engine.koha.pull import pull
 from engine.koha.push import push
 from engine.koha.tables import KohaTables, check_settings, looks_like_koha
 from engine.models import utcnow
@@ -33,11 +33,15 @@ _PULLED = "koha_pulled"
 class KohaBridge:
     def __init__(self, config: Config, tables: KohaTables):
         self.settings, self.data, self.tables = config.koha, config.data, tables
+        # What the latest pull found unusable in Koha, for the next snapshot
+        # (a preview reads after a pull of its own transaction).
+        self.warnings: list[str] = []
 
     def pull(self, session: Session) -> None:
         pulled = pull(session, self.tables, self.settings, self.data, utcnow())
         if pulled.warnings:
             log.warning("; ".join(pulled.warnings))
+        self.warnings = pulled.warnings
         session.info[_PULLED] = pulled
 
     def push(self, session: Session) -> list[str]:
@@ -74,5 +78,5 @@ def session_bridge(session: Session) -> KohaBridge | None:
 
 
 def pull_warnings(session: Session) -> list[str]:
-    pulled: Pulled | None = session.info.get(_PULLED)
-    return list(pulled.warnings) if pulled else []
+    bridge = session_bridge(session)
+    return list(bridge.warnings) if bridge else []
