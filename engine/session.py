@@ -10,8 +10,8 @@ A Koha library (``engine.koha``) is brought into the mirror right after a
 locked transaction begins and written back just before it commits, so a
 failed write to Koha is a failed commit too: nothing written. An unlocked
 transaction first brings the mirror up to date in a short locked one of its
-own, unless another writer holds the lock (then it reads the mirror as last
-seen).
+own, unless Koha's patrons look unchanged since (``engine.koha.fingerprint``)
+or another writer holds the lock (then it reads the mirror as last seen).
 """
 from __future__ import annotations
 
@@ -54,18 +54,22 @@ def transaction(engine: Engine, *, lock: bool) -> Iterator[Session]:
     ``lock``), committed when the block ends without an error; rolled back if
     it raises or the caller rolled back already."""
     bridge = bridge_for(engine)
-    if bridge is not None and not lock:
+    if bridge is not None and not lock and not bridge.unchanged(engine):
         _refresh(engine)
     with library_lock(engine) if lock else nullcontext(), Session(engine) as session:
         session.begin()
         if bridge is not None and lock:
             bridge.pull(session)
         yield session
-        if bridge is not None and lock and session.in_transaction():
+        # A caller that rolled back already has nothing for Koha.
+        pushed = bridge is not None and lock and session.in_transaction()
+        if pushed:
             bridge.push(session)
         connection = session.connection()
         try:
             session.commit()
+            if pushed:
+                bridge.committed(session)
         except Exception as exc:  # noqa: BLE001 - any failure here means nothing was saved
             # Whatever state the failed commit left the connection in, it is
             # closed, never reused: the database rolls back what it still holds.

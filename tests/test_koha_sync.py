@@ -3,11 +3,12 @@ typed into Koha by hand, leavers and restores, loans, rejected values, and
 what is never touched."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import insert, select, update
 
 from engine.api import connect_library, open_library, restore_recycled, transaction, undo_run
+from engine.koha.bridge import KohaBridge
 from engine.lock import library_lock
 from engine.models import Borrower, SyncEvent
 from engine.sync import apply_sync, prepare_sync, run_sync
@@ -215,3 +216,26 @@ def test_a_patron_deleted_in_koha_is_added_back_only_by_a_person(koha, tmp_path)
     patron = koha.patron("1001")
     assert (patron["categorycode"], patron["surname"], patron["sort1"]) == ("ST", "Lovelace", "8A")
     assert koha.attributes(patron["borrowernumber"])["MISID"] == ["201"]
+
+
+def test_reads_pull_again_only_when_koha_looks_changed(koha, tmp_path, monkeypatch):
+    koha.add_patron("1001", "Ada", "Lovelace", "2012-03-04")
+    sync_koha(koha, tmp_path, [ADA])
+    t = koha.tables.borrowers
+    # Edited a while ago: a fingerprint taken now can be trusted.
+    koha.execute(update(t).values(updated_on=datetime(2024, 1, 1)))
+    pulls = []
+    monkeypatch.setattr(KohaBridge, "pull", lambda self, session, real=KohaBridge.pull: (pulls.append(1),
+                                                                                        real(self, session)))
+    engine = connect_library(koha.config(tmp_path))
+    try:
+        for _ in range(3):
+            with transaction(engine, lock=False) as session:
+                session.scalar(select(Borrower.surname))
+        assert len(pulls) == 1
+        koha.execute(update(t).where(t.c.cardnumber == "1001").values(surname="King"))
+        with transaction(engine, lock=False) as session:
+            assert session.scalar(select(Borrower.surname)) == "King"
+        assert len(pulls) == 2
+    finally:
+        engine.dispose()

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine.config import Config
 from engine.db import connect
+from engine.koha.fingerprint import fingerprint
 from engine.koha.pull import pull
 from engine.koha.push import push
 from engine.koha.tables import KohaTables, check_settings, looks_like_koha
@@ -27,7 +28,7 @@ from engine.models import utcnow
 
 log = logging.getLogger(__name__)
 _bridges: WeakKeyDictionary[Engine, KohaBridge] = WeakKeyDictionary()
-_PULLED = "koha_pulled"
+_PULLED, _SEEN = "koha_pulled", "koha_seen"
 
 
 class KohaBridge:
@@ -36,13 +37,29 @@ class KohaBridge:
         # What the latest pull found unusable in Koha, for the next snapshot
         # (a preview reads after a pull of its own transaction).
         self.warnings: list[str] = []
+        # Koha as the mirror last committed it (engine.koha.fingerprint).
+        self.seen: tuple | None = None
 
     def pull(self, session: Session) -> None:
         pulled = pull(session, self.tables, self.settings, self.data, utcnow())
         if pulled.warnings:
             log.warning("; ".join(pulled.warnings))
         self.warnings = pulled.warnings
+        if pulled.changed:
+            self.seen = None  # until a transaction with these changes commits
         session.info[_PULLED] = pulled
+        session.info[_SEEN] = fingerprint(session, self.tables, self.settings)
+
+    def committed(self, session: Session) -> None:
+        """The pull of this session's transaction is the mirror now."""
+        self.seen = session.info.get(_SEEN)
+
+    def unchanged(self, engine: Engine) -> bool:
+        """Whether Koha's patrons look as they did when the mirror last took them in."""
+        if self.seen is None:
+            return False
+        with engine.connect() as connection:
+            return fingerprint(connection, self.tables, self.settings) == self.seen
 
     def push(self, session: Session) -> list[str]:
         """Write the transaction's changes to Koha; warnings for values it would not take."""

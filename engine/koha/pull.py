@@ -45,6 +45,8 @@ class Pulled:
     rows: dict[int, dict]
     links: dict[int, Link]
     warnings: list[str] = field(default_factory=list)
+    # Whether the pull brought anything in.
+    changed: bool = False
 
 
 def pull(session: Session, tables: KohaTables, settings: KohaSettings, data: DataSettings,
@@ -89,7 +91,8 @@ def pull(session: Session, tables: KohaTables, settings: KohaSettings, data: Dat
     if changed:
         mirror, links = _mirror(session), _links(session)
     return Pulled({i: {c: row[c] for c in PUSHED} for i, row in mirror.items()},
-                  {i: Link(link.borrowernumber, link.created_by_mislink) for i, link in links.items()}, warnings)
+                  {i: Link(link.borrowernumber, link.created_by_mislink) for i, link in links.items()}, warnings,
+                  changed)
 
 
 def _categories(settings: KohaSettings) -> tuple[str, str, str]:
