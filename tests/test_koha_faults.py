@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, inspect, text
+from sqlalchemy import insert, inspect, text, update
 
 from cli.main import ExitCode, main
 from engine.api import save_config
@@ -184,6 +184,22 @@ def test_a_second_run_while_one_writes_to_koha_exits_4_and_nothing_interleaves(k
     again = run_sync(school, today=TODAY)
     assert (again.counts["updated"], again.counts["intake_added"], again.counts["recycled"]) == (0, 0, 0)
     assert again.counts["unchanged"] == 10
+
+
+def test_a_librarians_koha_edit_made_while_a_sync_runs_is_kept(koha, tmp_path, school):
+    """The run has read Koha and planned; a librarian notes two patrons,
+    one it is moving up and one it is moving to the leavers, before it writes."""
+    paused = PausedSync(tmp_path, "mirror written")
+    try:
+        borrowers = koha.tables.borrowers
+        for cardnumber in ("1000", "1005"):
+            koha.execute(update(borrowers).where(borrowers.c.cardnumber == cardnumber)
+                         .values(borrowernotes=f"card {cardnumber} replaced"))
+    finally:
+        assert paused.finish()["outcome"] == "ok"
+    patrons = koha.patrons()
+    assert (patrons["1000"]["categorycode"], patrons["1000"]["borrowernotes"]) == ("LEAVER", "card 1000 replaced")
+    assert (patrons["1005"]["sort1"], patrons["1005"]["borrowernotes"]) == ("9A", "card 1005 replaced")
 
 
 def test_a_leaver_with_koha_loans_out_is_reported_and_stays_a_patron(koha, tmp_path, school, capsys):
