@@ -42,7 +42,7 @@ def test_first_sync_links_hand_typed_patrons_by_name_and_birth_date(koha, tmp_pa
 
 
 def test_an_unchanged_resync_writes_nothing_to_koha_and_koha_keeps_its_shape(koha, tmp_path):
-    koha.add_patron("1001", "Ada", "Lovelace", "2012-03-04")
+    koha.add_issue(koha.add_patron("1001", "Ada", "Lovelace", "2012-03-04"), 501)
     shapes = koha.show_create()
     sync_koha(koha, tmp_path, [ADA, ALAN])
     after_first = koha.dump()

@@ -14,6 +14,7 @@ preceded by a short locked one that pulls and commits.
 - ``mirror``: how a Koha patron reads as a mirror row, and what a mirror
   column becomes in Koha.
 - ``pull`` and ``push``: the two directions.
+- ``fingerprint``: whether Koha looks unchanged, so a read need not pull.
 - ``bridge``: which engines are Koha libraries, and the transaction hooks.
 - ``setup``: ``mislink koha setup``, the patron attribute types.
 """
