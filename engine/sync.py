@@ -264,8 +264,8 @@ class _Run:
             report.message = one_line(exc, QUOTED_LIMIT)
         except LibraryBusy as exc:
             report.outcome, report.message = RunOutcome.LOCKED, str(exc)
-        except Refusal as exc:  # a Koha library that cannot take the run (engine.koha)
-            report.outcome, report.message = RunOutcome.REFUSED, str(exc)
+        except Refusal as exc:  # a Koha library that cannot be used or take the run (engine.koha): failed
+            report.message = str(exc)
         except CommitFailed as exc:
             report.message = f"the library database did not save the run, nothing written: {exc}"
         except SQLAlchemyError as exc:

@@ -11,7 +11,8 @@ from engine.api import ConfigError, open_library, purge_recycled, save_config
 from engine.config import config_from_dict
 from engine.koha.tables import KohaMismatch
 from engine.models import Borrower
-from tests.builders import make_config
+from engine.sync import run_sync
+from tests.builders import TODAY, make_config, student, write_export
 from tests.support.koha import empty_database
 
 
@@ -84,3 +85,11 @@ def test_koha_settings_are_checked_with_the_rest(sections, message):
     with pytest.raises(ConfigError) as refused:
         config_from_dict(sections)
     assert str(refused.value) == message
+
+
+def test_a_sync_on_a_koha_that_lacks_a_setting_fails_saying_which(koha, tmp_path):
+    write_export(tmp_path / "export", Students=[student("Ada", "Lovelace")])
+    report = run_sync(koha.config(tmp_path, koha={"student_category": "PUPIL"}), today=TODAY)
+    assert (report.outcome, report.message) == ("failed", "koha.student_category: category 'PUPIL' does not exist "
+                                                          "in this Koha")
+    assert koha.patrons() == {}
