@@ -111,12 +111,13 @@ def _rejected(context: Push, borrower_id: int, barcode: str, column: str, proble
         context.reverts.setdefault(borrower_id, {})[column] = kept
 
 
-def _borrower_values(context: Push, row: dict, columns) -> dict[str, tuple[str, object]]:
-    """Koha borrowers column -> (the mirror column it comes from, its value)."""
+def _borrower_values(context: Push, row: dict, columns) -> dict[str, tuple[str | None, object]]:
+    """Koha borrowers column -> (the mirror column it comes from, None if
+    it is worked out from several, and its value)."""
     mapped = koha_columns(context.settings)
     values = {mapped[c]: (c, row[c]) for c in columns if c in mapped}
     if any(c in NAME_COLUMNS for c in columns):
-        values["othernames"] = ("forename", other_names(row, context.data))
+        values["othernames"] = (None, other_names(row, context.data))
     return values
 
 
@@ -127,8 +128,8 @@ def _checked(context: Push, borrower_id: int, barcode: str, values: dict, kept: 
         problem = koha_problem(table.c[koha_column], value)
         if problem is None:
             accepted[koha_column] = value
-        elif koha_column != "othernames":
-            _rejected(context, borrower_id, barcode, column, problem, kept.get(column))
+        else:
+            _rejected(context, borrower_id, barcode, column or koha_column, problem, kept.get(column))
     return accepted
 
 
