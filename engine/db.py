@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Callable
 
@@ -16,28 +18,28 @@ class LibraryMissing(Refusal):
     """There is no library database at the configured place yet."""
 
 
+# The Engines of the last few libraries opened are kept for the life of the
+# process: SQLAlchemy compiles each statement once per Engine, and a run
+# compiles dozens (a quarter of a small sync's time went on it). Callers still
+# dispose() an Engine when they are done, which closes its connections; it
+# opens new ones when next used.
+KEPT_ENGINES = 4
+_kept: OrderedDict[str, Engine] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
 def connect(url: str, *, create: bool = True, check: Callable[[Engine], None] | None = None) -> Engine:
     """An Engine for the library. With ``create`` the tables are made if they
     are missing (and a new SQLite file readable by its owner only); without
     it, a missing SQLite file is an error rather than a new empty library at a
     mistyped path. ``check`` may refuse the database before any table is
     made (a Koha library: ``engine.koha.bridge``)."""
-    options: dict = {}
-    if url.startswith("sqlite"):
-        # Several processes (the TUI, a scheduled sync) share one file: wait for
-        # each other's short write transactions rather than failing at once.
-        options["connect_args"] = {"timeout": 30}
-    engine = create_engine(url, **options)
+    engine = _engine(url)
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if database and database != ":memory:" and not Path(database).exists():
         if not create:
             raise LibraryMissing(f"there is no library at {database} yet; run a sync first")
         _create_private(Path(database))
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling delays BEGIN; take it over so that
-        # a transaction begins when SQLAlchemy says so.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
     if check is not None:
         try:
             check(engine)
@@ -45,6 +47,28 @@ def connect(url: str, *, create: bool = True, check: Callable[[Engine], None] | 
             engine.dispose()
             raise
     bring_up_to_date(engine, create=create)
+    return engine
+
+
+def _engine(url: str) -> Engine:
+    with _kept_lock:
+        engine = _kept.pop(url, None) or _new_engine(url)
+        _kept[url] = engine
+        if len(_kept) > KEPT_ENGINES:
+            _kept.popitem(last=False)  # whoever still uses it keeps it; nothing is closed under them
+        return engine
+
+
+def _new_engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url)
+    # Several processes (the TUI, a scheduled sync) share one file: wait for
+    # each other's short write transactions rather than failing at once.
+    engine = create_engine(url, connect_args={"timeout": 30})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    # pysqlite's own transaction handling delays BEGIN; take it over so that
+    # a transaction begins when SQLAlchemy says so.
+    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
     return engine
 
 
