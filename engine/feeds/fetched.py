@@ -18,8 +18,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from engine.config import Config
-from engine.db import connect
 from engine.errors import Refusal
+from engine.koha.bridge import connect_library
 from engine.models import SyncRun
 from engine.run_status import RunOutcome
 
@@ -50,8 +50,8 @@ def last_delta(config: Config) -> str | None:
     stored none (a folder sync, a replay) or the library cannot say: then
     the feed fetches everything, which is always safe."""
     try:
-        engine = connect(config.library_url)
-    except SQLAlchemyError:
+        engine = connect_library(config)
+    except (SQLAlchemyError, Refusal):  # the sync itself says why the library cannot be used
         return None
     try:
         with Session(engine) as session:
