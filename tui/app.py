@@ -537,6 +537,8 @@ class MislinkApp(App[int]):
     def _setting_saved(self, message: SettingSaved) -> None:
         moved = (message.config.library_url, message.config.library, message.config.koha) != \
             (self.config.library_url, self.config.library, self.config.koha)
+        # A Koha library is read as the data settings say: a changed one is read afresh.
+        moved |= message.config.library.kind == "koha" and message.config.data != self.config.data
         self.config = message.config
         self.settings.show_config(message.config, message.key)
         if moved:
