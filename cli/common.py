@@ -8,12 +8,13 @@ through ``engine.api`` only, imported when a command needs it, so that
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
 from contextvars import ContextVar
 from enum import IntEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:
     from engine.api import Config
@@ -92,6 +93,34 @@ def whole(value: str) -> int:
     return number
 
 
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """"1 borrower", "2 borrowers", "1,024 borrowers"."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
+def listed(words: Iterable[str], last: str = "or") -> str:
+    """"a, b or c"."""
+    words = list(words)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice ``word`` most likely misspells, if any is close."""
+    found = difflib.get_close_matches(word.casefold(), [str(c) for c in choices], n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def one_of(value: str, choices: Iterable[str], what: str) -> str:
+    """``value`` if it is one of ``choices``; otherwise an argparse error that
+    lists them, with the one most likely meant."""
+    choices = [str(c) for c in choices]
+    if value in choices:
+        return value
+    near = closest(value, choices)
+    raise argparse.ArgumentTypeError(f"{value!r} is not {what}" + (f"; did you mean {near!r}?" if near else "")
+                                     + f" (choose {listed(choices)})")
+
+
 def in_library(config: Config, work, *, write: bool):
     """``work(session)``'s result, once its transaction has committed. Raises
     ``Failure`` (saying why) if it could not be done: then nothing was written.
@@ -112,6 +141,8 @@ def in_library(config: Config, work, *, write: bool):
         raise Failure(ExitCode.FAILED, f"library database {mask_url(config.library_url)}: {driver_reason(exc)}"
                                        + ("; nothing written" if write else "")) from None
     except Refusal as exc:
-        raise Failure(ExitCode.FAILED, str(exc)) from None
+        from cli.next_steps import spelled
+
+        raise Failure(ExitCode.FAILED, spelled(exc)) from None
     saved.set(write)
     return result

@@ -22,10 +22,10 @@ def hold_advice(row: RecycledBorrower) -> None:
     """What the next sync will do with a borrower just restored or released."""
     if row.held:
         emit(f"{row.barcode} is {row.hold_note}: the sync leaves them out of the recycle bin until the MIS has them "
-             f"on roll again or 'mislink borrowers release {row.barcode}'")
+             f"on roll again or `mislink borrowers release {row.barcode}` ends the hold")
     elif row.returns_to_bin:
         emit(f"the MIS had {row.barcode} leaving at the last sync: the next sync will recycle them again unless you "
-             f"restore with --hold ('mislink recycle-bin restore {row.barcode} --hold')")
+             f"restore with --hold: `mislink recycle-bin restore {row.barcode} --hold`")
 
 
 def release_hold(config: Config, args: argparse.Namespace, names: bool) -> int:

@@ -22,7 +22,7 @@ import argparse
 import dataclasses
 from typing import TYPE_CHECKING, Callable
 
-from cli.common import ExitCode, Failure, emit, emit_json, fail, in_library, whole
+from cli.common import ExitCode, Failure, counted, emit, emit_json, fail, in_library, one_of, whole
 
 if TYPE_CHECKING:
     from engine.api import Config
@@ -39,10 +39,10 @@ def add_intake_commands(subparsers, add: Callable[..., argparse.ArgumentParser])
         return add(actions, name, help=help_text)
 
     lister = action("list", "the waiting records, oldest first, with their best suggestion's score")
-    lister.add_argument("--status", help="pending and new (the default), rejected, matched, transferred, "
-                                         "withdrawn, or all")
-    lister.add_argument("--reason", help="only this reason (no_match, possible_twin, …)")
-    lister.add_argument("--year", help="only this year group (7, or Year 7)")
+    lister.add_argument("--status", type=_status, help="pending and new (the default), rejected, matched, "
+                                                      "transferred, withdrawn, or all")
+    lister.add_argument("--reason", type=_reason, help="only this reason (no_match, possible_twin, …)")
+    lister.add_argument("--year", type=_year, help="only this year group (7, or Year 7; R for Reception)")
     lister.add_argument("--name", help="only names containing this")
     action("show", "a record and its ranked suggestions, with why").add_argument("id", type=whole)
     matcher = action("match", "this record is that existing borrower: link them and update the borrower")
@@ -61,6 +61,29 @@ def add_intake_commands(subparsers, add: Callable[..., argparse.ArgumentParser])
     action("undo", "revert an Intake decision: the last one, or the one with this id").add_argument(
         "decision_id", type=whole, nargs="?", metavar="DECISION_ID")
     action("search", "find borrowers by name or barcode").add_argument("text", nargs="+")
+
+
+# The option values are checked against the engine's own names, loaded only
+# when the option is given, so that --help loads no engine.
+
+def _status(value: str) -> str:
+    from engine.api import ALL_INTAKE, IntakeStatus
+
+    return one_of(value, [*IntakeStatus, ALL_INTAKE], "an Intake status")
+
+
+def _reason(value: str) -> str:
+    from engine.api import IntakeReason
+
+    return one_of(value, IntakeReason, "an Intake reason")
+
+
+def _year(value: str) -> str:
+    from engine.api import year_number
+
+    if year_number(value) is None:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a year group (7, Year 7, or R for Reception)")
+    return value
 
 
 def _force(parser: argparse.ArgumentParser, help_text: str) -> None:
@@ -103,17 +126,30 @@ def _run(api, session, config: Config, args: argparse.Namespace) -> tuple[dict, 
     if args.action == "decisions":
         return _decisions(api.recent_decisions(session, args.limit or api.DECISIONS_SHOWN))
     if args.action == "transfer" and args.ids and args.all_new:
-        raise api.IntakeError("give Intake ids or --all-new, not both")
+        raise api.IntakeError("give Intake ids or `--all-new`, not both")
+    if args.action == "transfer" and not (args.ids or args.all_new):
+        raise api.IntakeError("name the Intake entries to transfer (`mislink intake transfer ID…`), or transfer "
+                              "every one confirmed as new with `mislink intake transfer --all-new`")
     actor = api.current_user()
     if args.action == "undo":
         decision = (api.undo_last(session, actor=actor) if args.decision_id is None
                     else api.undo_decision_by_id(session, args.decision_id, actor=actor))
     else:
         ids = args.ids if args.action == "transfer" else [args.id]
-        decision = api.make_decision(session, config, args.action, ids, actor=actor,
-                                     barcode=getattr(args, "barcode", None), force=getattr(args, "force", False),
-                                     all_new=getattr(args, "all_new", False))
+        try:
+            decision = api.make_decision(session, config, args.action, ids, actor=actor,
+                                         barcode=getattr(args, "barcode", None), force=getattr(args, "force", False),
+                                         all_new=getattr(args, "all_new", False))
+        except api.NeedsForce as exc:
+            raise api.NeedsForce(f"{exc}: `{_forced(args)}`") from None
     return dataclasses.asdict(decision), decision.summary[0].upper() + decision.summary[1:] + "."
+
+
+def _forced(args: argparse.Namespace) -> str:
+    """The command just refused, with ``--force``."""
+    if args.action == "match":
+        return f"mislink intake match {args.id} {args.barcode} --force"
+    return f"mislink intake transfer {' '.join(map(str, args.ids)) if args.ids else '--all-new'} --force"
 
 
 def _list(items) -> tuple[dict, str]:
@@ -121,7 +157,7 @@ def _list(items) -> tuple[dict, str]:
     lines += [f"{i.id:>6}  {i.status:<11} {'-' if i.best_score is None else i.best_score:>5}  "
               f"{i.year_group or '':<8} {i.name[:28]:<28} {str(i.date_of_birth or ''):<10}  {i.reason}"
               + (f"  starts {i.start_date}" if i.start_date else "") for i in items]
-    lines.append(f"{len(items)} Intake record{'s' if len(items) != 1 else ''}")
+    lines.append(counted(len(items), "Intake record"))
     return {"entries": [dataclasses.asdict(i) for i in items]}, "\n".join(lines)
 
 

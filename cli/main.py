@@ -16,21 +16,27 @@ pipe), names records by MIS id and barcode only.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from cli.common import ExitCode, Failure, complain, emit, emit_json, fail, in_library, saved, silence, whole
-from cli.holds import bin_json, hold_advice, release_hold
+from cli.common import (ExitCode, Failure, closest, complain, counted, emit, emit_json, fail, in_library, listed, saved,
+                        silence, whole)
+from cli.holds import release_hold
 from cli.intake import add_intake_commands, run_intake
 from cli.koha import add_koha_commands, run_koha
 from cli.runs import add_runs_commands, run_runs
 from cli.links import unlink
+from cli import recycle_bin, sync
 from cli.progress import page_bars
 
 if TYPE_CHECKING:
     from engine.api import Config
+
+
+CONFIG = "config.toml"
 
 
 def show_names() -> bool:
@@ -39,12 +45,44 @@ def show_names() -> bool:
     return sys.stdout.isatty()
 
 
+# Options that are commands of their own, as a command might be mistyped for
+# them: "mislink sync" means "mislink --sync".
+_COMMAND_FLAGS = {"sync": "--sync"}
+
+
 class _Parser(argparse.ArgumentParser):
     """A usage error is a ``Failure`` like any other, so ``--json`` gets it as
-    JSON too."""
+    JSON too. A mistyped command or option is answered with the one most
+    likely meant."""
 
     def error(self, message: str):
-        raise Failure(ExitCode.USAGE, f"{self.prog}: {message} (see {self.prog} --help)")
+        raise Failure(ExitCode.USAGE, f"{message} (see `{self.prog} --help`)")
+
+    def _check_value(self, action, value):
+        if action.choices is None or value in action.choices:
+            return
+        flags = _COMMAND_FLAGS if action.dest == "command" else {}
+        near = closest(value, [*action.choices, *flags])
+        meant = f"; did you mean `{self.prog} {flags.get(near, near)}`?" if near else ""
+        raise argparse.ArgumentError(None, f"{value!r} is not a `{self.prog}` command{meant} "
+                                           f"(choose {listed(action.choices)})")
+
+    def parse_args(self, args=None, namespace=None):
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            near = closest(extra[0], self._options()) if extra[0].startswith("--") else None
+            self.error(f"unrecognized arguments: {' '.join(extra)}" + (f"; did you mean {near}?" if near else ""))
+        return parsed
+
+    def _options(self) -> set[str]:
+        """Every long option of this parser and its subcommands'."""
+        options = set()
+        for action in self._actions:
+            options.update(o for o in action.option_strings if o.startswith("--"))
+            if isinstance(action, argparse._SubParsersAction):
+                for parser in action.choices.values():
+                    options |= parser._options()
+        return options
 
     def _print_message(self, message: str, file=None) -> None:
         # argparse ignores a failed write, but not the flush at exit: --help
@@ -70,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     shared = _shared_options()
     parser = _Parser(
         prog="mislink", description="Keep the library's borrowers in step with the school's MIS.")
-    parser.add_argument("--config", type=Path, default=Path("config.toml"), help="configuration file")
+    parser.add_argument("--config", type=Path, help=f"configuration file (default: {CONFIG} in this folder)")
     parser.add_argument("--sync", action="store_true", help="run a sync now, without the terminal UI")
     parser.add_argument("--dry-run", action="store_true", help="with --sync: show the plan, write nothing")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
@@ -141,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
 def _command(args: argparse.Namespace) -> int:
     from engine.api import ConfigError, load_config
 
+    given = args.config is not None
+    args.config = args.config or Path(CONFIG)
+    if not args.config.is_file():
+        raise Failure(ExitCode.USAGE, _no_config(args.config, given))
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -158,11 +200,11 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "koha":
         return run_koha(config, args)
     if args.command == "recycle-bin":
-        return _recycle_bin(config, args)
+        return recycle_bin.run(config, args, show_names)
     if args.command == "fetch":
         return _fetch(config, args)
     if args.sync:
-        return _sync(config, args)
+        return sync.run(config, args, show_names)
     if args.snapshot:
         raise Failure(ExitCode.USAGE, "--snapshot goes with --sync")
     if args.dry_run or args.force:
@@ -174,29 +216,12 @@ def _command(args: argparse.Namespace) -> int:
     return run(config, args.config)
 
 
-def _sync(config: Config, args: argparse.Namespace) -> int:
-    from engine.api import RunOutcome, run_sync
-
-    if args.snapshot and not args.snapshot.is_dir():
-        raise Failure(ExitCode.USAGE, f"--snapshot {args.snapshot}: no such folder")
-    report = run_sync(config, dry_run=args.dry_run, force=args.force, rekey=args.rekey, snapshot=args.snapshot,
-                      pages=page_bars())
-    if report.outcome == RunOutcome.DRY_RUN:
-        # A scheduled pre-check learns that the real run would be stopped.
-        code = ExitCode.GUARD if report.guard_stops else ExitCode.OK
-    else:
-        code = {RunOutcome.OK: ExitCode.OK, RunOutcome.REFUSED: ExitCode.GUARD,
-                RunOutcome.LOCKED: ExitCode.LOCKED}.get(report.outcome, ExitCode.FAILED)
-    if args.json:
-        emit_json({**report.to_json(names=show_names()), "exit_code": int(code)}
-                  | ({"error": report.message} if code != ExitCode.OK else {}))
-    else:
-        emit(report.to_text(names=show_names()))
-    if report.log_problem:
-        complain(f"warning: {report.log_problem}")
-    if code != ExitCode.OK:
-        complain(f"sync {report.outcome}: {report.message}")
-    return code
+def _no_config(path: Path, given: bool) -> str:
+    where = path.absolute()
+    if given:
+        return f"no configuration file at {where} (given with --config): check the path"
+    return (f"no configuration file at {where}: run mislink in the folder that holds {CONFIG}, or name the file "
+            f"with `mislink --config PATH`")
 
 
 def _fetch(config: Config, args: argparse.Namespace) -> int:
@@ -233,62 +258,38 @@ def _import_borrowers(config: Config, args: argparse.Namespace) -> int:
 
     result = in_library(config, work, write=True)
     code = ExitCode.OK if result.written else ExitCode.FAILED
-    verdict = "imported" if result.written else "NOT imported (fix the rows above, or use --skip-invalid)"
+    name = args.file.name
+    bad = len(result.problems)
+    refusal = (f"{name}: nothing imported: {counted(bad, 'bad row')} (listed above); fix {'it' if bad == 1 else 'them'}"
+               f", or import the rest with `mislink borrowers import {shlex.quote(str(args.file))} --skip-invalid`")
     if args.json:
         emit_json({"imported": result.imported, "already_present": result.already_present,
                    "written": result.written, "problems": [vars(p) for p in result.problems],
                    "warnings": [vars(w) for w in result.warnings],
-                   "exit_code": int(code)} | ({} if result.written else {"error": f"{args.file.name}: {verdict}"}))
+                   "exit_code": int(code)} | ({} if result.written else {"error": refusal}))
+        return code
+    for problem in result.problems:
+        complain(f"{name} {problem}")
+    for warning in result.warnings:
+        complain(f"warning: {name} {warning}")
+    if result.written:
+        emit(f"{name}: {_imported(result)}")
     else:
-        for problem in result.problems:
-            complain(f"{args.file.name} {problem}")
-        for warning in result.warnings:
-            complain(f"warning: {args.file.name} {warning}")
-        blank = len({w.line for w in result.warnings})
-        emit(f"{args.file.name}: {result.imported} borrowers {verdict}; {result.already_present} already in the "
-             f"library; {len(result.problems)} bad rows{' skipped' if result.written and result.problems else ''}"
-             + (f"; {blank} with a field left blank (see the warnings)" if blank else ""))
+        complain(refusal)
     return code
 
 
-def _recycle_bin(config: Config, args: argparse.Namespace) -> int:
-    from engine.api import current_user, list_recycled, log_problem, purge_recycled, purgeable, restore_recycled
-
-    if args.action == "purge" and args.older_than < 0:
-        raise Failure(ExitCode.USAGE, "--older-than takes a number of days, 0 or more")
-
-    def work(session):
-        if args.action == "list":
-            return list_recycled(session, with_held=True)
-        if args.action == "restore":
-            return [restore_recycled(session, args.barcode, actor=current_user(), hold=args.hold)]
-        if args.dry_run:
-            return purgeable(session, args.older_than)
-        return purge_recycled(session, args.older_than, actor=current_user())
-
-    writes = args.action == "restore" or (args.action == "purge" and not args.dry_run)
-    rows = in_library(config, work, write=writes)
-    if args.action == "purge" and not args.dry_run:
-        problem = log_problem(config.log_path, [f"recycle bin: removed {r.barcode} for good (recycled "
-                                                f"{r.recycled_at:%Y-%m-%d}, no loans out)" for r in rows]
-                              or [f"recycle bin: nobody recycled over {args.older_than} days ago to remove"])
-        if problem:
-            complain(f"warning: {problem}")
-    names = show_names()
-    if args.json:
-        emit_json([bin_json(r, names) for r in rows])
-        return ExitCode.OK
-    verb = {"list": "in the recycle bin", "restore": "restored",
-            "purge": "would be removed" if args.dry_run else "removed for good"}[args.action]
-    for row in rows:
-        when = row.recycled_at.date().isoformat() if row.recycled_at else row.hold_note
-        name = f"{row.forename} {row.surname:<24} " if names else ""
-        emit(f"  {row.barcode:<12} {name}{row.tutor_group or '':<28} {when}"
-             f"{f'  {row.loans_out} loans out' if row.loans_out else ''}")
-    held = sum(1 for r in rows if r.held)
-    emit(f"{len(rows) - held if args.action == 'list' else len(rows)} borrower(s) {verb}")
-    if args.action == "list" and held:
-        emit(f"{held} held out of it (restored with a hold; 'mislink borrowers release BARCODE' ends one)")
-    for row in rows if args.action == "restore" else ():
-        hold_advice(row)
-    return ExitCode.OK
+def _imported(result) -> str:
+    """"all 783 borrowers imported", "12 borrowers imported, 771 already in
+    the library; 1 bad row skipped (see above)"."""
+    imported, already, bad = result.imported, result.already_present, len(result.problems)
+    if not imported:
+        text = f"nothing new to import: {counted(already, 'borrower')} already in the library" if already \
+            else "nothing imported"
+    elif already:
+        text = f"{counted(imported, 'borrower')} imported, {already:,} already in the library"
+    else:
+        text = f"{'all ' if imported > 1 and not bad else ''}{counted(imported, 'borrower')} imported"
+    blank = len({w.line for w in result.warnings})
+    return (text + (f"; {counted(bad, 'bad row')} skipped (see above)" if bad else "")
+            + (f"; {blank:,} with a field left blank (see the warnings above)" if blank else ""))

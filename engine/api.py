@@ -29,9 +29,10 @@ from engine.config import (SECTIONS, Config, ConfigError, ConfigProblem, load_co
                            save_config)
 from engine.counts import RunCounts
 from engine.db import LibraryMissing, connect, driver_reason
-from engine.errors import Refusal
+from engine.errors import NextStep, Refusal
 from engine.history import (DECISIONS, ChangeMarker, EventLine, EventPage, RunSummary, change_marker, recent_runs,
                             run_events)
+from engine.intake import ALL as ALL_INTAKE
 from engine.intake import (DECISIONS_SHOWN, BorrowerHit, Candidate, ComparedField, Decision, DecisionLine, Doubt,
                            EntryChanged, EntryComparison, IntakeDetail, IntakeError, IntakeItem, NeedsForce,
                            compare_suggestions, decide, list_entries, load_index, make_decision, recent_decisions,
@@ -91,12 +92,12 @@ __all__ = [
     # settings
     "Config", "ConfigProblem", "SECTIONS", "load_config", "save_config", "replace_section", "mask_url",
     # named values
-    "IntakeStatus", "BorrowerStatus", "DecisionAction", "IntakeReason", "RunOutcome", "SyncStage", "OPEN_INTAKE",
-    "DECIDABLE",
+    "IntakeStatus", "ALL_INTAKE", "BorrowerStatus", "DecisionAction", "IntakeReason", "RunOutcome", "SyncStage",
+    "OPEN_INTAKE", "DECIDABLE",
     # refusals and failures
     "Refusal", "IntakeError", "NeedsForce", "EntryChanged", "LibraryBusy", "LibraryMissing", "ConfigError",
     "RecycleBinError", "ImportFileError", "PreviewOutdated", "CommitFailed", "UnlinkRefused",
-    "KohaMismatch", "KohaRefused",
+    "KohaMismatch", "KohaRefused", "NextStep",
     # showing results and who is acting
     "current_user", "driver_reason", "log_problem", "one_line", "person_to_record", "stack_only", "whole_number",
     "year_number",

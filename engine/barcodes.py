@@ -4,6 +4,9 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
 from engine.config import BarcodeSettings
 from engine.text import MAX_LENGTHS, unique_key
 
@@ -33,10 +36,37 @@ def stored_barcode(wanted: str, barcodes: Iterable[str]) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+# How many near misses a refusal offers, and how far off one may be: one
+# character wrong, missing, extra or two swapped (two for longer barcodes).
+NEAR_MISSES = 3
+
+
+def near_misses(wanted: str, barcodes: Iterable[str]) -> list[str]:
+    """The stored barcodes nearest ``wanted``, all equally near (at most
+    ``NEAR_MISSES``), compared as ``barcode_key`` folds them; none if none is
+    near. Two swapped digits count as one slip, the commonest when typing a
+    barcode by hand."""
+    limit = 1 if len(wanted) < 6 else 2
+    found = process.extract(wanted, list(barcodes), scorer=OSA.distance, processor=barcode_key,
+                            score_cutoff=limit, limit=NEAR_MISSES)
+    return sorted(barcode for barcode, distance, _ in found if distance == found[0][1])
+
+
+def did_you_mean(wanted: str, barcodes: Iterable[str]) -> str:
+    """"; did you mean S0001967?" after a refusal naming a barcode the
+    library does not hold, or "" if no stored barcode is near it."""
+    near = near_misses(wanted, barcodes)
+    if not near:
+        return ""
+    return f"; did you mean {near[0] if len(near) == 1 else ', '.join(near[:-1]) + ' or ' + near[-1]}?"
+
+
 class BarcodeAllocator:
     """Hands out barcodes that clash neither with the library nor with each other.
 
-    ``sequence``: prefix + zero-padded number, after the highest already used;
+    ``sequence``: prefix + number, after the highest already used, and as
+    wide as that one (zero-padded), so new barcodes look like the library's
+    own; ``settings.digits`` wide only in a library with none yet;
     ``mis_id`` / ``admission_no``: prefix + that number from the MIS.
     """
 
@@ -45,8 +75,9 @@ class BarcodeAllocator:
         self.taken = {barcode_key(b) for b in existing}
         # Case-blind like the clash check: "s000041" typed by hand still counts.
         pattern = re.compile(rf"^{re.escape(settings.prefix)}([0-9]{{1,64}})$", re.IGNORECASE)
-        numbers = [int(m.group(1)) for b in existing if (m := pattern.match(b))]
-        self.next_number = max(numbers, default=0) + 1
+        highest = max(((int(m.group(1)), len(m.group(1))) for b in existing if (m := pattern.match(b))),
+                      default=(0, settings.digits))
+        self.next_number, self.digits = highest[0] + 1, highest[1]
 
     def is_taken(self, barcode: str) -> bool:
         return barcode_key(barcode) in self.taken
@@ -55,7 +86,7 @@ class BarcodeAllocator:
         scheme = self.settings.scheme
         if scheme == "sequence":
             while True:
-                barcode = f"{self.settings.prefix}{self.next_number:0{self.settings.digits}d}"
+                barcode = f"{self.settings.prefix}{self.next_number:0{self.digits}d}"
                 self.next_number += 1
                 if not self.is_taken(barcode):
                     break

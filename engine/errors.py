@@ -13,7 +13,44 @@ is not a ``Refusal``; its message is the database's, not advice.
 """
 from __future__ import annotations
 
+from enum import StrEnum
+
 
 class Refusal(Exception):
     """The command cannot be carried out as asked; nothing was written; the
-    message says why and what to do."""
+    message says why and what to do. ``next_step`` names that next step
+    (a ``NextStep``), and ``subject`` what it is about, for a caller that
+    spells it as its own command."""
+
+    next_step: NextStep | None = None
+    subject: str | int | None = None
+
+    def __init__(self, message: str = "", *, next_step: NextStep | None = None,
+                 subject: str | int | None = None):
+        super().__init__(message)
+        self.next_step, self.subject = next_step, subject
+
+
+class NextStep(StrEnum):
+    """What a person can do next about a refusal, named so that each caller
+    spells it its own way (the command line as the command to run). The
+    refusal's message already says it in words; ``Refusal.subject`` is the
+    Intake id or barcode it is about."""
+    # The Intake entry is rejected: unreject it first.
+    UNREJECT = "unreject"
+    # The Intake entry is confirmed new: a transfer makes the borrower.
+    TRANSFER = "transfer"
+    # The Intake entry was decided: undo that decision first.
+    UNDO_DECISION = "undo decision"
+    # No Intake entry is confirmed new: confirm one first.
+    CONFIRM_NEW = "confirm new"
+    # The borrower is linked to an MIS person: unlink them if that link is wrong.
+    UNLINK = "unlink"
+    # The borrower is not in the recycle bin: see who is.
+    LIST_RECYCLED = "list recycled"
+    # The borrower is held already: releasing the hold ends it.
+    RELEASE = "release"
+    # No such Intake entry, decision or run: list them.
+    LIST_INTAKE = "list intake"
+    LIST_DECISIONS = "list decisions"
+    LIST_RUNS = "list runs"

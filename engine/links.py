@@ -16,10 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.apply import EventLog
+from engine.barcodes import did_you_mean
 from engine.decisions import ChangeRecorder
 from engine.errors import Refusal
 from engine.intake.queue import borrower_by_barcode
@@ -48,7 +49,8 @@ def unlink_borrower(session: Session, barcode: str, *, actor: str, now: datetime
     now = now or utcnow()
     row = borrower_by_barcode(session, barcode)
     if row is None:
-        raise UnlinkRefused(f"there is no borrower with barcode {barcode}")
+        raise UnlinkRefused(f"there is no borrower with barcode {barcode}"
+                            + did_you_mean(barcode, session.scalars(select(Borrower.barcode))))
     barcode = row["barcode"]
     moves = link_moves(row, None)
     if not moves:

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from engine.apply import EventLog
 from engine.koha.bridge import session_bridge
-from engine.barcodes import stored_barcode
-from engine.errors import Refusal
+from engine.barcodes import stored_barcode, did_you_mean
+from engine.errors import NextStep, Refusal
 from engine.models import (Borrower, BorrowerPhoto, Guardian, IntakeEntry, Loan, RunChange, SyncEvent, SyncRun,
                            utcnow)
 
@@ -100,9 +100,11 @@ def restore(session: Session, barcode: str, actor: str, *, hold: bool = False) -
         borrower.status, borrower.recycled_at, borrower.recycled_reason = "active", None, None
         borrower.group_before_recycle, borrower.updated_at = None, now
     elif not hold:
-        raise RecycleBinError(f"borrower {barcode} is not in the recycle bin")
+        raise RecycleBinError(f"borrower {borrower.barcode} is not in the recycle bin",
+                              next_step=NextStep.LIST_RECYCLED)
     elif borrower.held_at is not None:
-        raise RecycleBinError(f"borrower {barcode} is already {hold_note(borrower.held_at, borrower.held_by)}")
+        raise RecycleBinError(f"borrower {borrower.barcode} is already {hold_note(borrower.held_at, borrower.held_by)}",
+                              next_step=NextStep.RELEASE, subject=borrower.barcode)
     if hold:
         borrower.held_at, borrower.held_by, borrower.updated_at = now, actor[:HELD_BY_WIDTH], now
         events.add("held", borrower_id=borrower.id, field="held_by", new=borrower.held_by)
@@ -128,7 +130,8 @@ def _borrower(session: Session, barcode: str) -> Borrower:
     found = stored_barcode(barcode, session.scalars(select(Borrower.barcode)))
     borrower = None if found is None else session.scalars(select(Borrower).where(Borrower.barcode == found)).first()
     if borrower is None:
-        raise RecycleBinError(f"no borrower has barcode {barcode}")
+        raise RecycleBinError(f"no borrower has barcode {barcode}"
+                              + did_you_mean(barcode, session.scalars(select(Borrower.barcode))))
     return borrower
 
 

@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.apply import EventLog, RunChanges
-from engine.errors import Refusal
+from engine.errors import NextStep, Refusal
 from engine.history import RUNS_SHOWN
 from engine.models import RunChange, SyncEvent, SyncRun, utcnow
 from engine.plan import LINK_COLUMNS
@@ -200,7 +200,7 @@ def _intake_kind(row: RecordedRow) -> str:
 def _get(session: Session, run_id: int) -> SyncRun:
     run = session.get(SyncRun, run_id, populate_existing=True)
     if run is None:
-        raise RunUndoRefused(f"there is no run {run_id}")
+        raise RunUndoRefused(f"there is no run {run_id}", next_step=NextStep.LIST_RUNS)
     return run
 
 

@@ -359,7 +359,9 @@ def test_cli_import_reports_bad_rows_and_exits_1(tmp_path, library_url, capsys):
     assert main(["--config", str(config), "borrowers", "import", str(path)]) == ExitCode.FAILED
     captured = capsys.readouterr()
     assert "borrowers.csv line 3: Surname is empty" in captured.err
-    assert "NOT imported" in captured.out
+    assert captured.out == ""
+    assert ("borrowers.csv: nothing imported: 1 bad row (listed above); fix it, or import the rest with "
+            f"`mislink borrowers import {path} --skip-invalid`") in captured.err
     assert Library(library_url).borrowers() == {}
     assert main(["--config", str(config), "borrowers", "import", str(path), "--skip-invalid", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)

@@ -104,9 +104,11 @@ def test_a_failed_sync_exits_1_with_a_human_message(tmp_path, library_url, capsy
     config = write_config(tmp_path, library_url)
     (tmp_path / "export").mkdir()
     (tmp_path / "export" / "Students.json").write_text('{"ExceptionMessage": "Licence expired"}', encoding="utf-8")
-    code, out, _ = run(capsys, "--config", config, "--sync")
+    code, out, err = run(capsys, "--config", config, "--sync")
     assert code == 1
-    assert "FAILED, nothing written" in out and "Students.json" in out and "Licence expired" in out
+    assert "FAILED, nothing written" in out, "the report says how the run ended"
+    assert "Students.json" in err and "Licence expired" in err and "Licence expired" not in out, \
+        "why it failed is a problem: stderr"
 
 
 @pytest.mark.parametrize("extra, key", [
@@ -174,7 +176,7 @@ def test_the_installed_console_script_runs_a_sync(tmp_path, capsys):
 def test_a_read_only_command_never_creates_a_library_at_a_mistyped_path(tmp_path, capsys):
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'libary.sqlite'}")
     code, _, err = run(capsys, "--config", config, "recycle-bin", "list")
-    assert code == ExitCode.FAILED and "there is no library at" in err
+    assert code == ExitCode.FAILED and "there is no library at" in err and "run a sync first: `mislink --sync`" in err
     assert not (tmp_path / "libary.sqlite").exists()
 
 

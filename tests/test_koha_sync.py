@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pytest
 from sqlalchemy import insert, select, update
 
 from engine.api import connect_library, open_library, restore_recycled, transaction, undo_run
 from engine.koha.bridge import KohaBridge
+from engine.koha.mirror import koha_problem
 from engine.lock import library_lock
 from engine.models import Borrower, SyncEvent
 from engine.sync import apply_sync, prepare_sync, run_sync
@@ -223,3 +225,13 @@ def test_reads_pull_again_only_when_koha_looks_changed(koha, tmp_path, monkeypat
         assert len(pulls) == 2
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("column, value, problem", [
+    ("sex", "Xy", "is 2 characters, longer than Koha's sex allows (1)"),
+    ("zipcode", "é" * 128, "is 256 bytes, more than Koha's zipcode holds (255)"),
+    ("zipcode", "é" * 127, None),
+    ("dateofbirth", date(999, 12, 31), "is not a date Koha can store"),
+    ("surname", "x" * 100_000, None)])
+def test_what_koha_would_never_store_is_read_from_its_own_columns(koha, column, value, problem):
+    assert koha_problem(koha.tables.borrowers.c[column], value) == problem

@@ -56,7 +56,7 @@ def test_purge_dry_run_shows_who_and_removes_nobody(tmp_path, library_url, capsy
     config.write_text(f'[library]\nurl = "{library_url}"\n')
     assert main(["--config", str(config), "recycle-bin", "purge", "--older-than", "30", "--dry-run"]) == ExitCode.OK
     out = capsys.readouterr().out
-    assert "OLD1" in out and "1 borrower(s) would be removed" in out
+    assert "OLD1" in out and "1 borrower would be removed" in out
     assert _barcodes(engine) == {"OLD1", "OLD2", "NEW1", "LIVE"}
     assert main(["--config", str(config), "recycle-bin", "purge", "--older-than", "30"]) == ExitCode.OK
     assert _barcodes(engine) == {"OLD2", "NEW1", "LIVE"}

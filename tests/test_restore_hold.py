@@ -149,9 +149,9 @@ def test_cli_restore_without_hold_says_the_next_sync_recycles_them_again(tmp_pat
     cli_school(tmp_path, library_url)
     code, out, _ = cli(tmp_path, capsys, "recycle-bin", "restore", "B010")
     assert code == ExitCode.OK
-    assert "1 borrower(s) restored" in out
+    assert "B010 is an active borrower again" in out
     assert "the next sync will recycle them again unless you restore with --hold" in out
-    assert "mislink recycle-bin restore B010 --hold" in out
+    assert "`mislink recycle-bin restore B010 --hold`" in out
 
 
 def test_cli_restore_with_hold_list_and_release(tmp_path, library_url, capsys, monkeypatch):
@@ -164,7 +164,7 @@ def test_cli_restore_with_hold_list_and_release(tmp_path, library_url, capsys, m
     assert code == ExitCode.OK
     (line,) = [line for line in out.splitlines() if "B010" in line]
     assert "held since " in line
-    assert "0 borrower(s) in the recycle bin" in out and "1 held out of it" in out
+    assert "The recycle bin is empty" in out and "1 held out of it" in out
     code, out, _ = cli(tmp_path, capsys, "recycle-bin", "list", "--json")
     (row,) = json.loads(out)
     assert (row["barcode"], row["recycled_at"], row["held_by"]) == ("B010", None, "jsmith")

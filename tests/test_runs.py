@@ -456,4 +456,5 @@ def test_runs_undo_on_the_command_line(school, capsys):
     captured = capsys.readouterr()
     assert captured.out == "" and "was already undone" in captured.err
     assert mislink(school, "runs", "undo", "999", "--json") == 1
-    assert json.loads(capsys.readouterr().out) == {"error": "there is no run 999", "exit_code": 1}
+    assert json.loads(capsys.readouterr().out) == {
+        "error": "there is no run 999; `mislink runs list` lists the latest", "exit_code": 1}

@@ -22,9 +22,10 @@ from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from engine.apply import EventLog, apply_updates, bulk_update
-from engine.barcodes import BarcodeAllocator, BarcodeError
+from engine.barcodes import BarcodeAllocator, BarcodeError, did_you_mean
 from engine.config import Config
 from engine.decisions import ChangeRecorder
+from engine.errors import NextStep
 from engine.intake.queue import (
     ALL,
     IntakeError,
@@ -165,7 +166,8 @@ def match_entry(session: Session, config: Config, entry_id: int, barcode: str, *
     moved_from = link_label(row) if linked_elsewhere(row, person) else None
     if moved_from and not link_gone(row):
         raise IntakeError(f"borrower {barcode} is linked to another MIS person ({moved_from}); "
-                          f"{entry_label(entry)} cannot be matched to it")
+                          f"{entry_label(entry)} cannot be matched to it unless that link is wrong and you "
+                          "unlink the borrower first", next_step=NextStep.UNLINK, subject=barcode)
     _refuse_second_link(session, person, entry, allowed=row["id"])
     doubts = _match_doubt(session, entry, person, row, index, today)
     if doubts and not force:
@@ -282,10 +284,17 @@ def _decidable(session: Session, entry_id: int, action: DecisionAction) -> Intak
     allowed = DECIDABLE[action]
     if entry.status in allowed:
         return entry
+    if action == DecisionAction.NEW and entry.status == IntakeStatus.NEW:
+        raise IntakeError(f"{entry_label(entry)} is confirmed as new already; a transfer makes the borrower",
+                          next_step=NextStep.TRANSFER, subject=entry.id)
     if allowed != OPEN_INTAKE:
         raise IntakeError(f"{entry_label(entry)} is {entry.status}, not {' or '.join(allowed)}")
-    extra = "; unreject it first" if entry.status == IntakeStatus.REJECTED else ""
-    raise IntakeError(f"{entry_label(entry)} is already {entry.status}, so it cannot be {_BECOMING[action]}{extra}")
+    rejected = entry.status == IntakeStatus.REJECTED
+    decided = entry.status in (IntakeStatus.MATCHED, IntakeStatus.TRANSFERRED)
+    extra = "; unreject it first" if rejected else "; undo that decision first" if decided else ""
+    raise IntakeError(f"{entry_label(entry)} is already {entry.status}, so it cannot be {_BECOMING[action]}{extra}",
+                      next_step=NextStep.UNREJECT if rejected else NextStep.UNDO_DECISION if decided else None,
+                      subject=entry.id)
 
 
 def _borrower(session: Session, barcode: str) -> dict:
@@ -293,7 +302,8 @@ def _borrower(session: Session, barcode: str) -> dict:
     (``stored_barcode``), so every database finds the same one."""
     row = borrower_by_barcode(session, barcode)
     if row is None:
-        raise IntakeError(f"there is no borrower with barcode {barcode}")
+        raise IntakeError(f"there is no borrower with barcode {barcode}"
+                          + did_you_mean(barcode, session.scalars(select(Borrower.barcode))))
     return row
 
 
@@ -309,7 +319,10 @@ def _refuse_second_link(session: Session, person: Person, entry: IntakeEntry, al
     index = LibraryIndex(rows)
     linked = sorted(index.rows[b]["barcode"] for b in index.linked(person))
     if linked:
-        raise IntakeError(f"{entry_label(entry)} is already linked to borrower {', '.join(linked)}")
+        one = len(linked) == 1
+        raise IntakeError(f"{entry_label(entry)} is already linked to borrower {', '.join(linked)}"
+                          + ("; if that link is wrong, unlink the borrower first" if one else ""),
+                          next_step=NextStep.UNLINK if one else None, subject=linked[0])
 
 
 def _transferable(session: Session, entry_ids: Sequence[int], all_new: bool) -> list[IntakeEntry]:
@@ -317,7 +330,8 @@ def _transferable(session: Session, entry_ids: Sequence[int], all_new: bool) -> 
         entries = session.execute(select(IntakeEntry).where(IntakeEntry.status == IntakeStatus.NEW)
                                   .order_by(IntakeEntry.id)).scalars().all()
         if not entries:
-            raise IntakeError("no Intake entries are confirmed as new (use `intake new ID` first)")
+            raise IntakeError("no Intake entries are confirmed as new: confirm one as new first",
+                              next_step=NextStep.CONFIRM_NEW)
         return list(entries)
     if not entry_ids:
         raise IntakeError("name the Intake entries to transfer, or transfer all confirmed-new ones")

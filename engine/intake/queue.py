@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.barcodes import stored_barcode
-from engine.errors import Refusal
+from engine.errors import NextStep, Refusal
 from engine.evidence import key_of
 from engine.library import BORROWER_COLUMNS
 from engine.models import Borrower, IntakeDecision, IntakeEntry
@@ -179,7 +179,7 @@ def search_borrowers(session: Session, text: str, limit: int = SEARCH_LIMIT) -> 
 def get_entry(session: Session, entry_id: int) -> IntakeEntry:
     entry = session.get(IntakeEntry, entry_id, populate_existing=True)
     if entry is None:
-        raise IntakeError(f"there is no Intake entry {entry_id}")
+        raise IntakeError(f"there is no Intake entry {entry_id}", next_step=NextStep.LIST_INTAKE)
     return entry
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from engine.apply import EventLog
 from engine.decisions import UndoRefused, undo_decision
 from engine.intake.decisions import Decision
+from engine.errors import NextStep
 from engine.intake.queue import IntakeError
 from engine.models import IntakeDecision, utcnow
 from engine.optional_data import shown
@@ -40,7 +41,7 @@ def undo_decision_by_id(session: Session, decision_id: int, *, actor: str, now: 
     (a later decision included) has changed what it wrote since."""
     decision = session.get(IntakeDecision, decision_id, populate_existing=True)
     if decision is None:
-        raise IntakeError(f"there is no Intake decision {decision_id}")
+        raise IntakeError(f"there is no Intake decision {decision_id}", next_step=NextStep.LIST_DECISIONS)
     if decision.undone_at is not None:
         raise IntakeError(f"decision {decision_id} (\"{decision.summary}\") was already undone, "
                           f"on {decision.undone_at:%Y-%m-%d %H:%M} by {decision.undone_by}")
