@@ -63,6 +63,9 @@ class Recycle:
     # Whether anyone expected this departure (engine.rollover): the recycle
     # guard counts only the unexpected ones.
     departure: Departure = Departure.UNEXPECTED
+    # The day they left: the MIS's leaving date, else the sync's day (a Koha
+    # library ends their membership then).
+    left_on: date | None = None
 
 
 @dataclass
@@ -380,7 +383,7 @@ def _recycle(row: dict, reason: str, when: date, snapshot: Snapshot, config: Con
     new_group = leaver_group(config.sync.leaver_group, when.year, old_group)
     name = " ".join(str(n) for n in (row["forename"], row["surname"]) if n)
     return Recycle(row["id"], row["barcode"], f"{row['barcode']} ({name})", reason, old_group, new_group,
-                   snapshot.loans_out.get(row["id"], 0), changes or [], departure)
+                   snapshot.loans_out.get(row["id"], 0), changes or [], departure, when)
 
 
 def leaver_group(template: str, year: int, group: str | None) -> str:

@@ -156,7 +156,8 @@ class KohaTarget(MislinkTarget):
 
     def apply(self, session: Session, plan: SyncPlan, run_id: int, now: datetime) -> None:
         super().apply(session, plan, run_id, now)
-        plan.warnings.extend(session_bridge(session).push(session))
+        left_on = {r.borrower_id: r.left_on for r in plan.recycles if r.left_on}
+        plan.warnings.extend(session_bridge(session).push(session, left_on))
 
 
 def target_for(config: Config) -> LibraryTarget:

@@ -13,6 +13,7 @@ bridge: the TUI uses one engine from several threads.
 from __future__ import annotations
 
 import logging
+from datetime import date
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine
@@ -61,9 +62,10 @@ class KohaBridge:
         with engine.connect() as connection:
             return fingerprint(connection, self.tables, self.settings) == self.seen
 
-    def push(self, session: Session) -> list[str]:
-        """Write the transaction's changes to Koha; warnings for values it would not take."""
-        return push(session, self.tables, self.settings, self.data, session.info[_PULLED], utcnow())
+    def push(self, session: Session, left_on: dict[int, date] | None = None) -> list[str]:
+        """Write the transaction's changes to Koha; warnings for values it
+        would not take. ``left_on``: the day each leaver a sync recycled left."""
+        return push(session, self.tables, self.settings, self.data, session.info[_PULLED], utcnow(), left_on or {})
 
 
 def connect_library(config: Config, *, create: bool = True) -> Engine:

@@ -47,6 +47,8 @@ class Push:
     data: DataSettings
     today: date
     events: EventLog
+    # The day each leaver left, where the caller knows it (a sync's recycles).
+    left_on: dict[int, date] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     # Mirror rows put back to what Koha holds: id -> {column: value}.
     reverts: dict[int, dict] = field(default_factory=dict)
@@ -75,11 +77,11 @@ class Push:
 
 
 def push(session: Session, tables: KohaTables, settings: KohaSettings, data: DataSettings, pulled: Pulled,
-         now: datetime) -> list[str]:
+         now: datetime, left_on: dict[int, date]) -> list[str]:
     """Write the transaction's mirror changes to Koha; the warnings for
     values Koha would not take. ``pulled`` becomes the mirror as pushed, so
     a second push in the same transaction writes only what changed since."""
-    context = Push(session, tables, settings, data, now.date(), EventLog(None, ACTOR, now, session))
+    context = Push(session, tables, settings, data, now.date(), EventLog(None, ACTOR, now, session), left_on)
     current = {row.id: dict(row._mapping)
                for row in session.execute(select(Borrower.id, *(Borrower.__table__.c[c] for c in PUSHED)))}
     for borrower_id, link in list(pulled.links.items()):
@@ -154,8 +156,9 @@ def _category(settings: KohaSettings, borrower_type: str) -> str:
 
 
 def _membership(context: Push, borrower_id: int, number: int, before: dict, row: dict) -> dict:
-    """Category and expiry: a leaver moves to the leaver category until their
-    leaving date (what they had is kept for a restore); a restore puts it back."""
+    """Category and expiry: a leaver moves to the leaver category until the
+    day they left (else their leaving date, else today; what they had is
+    kept for a restore); a restore puts it back."""
     settings, session = context.settings, context.session
     if row["status"] == "recycled" and before["status"] != "recycled":
         borrowers = context.tables.borrowers.c
@@ -163,7 +166,8 @@ def _membership(context: Push, borrower_id: int, number: int, before: dict, row:
                                            .where(borrowers.borrowernumber == number)).one()
         session.execute(update(KohaPatron).where(KohaPatron.borrower_id == borrower_id)
                         .values(category_before=category, expiry_before=expiry))
-        return {"categorycode": settings.leaver_category, "dateexpiry": row["leaving_date"] or context.today}
+        left = context.left_on.get(borrower_id) or row["leaving_date"] or context.today
+        return {"categorycode": settings.leaver_category, "dateexpiry": left}
     if row["status"] == "active" and before["status"] == "recycled":
         category, expiry = session.execute(select(KohaPatron.category_before, KohaPatron.expiry_before)
                                            .where(KohaPatron.borrower_id == borrower_id)).one()
