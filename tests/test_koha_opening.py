@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, delete, inspect, select
 from cli.main import main
 from engine.api import ConfigError, open_library, purge_recycled, save_config
 from engine.config import config_from_dict
+from engine.koha.bridge import bridge_for, connect_library
 from engine.koha.tables import KohaMismatch
 from engine.models import Borrower
 from engine.sync import run_sync
@@ -93,3 +94,10 @@ def test_a_sync_on_a_koha_that_lacks_a_setting_fails_saying_which(koha, tmp_path
     assert (report.outcome, report.message) == ("failed", "koha.student_category: category 'PUPIL' does not exist "
                                                           "in this Koha")
     assert koha.patrons() == {}
+
+
+def test_a_koha_database_opened_as_mislink_s_own_kind_has_no_bridge(koha, tmp_path):
+    engine = connect_library(koha.config(tmp_path))
+    assert bridge_for(engine) is not None
+    again = connect_library(koha.config(tmp_path, library={"kind": "mislink"}))
+    assert bridge_for(again) is None and bridge_for(engine) is None

@@ -69,9 +69,13 @@ class KohaBridge:
 
 
 def connect_library(config: Config, *, create: bool = True) -> Engine:
-    """An Engine on the configured library, a Koha bridge attached for a Koha library."""
+    """An Engine on the configured library, a Koha bridge attached for a Koha
+    library. ``engine.db`` keeps one Engine per URL: a library opened as
+    another kind since loses its bridge."""
     if config.library.kind != "koha":
-        return connect(config.library_url, create=create)
+        engine = connect(config.library_url, create=create)
+        _bridges.pop(engine, None)
+        return engine
     holder: dict[str, KohaTables] = {}
 
     def check(engine: Engine) -> None:
