@@ -93,7 +93,7 @@ def test_unreachable_database_exits_1_with_a_clear_message(tmp_path, capsys):
     config.chmod(0o600)
     assert main(["--config", str(config), "--sync"]) == ExitCode.FAILED
     out = capsys.readouterr()
-    assert "cannot open the library database postgresql+psycopg://librarian:***@127.0.0.1:1/library" in out.out
+    assert "cannot open the library database postgresql+psycopg://librarian:***@127.0.0.1:1/library" in out.err
     assert "s3cret" not in out.out + out.err + (tmp_path / "mislink.log").read_text()
 
 
