@@ -55,7 +55,8 @@ from engine.runs import (KINDS as RUN_CHANGE_KINDS, ROW as WHOLE_ROW, RunDetail,
                          UndoResult, list_runs, show_run, undo_run)
 from engine.safe_text import one_line, stack_only
 from engine.session import CommitFailed, connect_library, open_library, transaction
-from engine.statuses import DECIDABLE, OPEN_INTAKE, BorrowerStatus, DecisionAction, IntakeStatus
+from engine.statuses import (DECIDABLE, FIELD_LABELS, OPEN_INTAKE, BorrowerStatus, DecisionAction, IntakeStatus,
+                             field_label)
 from engine.suggest import PROBABLE_DUPLICATE, SuggestionIndex
 from engine.sync import PreparedSync, PreviewOutdated, apply_sync, prepare_sync, run_sync
 from engine.export import ExportError
@@ -93,7 +94,7 @@ __all__ = [
     "Config", "ConfigProblem", "SECTIONS", "load_config", "save_config", "replace_section", "mask_url",
     # named values
     "IntakeStatus", "ALL_INTAKE", "BorrowerStatus", "DecisionAction", "IntakeReason", "RunOutcome", "SyncStage",
-    "OPEN_INTAKE", "DECIDABLE",
+    "OPEN_INTAKE", "DECIDABLE", "FIELD_LABELS", "field_label",
     # refusals and failures
     "Refusal", "IntakeError", "NeedsForce", "EntryChanged", "LibraryBusy", "LibraryMissing", "ConfigError",
     "RecycleBinError", "ImportFileError", "PreviewOutdated", "CommitFailed", "UnlinkRefused",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from engine.models import Borrower, IntakeEntry, SyncEvent, SyncRun
@@ -24,6 +24,14 @@ from engine.run_status import RunOutcome
 RUNS_SHOWN = 50
 EVENTS_SHOWN = 500
 DECISIONS = "decisions"
+# Who an event is about, so an action counts people, not the fields it changed
+# (a recycled borrower's status and tutor group are one person recycled): the
+# borrower, else the Intake entry (negated, apart from borrowers' ids), else
+# the event itself (offset past any entry's id).
+_PERSON = case((SyncEvent.borrower_id.is_not(None), SyncEvent.borrower_id),
+               (SyncEvent.intake_id.is_not(None), -SyncEvent.intake_id),
+               else_=literal(-(1 << 40)) - SyncEvent.id)
+_PEOPLE = func.count(func.distinct(_PERSON))
 
 
 @dataclass(frozen=True)
@@ -37,7 +45,7 @@ class RunSummary:
     message: str | None
     # The sync's own report counts (syncs only; see ``SyncPlan.counts``).
     counts: dict
-    # Events recorded, by action.
+    # People changed, by action (not the fields changed).
     actions: dict[str, int]
     # An undo names the run it undid; an undone run, its undo (``engine.runs``).
     undo_of: int | None = None
@@ -66,7 +74,7 @@ class EventPage:
     events: tuple[EventLine, ...]
     # How many events match the filter (more than are shown, for a large run).
     matching: int
-    # The whole run's actions and fields, to filter by.
+    # The whole run's actions (with how many people each) and fields, to filter by.
     actions: dict[str, int]
     fields: tuple[str, ...]
 
@@ -88,7 +96,7 @@ def recent_runs(session: Session, limit: int = RUNS_SHOWN) -> list[RunSummary]:
     runs = session.execute(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)).scalars().all()
     actions: dict[int | None, dict[str, int]] = {}
     run_ids = [run.id for run in runs]
-    counted = (select(SyncEvent.run_id, SyncEvent.action, func.count())
+    counted = (select(SyncEvent.run_id, SyncEvent.action, _PEOPLE)
                .where(SyncEvent.run_id.in_(run_ids) | SyncEvent.run_id.is_(None))
                .group_by(SyncEvent.run_id, SyncEvent.action))
     for run_id, action, count in session.execute(counted):
@@ -108,7 +116,7 @@ def run_events(session: Session, run_id: int | None, *, action: str | None = Non
     """A run's events in the order they were written; for ``run_id`` None, the
     decisions made outside any run, newest first."""
     in_run = SyncEvent.run_id.is_(None) if run_id is None else SyncEvent.run_id == run_id
-    actions = dict(session.execute(select(SyncEvent.action, func.count()).where(in_run)
+    actions = dict(session.execute(select(SyncEvent.action, _PEOPLE).where(in_run)
                                    .group_by(SyncEvent.action)).all())
     fields = tuple(sorted(f for f in session.execute(select(SyncEvent.field).where(in_run).distinct()).scalars()
                           if f))

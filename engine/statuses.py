@@ -53,3 +53,26 @@ DECIDABLE = {
     DecisionAction.REJECT: OPEN_INTAKE,
     DecisionAction.UNREJECT: (IntakeStatus.REJECTED,),
 }
+
+
+# A field as a librarian says it, for every field a change or a comparison
+# names (the sync log, its filters, the CLI's run listing). Any other field
+# reads as its words (``field_label``), never as an underscored code.
+FIELD_LABELS = {
+    "barcode": "barcode", "forename": "forename", "surname": "surname", "middle_name": "middle name",
+    "preferred_forename": "preferred forename", "preferred_surname": "preferred surname",
+    "legal_forename": "legal forename", "legal_surname": "legal surname", "date_of_birth": "date of birth",
+    "gender": "gender", "year_group": "year", "tutor_group": "tutor group", "house": "house",
+    "upn": "UPN", "admission_no": "admission number", "mis_id": "MIS id", "idaas_id": "IDaaS id",
+    "external_id": "MIS record id", "mis_person_type": "pupil or staff", "status": "status",
+    "matched_by": "matched", "recycled_reason": "why recycled", "decided_by": "decided by",
+    "intake_forced": "done despite a warning", "held_by": "held by", "hold_released": "hold released",
+    "relinked_by": "re-linked by", "photo_digest": "photo", "guardians_digest": "guardian contacts",
+    "email": "email", "phone": "phone numbers", "address": "address", "postcode": "postcode",
+    "start_date": "start date", "reason": "why in Intake",
+}
+
+
+def field_label(field: str) -> str:
+    """``tutor_group`` -> "tutor group": the words, whatever the field."""
+    return FIELD_LABELS.get(field, field.replace("_", " "))

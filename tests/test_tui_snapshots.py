@@ -7,8 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
-from tests.support.schools import build_school, optional_school
+from engine.config import load_config
+from engine.models import Borrower
+from tests.support.schools import SHOWN_AT, build_school, library_of, optional_school
 from tests.support.tui import app_for, press, settle, switch_photos_off
 
 
@@ -84,3 +87,64 @@ def test_switched_off_photos_explained_beside_the_switch_80x24(settings_app, sna
         await press(pilot, "y")
 
     assert snap_compare(settings_app, terminal_size=(80, 24), run_before=saved)
+
+
+# --- the librarian's hour (issue 14) ----------------------------------------------------------------
+
+def test_most_keys_and_a_notice_80x24(school, snap_compare):
+    """Ben Twin (two keys more than most: ←/→ compare) and a notice: the
+    footer ends with ? Help, the notice sits over the tabs, not the comparison."""
+    async def told(pilot):
+        await on_ben_twin(pilot)
+        pilot.app.notify("A sync has just run: everything shown is up to date.", title="Library changed")
+        await settle(pilot)
+
+    assert snap_compare(app_for(school), terminal_size=(80, 24), run_before=told)
+
+
+def test_sync_log_120x40(school, snap_compare):
+    async def on_the_log(pilot):
+        await settle(pilot)
+        await press(pilot, "f2")
+
+    assert snap_compare(app_for(school), terminal_size=(120, 40), run_before=on_the_log)
+
+
+def test_recycle_bin_80x24(school, snap_compare):
+    with library_of(load_config(school)).session() as session:  # recycled at a fixed time, as shown
+        session.execute(update(Borrower).values(recycled_at=SHOWN_AT))
+
+    async def on_the_bin(pilot):
+        await settle(pilot)
+        await press(pilot, "f3")
+
+    assert snap_compare(app_for(school), terminal_size=(80, 24), run_before=on_the_bin)
+
+
+def test_a_linked_borrower_in_the_search_80x24(school, snap_compare):
+    async def searched(pilot):
+        await settle(pilot)
+        await press(pilot, "s", *"hopper", "enter")
+
+    assert snap_compare(app_for(school), terminal_size=(80, 24), run_before=searched)
+
+
+def test_the_command_palette_80x24(school, snap_compare):
+    async def opened(pilot):
+        await settle(pilot)
+        await press(pilot, "ctrl+p", *"go")
+
+    assert snap_compare(app_for(school), terminal_size=(80, 24), run_before=opened)
+
+
+def test_settings_120x40(settings_app, snap_compare):
+    """Wide boxes and plain labels; the focused box is lit. (Scrolled to the
+    end: the paths above are the test's own folders.)"""
+    async def on_settings(pilot):
+        await settle(pilot)
+        await press(pilot, "f4")
+        pilot.app.query_one("#setting-barcodes-scheme").focus()
+        await pilot.wait_for_scheduled_animations()
+        await settle(pilot)
+
+    assert snap_compare(settings_app, terminal_size=(120, 40), run_before=on_settings)

@@ -15,12 +15,14 @@ the engine refuses one whose entry has changed since (``decide``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 from datetime import date
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
+from textual.actions import parse as parse_action
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, TabbedContent, TabPane
@@ -37,9 +39,11 @@ from tui.dialogs.error import ErrorDialog
 from tui.dialogs.help import HelpScreen
 from tui.dialogs.sync_preview import SyncPreview
 from tui import formatting
+from tui.commands import PaneCommands
 from tui.dialogs.confirm import Confirm
 from tui.dialogs.confirm_anyway import ConfirmAnyway
 from tui.library import Library
+from tui.tables import ListTable
 from tui.messages import (BorrowerRestored, BorrowersFound, DecisionMade, EventsLoaded, IndexBuilt, MarkerRead,
                           QueueLoaded, RecycleBinLoaded, RemovalsCounted, RunsLoaded, ScoresStored, SettingSaved,
                           SuggestionsLoaded, SyncFinished, SyncPreviewed, SyncProgressed)
@@ -52,7 +56,9 @@ from tui.panes.settings import SettingsPane, save_setting
 from tui.panes.sync_log import EventFilter, SyncLog
 from tui.panes.sync_log import RunUndone, UndoPreviewed, undo_question, undo_told
 
-POLL_SECONDS = 3.0
+# How often the app looks at the library's change marker (one cheap query) to
+# notice another process's changes; it reloads only when the marker moved.
+POLL_SECONDS = 2.0
 # How many younger collections pass before a full one (Python's default is 10).
 FULL_COLLECTION_EVERY = 100
 SUGGESTIONS_SHOWN = 3
@@ -69,17 +75,24 @@ BORROWER_CHANGES = {DecisionAction.MATCH, DecisionAction.TRANSFER, DecisionActio
 class MislinkApp(App[int]):
     CSS_PATH = "mislink.tcss"
     TITLE = "mislink"
-    ENABLE_COMMAND_PALETTE = False
+    COMMANDS = {PaneCommands}
+    COMMAND_PALETTE_BINDING = "ctrl+p"
     BINDINGS = [
-        Binding("f1", "show_pane('intake')", "Intake", show=False, id="pane_intake"),
-        Binding("f2", "show_pane('log')", "Sync log", show=False, id="pane_log"),
-        Binding("f3", "show_pane('bin')", "Recycle bin", show=False, id="pane_bin"),
-        Binding("f4", "show_pane('settings')", "Settings", show=False, id="pane_settings"),
-        # Shown in the sync log's footer, where there is room for it.
-        Binding("ctrl+r", "run_sync", "Sync", id="sync_now"),
+        Binding("f1", "show_pane('intake')", "Go to Intake", show=False, id="pane_intake"),
+        Binding("f2", "show_pane('log')", "Go to the sync log", show=False, id="pane_log"),
+        Binding("f3", "show_pane('bin')", "Go to the recycle bin", show=False, id="pane_bin"),
+        Binding("f4", "show_pane('settings')", "Go to settings", show=False, id="pane_settings"),
+        Binding("ctrl+r", "run_sync", "Sync", id="sync_now", tooltip="Sync now: a preview first, then Apply"),
+        Binding("f5", "refresh", "Refresh", show=False, id="refresh",
+                tooltip="Read everything again from the library (it is also re-read whenever it changes)"),
         Binding("question_mark", "help", "Help", id="help"),
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("ctrl+p", "command_palette", "Commands", show=False, id="palette",
+                tooltip="Every command of the pane in view, by name"),
+        # q only where no text is typed: a box takes the letter first.
+        Binding("q", "quit", "Quit", show=False, id="quit_q"),
+        Binding("ctrl+q", "quit", "Quit", show=False, id="quit", priority=True),
     ]
+    PANES = {"intake": "Intake", "log": "the sync log", "bin": "the recycle bin", "settings": "settings"}
 
     def __init__(self, config: Config, config_path: Path, *, today: date | None = None):
         super().__init__()
@@ -100,6 +113,7 @@ class MislinkApp(App[int]):
         self._last_decision: IntakePane.DecisionRequested | None = None
         # The decision made here that u takes back; None: the library's last.
         self._undoable: int | None = None
+        self._search_text = ""  # the search last asked for
 
     @property
     def today(self) -> date:
@@ -116,7 +130,8 @@ class MislinkApp(App[int]):
                 yield RecycleBin(self.today, id="recycle-bin")
             with TabPane("F4 Settings", id="settings"):
                 yield SettingsPane(self.config, self.config_path, id="settings-pane")
-        yield Footer(compact=True)
+        # ctrl+p is in Help and the palette: the footer's room is the pane's keys'.
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         steady_garbage_collection()
@@ -254,6 +269,10 @@ class MislinkApp(App[int]):
             return
         group, error = event.worker.group, event.worker.error
         self.log.error(f"worker {event.worker.name} failed", error)
+        if group == "search":
+            # Said under the search, which keeps the query and its last results.
+            self.intake.search.failed(self._search_text, self._explain(error))
+            return
         if group == "marker":
             # The check repeats every few seconds: say it once, until it works again.
             if self._unreachable:
@@ -359,6 +378,7 @@ class MislinkApp(App[int]):
 
     @on(BorrowerSearch.SearchChanged)
     def _search_changed(self, message: BorrowerSearch.SearchChanged) -> None:
+        self._search_text = message.text
         self.search_borrowers(message.text)
 
     @on(BorrowersFound)
@@ -567,12 +587,59 @@ class MislinkApp(App[int]):
     def _label_tab(self, pane: str, label: str) -> None:
         self.query_one(TabbedContent).get_tab(pane).label = label
 
+    def action_refresh(self) -> None:
+        """Read everything again, as if the library had just changed."""
+        self.marker = None
+        self.check_for_changes()
+        self.build_index()
+
+    @property
+    def pane_in_view(self) -> str:
+        return self.query_one(TabbedContent).active
+
+    def _pane_keys(self) -> list[tuple[str, list[tuple[object, list[Binding]]]]]:
+        """(title, [(widget, its bindings)]) for each pane, the one in view first."""
+        intake = [(self.intake, IntakePane.BINDINGS), (self.intake.queue, IntakeQueue.BINDINGS)]
+        if self.intake.searching:
+            intake.insert(0, (self.intake.search, BorrowerSearch.BINDINGS))
+        panes = {"intake": ("Intake", intake), "log": ("Sync log", [(self.sync_log, SyncLog.BINDINGS)]),
+                 "bin": ("Recycle bin", [(self.recycle_bin, RecycleBin.BINDINGS)])}
+        first = self.pane_in_view
+        return [panes[first]] * (first in panes) + [pane for key, pane in panes.items() if key != first]
+
+    def palette_commands(self) -> list[tuple[str, str, object]]:
+        """(title, help, command) for the command palette: what the pane in
+        view can do now, then Sync, Transfer all new, Refresh, Help and the panes."""
+        commands = []
+        keys = self._pane_keys()
+        in_view = keys[0][1] if keys and self.pane_in_view != "settings" else []
+        for widget, bindings in in_view:
+            for binding in bindings:
+                _, name, parameters = parse_action(binding.action)
+                if binding.description and widget.check_action(name, parameters) is True:
+                    commands.append((binding.description, self._key_help(binding),
+                                     functools.partial(self.run_action, binding.action, widget)))
+        titles = {title for title, _, _ in commands}
+        if self.check_action("run_sync", ()):
+            commands.append(("Sync", "ctrl+r · a preview first, then Apply", self.action_run_sync))
+        if self.intake.queue.confirmed_new and "Transfer" not in titles:
+            commands.append(("Transfer all new", f"t on Intake · make the {len(self.intake.queue.confirmed_new):,} "
+                             "confirmed-new records borrowers (asks first)", self.intake.action_transfer))
+        for binding in self.BINDINGS:
+            if binding.action.startswith("show_pane") or binding.action in ("refresh", "help"):
+                commands.append((binding.description, self._key_help(binding),
+                                 functools.partial(self.run_action, binding.action)))
+        return commands
+
+    def _key_help(self, binding: Binding) -> str:
+        return f"{self.get_key_display(binding)} · {binding.tooltip or binding.description}"
+
     def action_help(self) -> None:
-        self.push_screen(HelpScreen([
-            ("Everywhere", self.BINDINGS), ("Intake", IntakePane.BINDINGS + IntakeQueue.BINDINGS),
-            ("Searching the library", BorrowerSearch.BINDINGS), ("Sync log", SyncLog.BINDINGS),
-            ("Recycle bin", RecycleBin.BINDINGS),
-        ]))
+        panes = [(title, [binding for _, bindings in widgets for binding in bindings])
+                 for title, widgets in self._pane_keys()]
+        in_view = panes[:1] if self.pane_in_view != "settings" else []
+        self.push_screen(HelpScreen(in_view + [("Everywhere", self.BINDINGS), ("In every list", ListTable.BINDINGS)]
+                                    + panes[len(in_view):]))
 
 
 def steady_garbage_collection() -> None:

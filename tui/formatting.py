@@ -6,7 +6,8 @@ from datetime import date, datetime, timezone
 
 from rich.text import Text
 
-from engine.api import DECISIONS, PROBABLE_DUPLICATE, IntakeStatus, RunOutcome, RunSummary, year_number
+from engine.api import (DECISIONS, PROBABLE_DUPLICATE, TIER_NAMES, IntakeStatus, RunOutcome, RunSummary, field_label,
+                        year_number)
 
 # verdict -> (symbol, style, meaning): the symbol alone carries the meaning.
 VERDICTS = {
@@ -18,11 +19,11 @@ VERDICTS = {
 
 REASONS = {
     "no_match": "no match",
-    "possible_twin": "twin?",
-    "conflicting_ids": "ids differ",
+    "possible_twin": "possible twin",
+    "conflicting_ids": "ids disagree",
     "duplicate_upn": "UPN twice",
-    "upn_dob_mismatch": "UPN, not DOB",
-    "linked_elsewhere": "linked other",
+    "upn_dob_mismatch": "UPN mismatch",
+    "linked_elsewhere": "already linked",
     "contested": "contested",
 }
 
@@ -62,6 +63,44 @@ OUTCOMES = {RunOutcome.OK: "✓ ok", RunOutcome.FAILED: "✗ failed", "running":
             RunOutcome.REFUSED: "✗ refused", RunOutcome.LOCKED: "✗ locked", RunOutcome.DRY_RUN: "· dry run"}
 
 
+CUT = "…"
+# A table cell's padding, either side (Textual's DataTable default).
+CELL_PADDING = 1
+
+
+def fit(text: str, width: int) -> str:
+    """The text whole if it fits, else cut with a mark: a cut name must never
+    pass for another whole one ("Mohammed Chowdhu")."""
+    return text if len(text) <= width else text[:max(width - 1, 0)].rstrip() + CUT
+
+
+def fit_parts(parts: list[str], width: int, joiner: str = " · ") -> str:
+    """As many whole parts as fit, and a mark if any are left out: never a word cut in two."""
+    whole = joiner.join(parts)
+    if len(whole) <= width:
+        return whole
+    shown = ""
+    for part in parts:
+        joined = f"{shown}{joiner}{part}" if shown else part
+        if len(joined) + len(joiner) + len(CUT) > width:
+            break
+        shown = joined
+    return f"{shown}{joiner}{CUT}" if shown else fit(whole, width)
+
+
+def flex_widths(available: int, wanted: dict[str, int], flexible: str, least: int) -> dict[str, int]:
+    """Column widths for a table ``available`` cells wide: each column as wide
+    as it wants, and ``flexible`` (at least ``least``) takes what is left."""
+    padding = 2 * CELL_PADDING * len(wanted) + 1  # and the scrollbar
+    fixed = sum(width for key, width in wanted.items() if key != flexible)
+    return {**wanted, flexible: max(least, available - fixed - padding)}
+
+
+def content_width(heading: str, cells) -> int:
+    """As wide as the heading or the widest cell."""
+    return max([len(heading), *(len(str(cell)) for cell in cells)])
+
+
 def day(value: date | None) -> str:
     """A date as a British reader writes it, never ambiguous: 4 Mar 2012."""
     return f"{value.day} {value:%b %Y}" if value else ""
@@ -92,9 +131,12 @@ def year(year_group: str | None) -> str:
 
 
 def score(best: int | None) -> Text:
-    """A 0–100 score, bold when it says "probably already a borrower"."""
+    """A 0–100 score, bold when it says "probably already a borrower"; none
+    when no borrower looks like them at all (the suggestions say so)."""
     if best is None:
         return Text("–", justify="right", style="dim")
+    if best == 0:
+        return Text("")
     return Text(str(best), justify="right", style="bold" if best >= PROBABLE_DUPLICATE else "")
 
 
@@ -112,8 +154,14 @@ def run_kind(run: RunSummary) -> str:
     return "decisions" if run.kind == DECISIONS else run.kind
 
 
-def run_changes(run: RunSummary) -> str:
-    """A run's counts in a line: the sync's own report where there is one."""
+def run_changes(run: RunSummary, width: int | None = None) -> str:
+    """A run's counts in a line: the sync's own report where there is one;
+    within ``width``, whole parts only."""
+    parts = run_change_parts(run)
+    return " · ".join(parts) if width is None else fit_parts(parts, width)
+
+
+def run_change_parts(run: RunSummary) -> list[str]:
     counts = run.counts
     if not counts:
         actions = run.actions
@@ -121,7 +169,7 @@ def run_changes(run: RunSummary) -> str:
             # One event per decision; the rest are the fields each one changed.
             actions = {a: n for a, n in actions.items() if a.startswith("intake_") or a == "restored"}
         parts = [f"{n} {ACTIONS.get(a, a)}" for a, n in sorted(actions.items(), key=lambda kv: -kv[1])]
-        return run.message or " · ".join(parts) or "nothing changed"
+        return [run.message] if run.message else parts or ["nothing changed"]
     # What needs the librarian first; links made by MIS link are the usual, unremarkable case.
     newly_linked = counts.get("matched_by_upn", 0) + counts.get("matched_by_name_dob", 0)
     parts = [f"{counts[k]} {label}" for k, label in (("intake_added", "to Intake"), ("recycled", "recycled"),
@@ -129,8 +177,41 @@ def run_changes(run: RunSummary) -> str:
                                                        ("rejected", "records refused")) if counts.get(k)]
     if newly_linked:
         parts.append(f"{newly_linked} newly linked")
-    summary = " · ".join(parts) or "nothing to change"
-    return f"{run.message} · {summary}" if run.message else summary
+    return ([run.message] if run.message else []) + (parts or ["nothing to change"])
+
+
+def run_report(run: RunSummary) -> str:
+    """A sync's whole report, as the command line prints it, in a few lines:
+    who was seen, how they matched, what changed, and why it stopped if it did."""
+    counts = run.counts
+    if not counts:
+        return run.message or ""
+    seen = counts.get("students_seen", 0) + counts.get("staff_seen", 0)
+    matched = ", ".join(f"{counts[k]:,} {name}" for k, name in TIER_NAMES.items() if counts.get(k))
+    lines = [f"{seen:,} people in the export" + (f"; matched {matched}" if matched else ""),
+             f"{counts.get('updated', 0):,} updated · {counts.get('intake_added', 0):,} to Intake · "
+             f"{counts.get('recycled', 0):,} recycled ({counts.get('leavers_expected', 0):,} expected leavers, "
+             f"{counts.get('leavers_unexpected', 0):,} unexpected)"]
+    if counts.get("leavers_with_loans"):
+        lines.append(f"{counts['leavers_with_loans']:,} leavers still have loans out")
+    if counts.get("rejected"):
+        lines.append(f"{counts['rejected']:,} records refused (bad data)")
+    if run.message:
+        lines.append(run.message)
+    return "\n".join(lines)
+
+
+# Field values stored as codes, as a librarian says them.
+VALUE_WORDS = {"reason": REASONS, "matched_by": {k.removeprefix("matched_by_"): v for k, v in TIER_NAMES.items()}}
+
+
+def change_value(field: str | None, stored: str) -> str:
+    return VALUE_WORDS.get(field or "", {}).get(stored, stored)
+
+
+def field(name: str) -> str:
+    """A field as a librarian says it: "tutor group", never tutor_group."""
+    return field_label(name)
 
 
 # A field a sync removes because its data is switched off (a key of

@@ -45,6 +45,7 @@ OUTCOMES = {
     RunOutcome.REFUSED: "✗ Stopped before writing; nothing was written.",
     RunOutcome.LOCKED: "✗ Another sync is running on this library; try again when it has finished.",
 }
+NOTHING_TO_APPLY = "Nothing to apply: the library already agrees with the export."
 # Feeds whose page count is only "at least one more" while pages remain
 # (engine.feeds.wonde): their bars run on until the last page.
 UNCOUNTED_FEEDS = {"wonde"}
@@ -174,9 +175,14 @@ class SyncPreview(ModalScreen[bool]):
         self._show(report)
         guarded = bool(report.message) and report.outcome == RunOutcome.DRY_RUN
         self.query_one("#apply", Button).disabled = guarded or report.outcome != RunOutcome.DRY_RUN
+        self.query_one("#apply").display = self.something_to_apply or guarded
         self.query_one("#force").display = guarded
         self.query_one("#rekey").display = self.rekey_offered
-        self.query_one("#rekey" if self.rekey_offered else "#force" if guarded else "#apply", Button).focus()
+        if report.outcome == RunOutcome.DRY_RUN and not (self.something_to_apply or guarded or self.rekey_offered):
+            self.query_one("#sync-outcome", Label).update(NOTHING_TO_APPLY)
+        focused = "#rekey" if self.rekey_offered else "#force" if guarded else \
+            "#apply" if self.something_to_apply else "#close"
+        self.query_one(focused, Button).focus()
         self.refresh_bindings()
 
     def show_stage(self, stage: str) -> None:
@@ -211,6 +217,13 @@ class SyncPreview(ModalScreen[bool]):
         message.display = bool(notes)
 
     @property
+    def something_to_apply(self) -> bool:
+        """Would applying the preview change anything (a borrower, Intake, data switched off)?"""
+        report = self.preview
+        return report is not None and report.plan is not None and \
+            not (report.plan.is_empty and not report.counts.get("fields_purged"))
+
+    @property
     def rekey_offered(self) -> bool:
         """Does the preview show a change of MIS whose re-links a person must confirm?"""
         report = self.preview
@@ -225,7 +238,7 @@ class SyncPreview(ModalScreen[bool]):
             return waiting and self.rekey_offered
         if action == "apply":
             forced = bool(parameters[0])
-            return waiting and forced == bool(self.preview.message)
+            return waiting and forced == bool(self.preview.message) and (forced or self.something_to_apply)
         if action == "close":
             return not self.running
         return True

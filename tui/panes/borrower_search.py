@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Input, Label
 from engine.api import BorrowerHit, BorrowerStatus, DecisionAction, RecycledBorrower
 from tui import formatting
 from tui.debounce import Debounce
-from tui.tables import PaneKeysTable
+from tui.tables import ListTable, PaneKeysTable
 
 TYPING_PAUSE = 0.25
 
@@ -51,6 +51,8 @@ class BorrowerSearch(Vertical):
         super().__init__(**kwargs)
         self._typing = Debounce(self, TYPING_PAUSE)
         self._found_for: str | None = None
+        # The text whose search failed (said under the results, which stay).
+        self._failed_for: str | None = None
         self._hits: list[BorrowerHit] = []
         # Barcode -> "held since … by …", for the held borrowers.
         self._holds: dict[str, str] = {}
@@ -74,13 +76,20 @@ class BorrowerSearch(Vertical):
     def searching(self) -> bool:
         """Is the text typed still waiting for its results?"""
         text = self.query_one("#search-text", Input).value.strip()
-        return bool(text) and text != self._found_for
+        return bool(text) and text not in (self._found_for, self._failed_for)
 
     def show(self, text: str, hits: list[BorrowerHit]) -> None:
         if text != self.query_one("#search-text", Input).value.strip():
             return  # the librarian has typed on since
-        self._found_for, self._hits = text, hits
+        self._found_for, self._failed_for, self._hits = text, None, hits
         self._fill(hits)
+
+    def failed(self, text: str, reason: str) -> None:
+        """The search for ``text`` could not run: said here; the query and
+        the last results stay, and typing (or Enter) tries again."""
+        self._failed_for = text
+        found = f" (the results are for “{self._found_for}”)" if self._hits else ""
+        self.query_one("#search-found", Label).update(Text(f"✗ Not searched: {reason}{found}", style="red"))
 
     def know_holds(self, borrowers: Iterable[RecycledBorrower]) -> None:
         """Who is held now: marked in the results shown, and in every later one."""
@@ -103,10 +112,31 @@ class BorrowerSearch(Vertical):
             linked = "; ".join(note for note in (self._holds.get(hit.barcode), hit.linked_to) if note)
             table.add_row(hit.barcode, name, formatting.day(hit.date_of_birth), formatting.year(hit.year_group),
                           hit.tutor_group or "", linked, key=hit.barcode)
-        found = f"{len(hits)} borrower{'s' if len(hits) != 1 else ''} found" if hits else \
+        self._describe()
+
+    @property
+    def highlighted(self) -> BorrowerHit | None:
+        table = self.query_one("#search-results", DataTable)
+        return self._hits[table.cursor_row] if table.row_count and table.cursor_row < len(self._hits) else None
+
+    def _describe(self) -> None:
+        """How many were found and where the cursor is; why a linked borrower cannot be matched."""
+        hits, hit = self._hits, self.highlighted
+        table = self.query_one("#search-results", ListTable)
+        found = f"{table.place} · {len(hits)} borrower{'s' if len(hits) != 1 else ''} found" if hits else \
             "No borrower found: try part of the name, or the barcode"
+        if any(h.status != BorrowerStatus.ACTIVE for h in hits):
+            found += " · ♻ in the recycle bin: matching restores them"
+        if hit is not None and hit.linked_to:
+            found = (f"{hit.name} cannot be matched: linked to {hit.linked_to}, someone else in the MIS "
+                     f"(mislink borrowers unlink {hit.barcode} if that link is wrong)")
         self.query_one("#search-found", Label).update(found)
         self.refresh_bindings()
+
+    @on(DataTable.RowHighlighted, "#search-results")
+    def _moved(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._describe()
 
     @on(Input.Changed, "#search-text")
     def _typed(self, event: Input.Changed) -> None:
@@ -120,6 +150,9 @@ class BorrowerSearch(Vertical):
     @on(Input.Submitted, "#search-text")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        text = event.value.strip()
+        if text and text == self._failed_for:
+            self.post_message(self.SearchChanged(text))  # try again
         self.action_to_results()
 
     def action_to_results(self) -> None:
@@ -137,5 +170,6 @@ class BorrowerSearch(Vertical):
         if action == "to_results":
             return isinstance(self.app.focused, Input)
         if action == DecisionAction.MATCH:
-            return self.app.focused is results and results.row_count > 0
+            hit = self.highlighted
+            return self.app.focused is results and hit is not None and not hit.linked_to
         return True

@@ -176,6 +176,7 @@ class IntakePane(Vertical):
         entry, exactly as it was asked for, is still the one highlighted."""
         if entry == self.entry:
             self.suggestions.show(entry, comparison)
+            self.queue.show_score(entry, comparison.detail.suggestions.best_score)
             self._keys_may_have_changed()
 
     def decision_made(self, decision: Decision) -> None:

@@ -43,11 +43,12 @@ SORTS: list[tuple[str, Callable[[IntakeItem], object]]] = [
     ("date of birth", lambda e: (e.date_of_birth is None, e.date_of_birth, e.id)),
     ("why here", lambda e: (e.reason, e.id)),
 ]
-# (key, heading, width): the name column takes whatever width is left.
-COLUMNS = [("name", "Name", 0), ("born", "Born", 11), ("year", "Year", 4), ("tutor", "Tutor", 5),
-           ("why", "Why here", 12), ("best", "Best", 4), ("status", "Status", 12)]
-NAME_MIN, NAME_MAX = 16, 30
-COLUMN_WIDTHS = {key: width for key, _, width in COLUMNS}
+# (key, heading): the name column takes whatever width the others leave.
+COLUMNS = [("name", "Name"), ("born", "Born"), ("year", "Year"), ("tutor", "Tutor"), ("why", "Why here"),
+           ("best", "Best"), ("status", "Status")]
+NAME_MIN = 12
+# The narrowest each other column gets (Tutor and Why here widen for what they list).
+COLUMN_WIDTHS = {"born": 11, "year": 4, "tutor": 5, "why": 8, "best": 4, "status": 10}
 # The Status column while a pre-admission's start date is listed: "✓ starts 2027-09-03".
 STATUS_WITH_START = 19
 
@@ -64,6 +65,17 @@ def status_width(entries: list[IntakeItem]) -> int:
     """Wide enough for a start date only when one is listed."""
     wide = any(e.start_date is not None and e.status in OPEN_INTAKE for e in entries)
     return STATUS_WITH_START if wide else COLUMN_WIDTHS["status"]
+
+
+def column_widths(entries: list[IntakeItem], available: int) -> dict[str, int]:
+    """Each column as wide as what it lists (so an 80-column screen keeps
+    the names whole), the name taking the rest."""
+    wanted = {"name": 0, **COLUMN_WIDTHS,
+              "tutor": max(COLUMN_WIDTHS["tutor"], formatting.content_width("", {e.tutor_group or "" for e in entries})),
+              "why": max(COLUMN_WIDTHS["why"], formatting.content_width(
+                  "", {formatting.REASONS.get(e.reason, e.reason) for e in entries})),
+              "status": max(status_width(entries), formatting.content_width("", {status_cell(e) for e in entries}))}
+    return formatting.flex_widths(available, wanted, "name", NAME_MIN)
 
 
 @dataclass(frozen=True)
@@ -110,7 +122,10 @@ class IntakeQueue(Vertical):
         self._highlighted_key: str | None = None
         self._announced: IntakeItem | None = None
         self._typing = Debounce(self, NAME_DEBOUNCE)
-        self._status_width = status_width([])
+        self._widths: dict[str, int] = {}
+        # Best scores as the suggestions worked them out just now: the stored
+        # one dates from the last sync, and the library may have changed since.
+        self._live_scores: dict[IntakeItem, int] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="queue-filters"):
@@ -151,10 +166,12 @@ class IntakeQueue(Vertical):
         """Show these entries (the engine's answer to the current filters)."""
         self.entries = sorted(entries, key=SORTS[self.sort][1])
         self.confirmed_new = tuple(e for e in self.entries if e.status == IntakeStatus.NEW)
+        listed = set(self.entries)
+        self._live_scores = {e: best for e, best in self._live_scores.items() if e in listed}
         shown, self._by_key = self._by_key, {str(e.id): e for e in self.entries}
         keys = list(self._by_key)
-        width, self._status_width = self._status_width, status_width(self.entries)
-        if not self._filling and width == self._status_width and self._only_removed_or_changed(keys):
+        widths, self._widths = self._widths, column_widths(self.entries, self.size.width or self.app.size.width)
+        if not self._filling and widths == self._widths and self._only_removed_or_changed(keys):
             self._edit_in_place(keys, shown)
         else:
             self._rebuild(keys)
@@ -174,7 +191,7 @@ class IntakeQueue(Vertical):
                 table.remove_row(key)
         for key in keys:
             if self._by_key[key] != shown[key]:
-                for (column, _, _), old, new in zip(COLUMNS, self._row(shown[key]), self._row(self._by_key[key])):
+                for (column, _), old, new in zip(COLUMNS, self._row(shown[key]), self._row(self._by_key[key])):
                     if old != new:
                         table.update_cell(key, column, new)
         self._shown_keys = keys
@@ -187,11 +204,8 @@ class IntakeQueue(Vertical):
         self._target = keys.index(highlighted) if highlighted in self._by_key else \
             min(table.cursor_row, len(keys) - 1)
         table.clear(columns=True)
-        widths = {**COLUMN_WIDTHS, "status": self._status_width}
-        fixed = sum(widths.values()) + 2 * len(COLUMNS) + 2
-        name_width = min(max(NAME_MIN, self.app.size.width - fixed), NAME_MAX)
-        for column, heading, _ in COLUMNS:
-            table.add_column(heading, key=column, width=widths[column] or name_width)
+        for column, heading in COLUMNS:
+            table.add_column(heading, key=column, width=self._widths[column])
         self._shown_keys = keys
         self._filling += 1
         self._add_rows(self._filling, 0)
@@ -214,9 +228,18 @@ class IntakeQueue(Vertical):
         self._summarise()
 
     def _row(self, item: IntakeItem) -> tuple:
-        return (item.name, formatting.day(item.date_of_birth), formatting.year(item.year_group),
-                item.tutor_group or "", formatting.REASONS.get(item.reason, item.reason),
-                formatting.score(item.best_score), status_cell(item))
+        return (formatting.fit(item.name, self._widths["name"]), formatting.day(item.date_of_birth),
+                formatting.year(item.year_group), item.tutor_group or "",
+                formatting.REASONS.get(item.reason, item.reason),
+                formatting.score(self._live_scores.get(item, item.best_score)), status_cell(item))
+
+    def show_score(self, item: IntakeItem, best: int) -> None:
+        """The best score the suggestions shown for ``item`` have: the list says the same."""
+        if self._live_scores.get(item, item.best_score) == best:
+            return
+        self._live_scores[item] = best
+        if str(item.id) in self.table.rows:  # not while a rebuild has yet to add it
+            self.table.update_cell(str(item.id), "best", formatting.score(best))
 
     def _announce_highlight(self) -> None:
         """Say so when the cursor is on another entry, or its entry has changed."""
@@ -238,12 +261,15 @@ class IntakeQueue(Vertical):
             shown += f", {new:,} confirmed new"
         if self._filling:
             shown += f" (showing {self.table.row_count:,})"
+        if self.table.row_count:
+            shown = f"{self.table.cursor_row + 1:,} / {shown}"
         self.query_one("#queue-summary", Label).update(f"{shown} · sorted by {SORTS[self.sort][0]} (o to change)")
 
     @on(DataTable.RowHighlighted, "#queue-table")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
         self._announce_highlight()
+        self._summarise()
 
     # --- filters and sorting -----------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +21,7 @@ from engine.api import RecycledBorrower
 from tui import formatting
 from tui.dialogs.confirm import Confirm
 from tui.dialogs.restore_hold import RestoreChoice
+from tui.tables import ListTable
 
 
 class RecycleBin(Vertical):
@@ -40,11 +42,13 @@ class RecycleBin(Vertical):
         super().__init__(**kwargs)
         self.today = today
         self.borrowers: dict[str, RecycledBorrower] = {}
+        self._summary = ""
 
     def compose(self) -> ComposeResult:
-        yield Label("Borrowers who have left. r puts the highlighted one back, with the tutor group they had; "
-                    "x releases a held one.", id="bin-help")
-        yield DataTable(cursor_type="row", zebra_stripes=True, id="bin-table")
+        yield Label("Borrowers who have left: r puts one back (asking first), x releases a held one.",
+                    id="bin-help")
+        yield ListTable(cursor_type="row", zebra_stripes=True, id="bin-table")
+        yield Label("", id="bin-why", markup=False)
         yield Label("", id="bin-summary")
 
     def focus_list(self) -> None:
@@ -55,26 +59,40 @@ class RecycleBin(Vertical):
         row = table.cursor_row
         self.borrowers = {b.barcode: b for b in borrowers}
         table.clear(columns=True)
-        table.add_column("Barcode", width=9)
-        table.add_column("Name", width=18)
-        table.add_column("Recycled", width=12)
-        table.add_column("Loans", width=6)
-        table.add_column("Group now", width=max(14, self.app.size.width - 9 - 18 - 12 - 6 - 10 - 3))
-        for borrower in borrowers:
-            table.add_row(borrower.barcode, f"{borrower.forename} {borrower.surname}",
+        groups = [_group(b) for b in borrowers]
+        widths = formatting.flex_widths(self.app.size.width, {
+            "barcode": formatting.content_width("Barcode", self.borrowers), "name": 0, "recycled": 11, "loans": 5,
+            # The group whole: it is what tells two leavers of one name apart.
+            "group": formatting.content_width("Group now", groups)}, "name", 12)
+        for key, heading in (("barcode", "Barcode"), ("name", "Name"), ("recycled", "Recycled"), ("loans", "Loans"),
+                             ("group", "Group now")):
+            table.add_column(heading, width=widths[key], key=key)
+        for borrower, group in zip(borrowers, groups):
+            table.add_row(borrower.barcode, formatting.fit(f"{borrower.forename} {borrower.surname}", widths["name"]),
                           "held" if borrower.held else formatting.when(borrower.recycled_at, self.today),
-                          f"{borrower.loans_out} out" if borrower.loans_out else "",
-                          f"{borrower.tutor_group or ''}, {borrower.hold_note}" if borrower.held
-                          else borrower.tutor_group or "", key=borrower.barcode)
+                          Text(str(borrower.loans_out), justify="right"), formatting.fit(group, widths["group"]),
+                          key=borrower.barcode)
         if borrowers:
             table.move_cursor(row=min(row, len(borrowers) - 1))
         held = sum(1 for b in borrowers if b.held)
         recycled = len(borrowers) - held
         with_loans = sum(1 for b in borrowers if b.loans_out and not b.held)
         summary = f"{recycled:,} in the recycle bin" if recycled else "The recycle bin is empty"
+        self._summary = (summary + (f", {with_loans} with loans out" if with_loans else "")
+                         + (f"; {held:,} held out of it (x releases)" if held else ""))
+        self._describe()
+
+    def _describe(self) -> None:
+        """Why the highlighted borrower is here, and where the cursor is."""
+        table, borrower = self.query_one("#bin-table", ListTable), self.highlighted
+        why = ""
+        if borrower is not None:
+            why = f"{borrower.forename} {borrower.surname}: " + (
+                borrower.hold_note if borrower.held else borrower.reason or "recycled by a sync")
+            why += f"; {borrower.loans_out} loan{'s' if borrower.loans_out != 1 else ''} out"
+        self.query_one("#bin-why", Label).update(why)
         self.query_one("#bin-summary", Label).update(
-            summary + (f", {with_loans} with loans out" if with_loans else "")
-            + (f"; {held:,} held out of it (x releases)" if held else ""))
+            f"{table.place} · {self._summary}" if table.row_count else self._summary)
         self.refresh_bindings()
 
     @property
@@ -116,4 +134,10 @@ class RecycleBin(Vertical):
     @on(DataTable.RowHighlighted)
     def _moved(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        self.refresh_bindings()
+        self._describe()
+
+
+def _group(borrower: RecycledBorrower) -> str:
+    """The group they are in now; a held borrower's says so (they are out of the bin)."""
+    group = borrower.tutor_group or ""
+    return f"{group}, {borrower.hold_note}" if borrower.held else group

@@ -29,6 +29,27 @@ from textual.widgets import Checkbox, Input, Label, Select
 from engine.api import SECTIONS, Config, ConfigProblem, load_config, mask_url, replace_section, save_config
 
 MASK = "***"
+# Settings by the words a librarian uses; the rest read as their key's words.
+LABELS = {
+    "source.kind": "Export comes from", "source.path": "Export folder", "source.url": "Feed address",
+    "source.token_url": "Token address", "source.estab": "School number", "source.relying_party": "Registered as",
+    "source.school_id": "Wonde school id", "source.secret_file": "Secret file", "source.page_size": "Records per page",
+    "source.archive": "Snapshot folder", "source.keep_days": "Keep snapshots, days",
+    "source.full_every_days": "Full fetch every, days", "source.max_age_hours": "Oldest export, hours",
+    "library.kind": "Library system", "library.url": "Library database", "koha.branchcode": "Koha branch",
+    "koha.student_category": "Pupils' category", "koha.staff_category": "Staff category",
+    "koha.leaver_category": "Leavers' category", "koha.attribute_mis_id": "MIS id attribute",
+    "koha.attribute_upn": "UPN attribute", "koha.attribute_admission_no": "Admission no. attribute",
+    "koha.group_column": "Tutor group column", "koha.year_column": "Year column", "sync.log_file": "Run log file",
+    "sync.leaver_group": "Leavers' tutor group", "sync.max_recycle_share": "Most recycled at once",
+    "sync.min_export_share": "Smallest export", "sync.rollover_from_month": "Roll-over from month",
+    "sync.rollover_to_month": "Roll-over to month", "data.pre_admissions": "Pre-admissions",
+    "data.photo_max_kb": "Largest photo, KB", "barcodes.scheme": "New barcodes", "barcodes.prefix": "Barcode prefix",
+    "barcodes.digits": "Barcode digits", "intake.auto_accept_score": "Auto-accept score",
+    "intake.auto_accept_margin": "Auto-accept margin",
+}
+# Settings naming a place on disk: "folder" (it must exist) or "file" (its folder must).
+PATHS = {"source.path": "folder", "source.secret_file": "file", "sync.log_file": "file"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +69,7 @@ class Setting:
 
     @property
     def label(self) -> str:
-        return self.key.replace("_", " ").capitalize()
+        return LABELS.get(self.name, self.key.replace("_", " ").capitalize())
 
 
 def all_settings() -> list[Setting]:
@@ -101,6 +122,8 @@ class SettingsPane(VerticalScroll):
         self.settings = {s.widget_id: s for s in all_settings()}
         # Per setting switched off: what the next sync will remove, as a sentence.
         self._removing: dict[str, str] = {}
+        # Per path setting: the missing path the librarian was warned of (Enter again saves it).
+        self._warned: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Label(f"Saved to {self.config_path} as soon as you change something (Enter, or leave a box).",
@@ -126,7 +149,8 @@ class SettingsPane(VerticalScroll):
             return Select([(c, c) for c in choices], value=value, allow_blank=False, id=setting.widget_id,
                           compact=True)
         kind = {int: "integer", float: "number"}.get(setting.kind, "text")
-        return Input(str(value), type=kind, id=setting.widget_id, compact=True, select_on_focus=False)
+        return Input(str(value), type=kind, id=setting.widget_id, compact=True, select_on_focus=False,
+                     classes="-text" if kind == "text" else "")
 
     def focus_first(self) -> None:
         self.query_one(f"#{next(iter(self.settings))}").focus()
@@ -146,6 +170,8 @@ class SettingsPane(VerticalScroll):
         setting = self.settings[event.input.id]
         text = event.input.value.strip()
         if text == str(shown_value(self.config, setting)):
+            self._warned.pop(setting.name, None)
+            self._clear_problem(setting)  # put back as saved: an error about another value is stale
             return
         if setting.name == "library.url" and MASK in text:
             self._note(setting, "✗ type the whole URL, its password included", error=True)
@@ -155,7 +181,30 @@ class SettingsPane(VerticalScroll):
         except ValueError:
             self._note(setting, f"✗ must be {'a whole number' if setting.kind is int else 'a number'}", error=True)
             return
+        missing = self._missing(setting, text)
+        if missing and (self._warned.get(setting.name) != text or not isinstance(event, Input.Submitted)):
+            self._warned[setting.name] = text
+            self._note(setting, f"⚠ {missing}: not saved yet. Enter saves it anyway", warning=True)
+            return
+        self._warned.pop(setting.name, None)
         self._changed(setting, value)
+
+    def _missing(self, setting: Setting, text: str) -> str:
+        """What is missing on disk for a path setting, or "" (relative paths are from config.toml's folder)."""
+        kind = PATHS.get(setting.name)
+        if kind is None or not text:
+            return ""
+        path = self.config_path.parent / Path(text).expanduser()
+        if kind == "folder" and not path.is_dir():
+            return f"there is no folder {path}"
+        if kind == "file" and not path.parent.is_dir():
+            return f"there is no folder {path.parent} for it"
+        return ""
+
+    def _clear_problem(self, setting: Setting) -> None:
+        note = self.query_one(f"#{setting.widget_id}-note", Label)
+        if note.has_class("-error") or note.has_class("-warning"):
+            self._note(setting, "")
 
     def _changed(self, setting: Setting, value: object) -> None:
         if value == getattr(getattr(self.config, setting.section), setting.key):
@@ -185,6 +234,8 @@ class SettingsPane(VerticalScroll):
                 elif setting.name in self._removing and value:
                     del self._removing[setting.name]
                     self._note(setting, "kept on: nothing saved, nothing will be removed")
+                else:
+                    self._clear_problem(setting)  # shown as saved again: its old error no longer applies
 
     def show_removals(self, key: str, removing: str) -> None:
         """What the next sync will remove if switch ``data.key`` is saved off."""
@@ -203,10 +254,11 @@ class SettingsPane(VerticalScroll):
                 self._note(setting, f"✗ {problem.message} (not saved)", error=True)
         return elsewhere
 
-    def _note(self, setting: Setting, text: str, error: bool = False) -> None:
+    def _note(self, setting: Setting, text: str, error: bool = False, warning: bool = False) -> None:
         note = self.query_one(f"#{setting.widget_id}-note", Label)
         note.update(text)
         note.set_class(error, "-error")
+        note.set_class(warning, "-warning")
         note.display = bool(text)
         if text:
             note.scroll_visible(animate=False)

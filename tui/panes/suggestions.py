@@ -23,9 +23,13 @@ from engine.api import OPEN_INTAKE, REASON_TEXT, BorrowerStatus, Candidate, Entr
 from tui import formatting
 from tui.tables import PaneKeysTable
 
-CANDIDATE_WIDTH = 16
-# The comparison's fixed columns; "Why" takes the rest, if there is any.
-FIELD_WIDTH, VALUE_WIDTH, WEIGHT_WIDTH, WHY_MIN = 9, 13, 5, 8
+CANDIDATE_WIDTH, NARROW_CANDIDATE_WIDTH = 16, 12
+# The comparison's fixed columns; "Why" takes the rest.
+FIELD_WIDTH, VALUE_WIDTH, WEIGHT_WIDTH = 9, 13, 5
+# Below this many cells the comparison is laid out tight (one cell between
+# columns, the weight at the head of "Why"), and the candidates' names are
+# narrower, so that "Why" stays on screen at 80 columns.
+ROOMY = 64
 
 
 class PassiveTable(DataTable):
@@ -49,7 +53,9 @@ class SuggestionsPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Label("", id="entry-heading")
         with Horizontal():
-            yield CandidateTable(cursor_type="row", id="candidates", show_header=False)
+            with Vertical(id="candidates-column"):
+                yield CandidateTable(cursor_type="row", id="candidates", show_header=False)
+                yield Label("", id="candidates-legend")
             yield PassiveTable(cursor_type="none", id="comparison")
 
     @property
@@ -86,18 +92,32 @@ class SuggestionsPane(Vertical):
         table = self.query_one("#candidates", DataTable)
         table.clear(columns=True)
         table.add_column("#", width=2, key="rank")
-        table.add_column("Name", width=CANDIDATE_WIDTH, key="name")
+        name_width = CANDIDATE_WIDTH if self._roomy else NARROW_CANDIDATE_WIDTH
+        table.add_column("Name", width=name_width, key="name")
         table.add_column("Score", width=3, key="score")
         for rank, candidate in enumerate(comparison.candidates, start=1):
             suggestion = candidate.suggestion
             name = suggestion.name if suggestion.status == BorrowerStatus.ACTIVE else f"♻ {suggestion.name}"
             name = f"⇄ {name}" if suggestion.absent_link else name
-            table.add_row(str(rank), name, formatting.score(suggestion.score), key=str(rank - 1))
+            table.add_row(str(rank), formatting.fit(name, name_width), formatting.score(suggestion.score),
+                          key=str(rank - 1))
         for suggestion in comparison.detail.suggestions.linked_elsewhere:
             table.add_row(Text("!", style="red"), Text(f"{suggestion.name}: linked to {suggestion.linked_to}",
                                                         style="dim"), "", key=f"linked-{suggestion.barcode}")
+        self._legend(comparison)
         self._heading()
         self.choose(0)
+
+    def _legend(self, comparison: EntryComparison) -> None:
+        """What the marks in the list mean, under it, when there are any."""
+        suggestions = [c.suggestion for c in comparison.candidates]
+        marks = [meaning for shown, meaning in (
+            (any(s.status != BorrowerStatus.ACTIVE for s in suggestions), "♻ in the recycle bin"),
+            (any(s.absent_link for s in suggestions), "⇄ linked to someone gone"),
+            (bool(comparison.detail.suggestions.linked_elsewhere), "! linked to another: not offered")) if shown]
+        legend = self.query_one("#candidates-legend", Label)
+        legend.update("\n".join(marks))
+        legend.display = bool(marks)
 
     def choose(self, index: int) -> None:
         """Show candidate ``index`` beside the incoming record."""
@@ -126,41 +146,58 @@ class SuggestionsPane(Vertical):
             why = f"No borrower looks like {item.name}: n marks them new, s searches the library"
         label.update(Text.assemble((item.name, "bold"), " · ", why))
 
+    @property
+    def _roomy(self) -> bool:
+        """Is there room for the comparison's full layout beside full-width candidates?"""
+        return self.size.width - CANDIDATE_WIDTH - 13 >= ROOMY + 8
+
     def _compare(self) -> None:
         table = self.query_one("#comparison", DataTable)
         table.clear(columns=True)
         chosen = self.chosen_candidate
         if self.shown is None:
             return
-        why_width = table.size.width - (FIELD_WIDTH + 2 * VALUE_WIDTH + 1 + WEIGHT_WIDTH + 2 * 6 + 1)
-        table.add_column("Field", width=FIELD_WIDTH, key="field")
-        table.add_column("Incoming", width=VALUE_WIDTH, key="incoming")
+        roomy = self._roomy
+        table.cell_padding = 1 if roomy else 0
+        table.styles.padding = (0, 0, 0, 0 if roomy else 1)
+        gap = 0 if roomy else 1  # tight: one cell after each column instead of padding both sides
+        table.add_column("Field", width=FIELD_WIDTH + gap, key="field")
+        table.add_column("Incoming", width=VALUE_WIDTH + gap, key="incoming")
         if chosen is None:
             for field in self.comparison.incoming:
                 table.add_row(field.label, formatting.value(field.incoming))
             return
-        table.add_column("", width=1, key="verdict")
-        table.add_column(chosen.suggestion.barcode, width=VALUE_WIDTH, key="candidate")
-        table.add_column(Text("Adds", justify="right"), width=WEIGHT_WIDTH, key="weight")
-        if why_width >= WHY_MIN:
-            table.add_column("Why", width=why_width, key="why")
+        table.add_column("", width=1 + gap, key="verdict")
+        table.add_column(chosen.suggestion.barcode, width=VALUE_WIDTH + gap, key="candidate")
+        used = FIELD_WIDTH + 2 * VALUE_WIDTH + 1 + 3 * gap + 1 + (1 - gap)  # the scrollbar, the padding
+        if roomy:
+            table.add_column(Text("Adds", justify="right"), width=WEIGHT_WIDTH, key="weight")
+            used += WEIGHT_WIDTH + 2 * 6
+        why_width = max(table.size.width - used, 1)
+        table.add_column("Why", width=why_width, key="why")
         for field in chosen.fields:
             weighed = field.weight is not None and field.verdict != "missing"
-            weight = Text(f"{field.weight:+.1f}" if weighed else "", justify="right")
+            weight = f"{field.weight:+.1f}" if weighed else ""
             cells = [field.label, formatting.value(field.incoming), formatting.verdict(field.verdict),
-                     formatting.value(field.candidate), weight]
-            if why_width >= WHY_MIN:
-                cells.append(Text(field.detail, style="dim"))
+                     formatting.value(field.candidate)]
+            if roomy:
+                cells += [Text(weight, justify="right"), Text(field.detail, style="dim")]
+            else:
+                # The values are on screen already: the why without its echo of them.
+                why = formatting.fit(f"{weight} {field.detail.split(' (')[0]}".strip(), why_width)
+                cells.append(Text(why, style="dim"))
             table.add_row(*cells)
         if chosen.suggestion.absent_link:
-            cells = ["Linked to", "", Text("⇄"), f"MIS {chosen.suggestion.absent_link}", ""]
-            if why_width >= WHY_MIN:
-                cells.append(Text("who is no longer in the MIS export: matching moves the link", style="dim"))
-            table.add_row(*cells)
+            why = Text("who is no longer in the MIS export: matching moves the link", style="dim")
+            table.add_row("Linked to", "", Text("⇄"), f"MIS {chosen.suggestion.absent_link}",
+                          *(["", why] if roomy else [why]))
 
     def on_resize(self) -> None:
-        # The "Why" column comes and goes with the room there is for it.
-        self.call_after_refresh(self._compare)
+        # The layout follows the room there is (see ROOMY).
+        name_width = CANDIDATE_WIDTH if self._roomy else NARROW_CANDIDATE_WIDTH
+        self.query_one("#candidates-column").styles.width = name_width + 2 + 3 + 6 + 1  # rank, score, padding, border
+        if self.comparison is not None and self.shown is not None:
+            self.call_after_refresh(self.show, self.shown, self.comparison)
 
     @on(DataTable.RowHighlighted, "#candidates")
     def _candidate_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -28,6 +28,7 @@ from textual.widgets import DataTable, Label, Select
 from engine.api import (RUN_CHANGE_KINDS, WHOLE_ROW, ChangeMarker, EventLine, EventPage, RunOutcome, RunSummary,
                         UndoResult)
 from tui import formatting
+from tui.tables import ListTable
 
 DECISIONS_KEY = "decisions"
 
@@ -63,14 +64,16 @@ class SyncLog(Vertical):
         self.runs: list[RunSummary] = []
         self.wanted: EventFilter | None = None
         self._options_for: object = ()
+        self._page: EventPage | None = None
 
     def compose(self) -> ComposeResult:
-        yield DataTable(cursor_type="row", id="log-runs")
+        yield ListTable(cursor_type="row", id="log-runs")
+        yield Label("", id="log-run-report", markup=False)
         with Horizontal(id="log-filters"):
             yield Label("", id="log-run-title")
             yield Select([], prompt="Every action", id="log-action", compact=True)
             yield Select([], prompt="Every field", id="log-field", compact=True)
-        yield DataTable(cursor_type="row", zebra_stripes=True, id="log-events")
+        yield ListTable(cursor_type="row", zebra_stripes=True, id="log-events")
         yield Label("", id="log-summary")
 
     def focus_runs(self) -> None:
@@ -83,14 +86,14 @@ class SyncLog(Vertical):
         wanted = str(select_run) if select_run is not None else current
         self.runs = runs
         table.clear(columns=True)
-        table.add_column("When", width=12)
-        table.add_column("What", width=9)
-        table.add_column("Outcome", width=10)
-        table.add_column("Changes", width=max(20, self.app.size.width - 12 - 9 - 10 - 8 - 3))
+        widths = formatting.flex_widths(self.app.size.width, {"when": 12, "what": 9, "outcome": 10, "changes": 0},
+                                        "changes", 20)
+        for key, heading in (("when", "When"), ("what", "What"), ("outcome", "Outcome"), ("changes", "Changes")):
+            table.add_column(heading, width=widths[key], key=key)
         for run in runs:
             table.add_row(formatting.when(run.started_at, self.today), formatting.run_kind(run),
                           UNDONE if run.undone_by_run else formatting.OUTCOMES.get(run.outcome, run.outcome),
-                          formatting.run_changes(run), key=_key(run.run_id))
+                          formatting.run_changes(run, widths["changes"]), key=_key(run.run_id))
         keys = [_key(run.run_id) for run in runs]
         if wanted in keys:
             table.move_cursor(row=keys.index(wanted))
@@ -99,23 +102,32 @@ class SyncLog(Vertical):
     def show_events(self, page: EventPage) -> None:
         if self.wanted is None or page.run_id != self.wanted.run_id:
             return
+        self._page = page
         self._offer_filters(page)
         table = self.query_one("#log-events", DataTable)
         table.clear(columns=True)
         # Decisions are spread over time and people; a run's changes share both.
-        columns = ([("When", 12), ("By", 8)] if page.run_id is None else []) + [("Action", 14), ("Who", 20)]
-        for heading, width in columns:
-            table.add_column(heading, width=width)
-        used = sum(width + 2 for _, width in columns) + 2
-        table.add_column("Change", width=max(16, self.app.size.width - used - 2))
+        columns = ([("When", 12), ("By", 8)] if page.run_id is None else []) + [
+            ("Action", formatting.content_width("", {formatting.ACTIONS.get(e.action, e.action) for e in page.events})),
+            ("Who", min(formatting.content_width("Who", {_who(e) for e in page.events}), 26)), ("Change", 0)]
+        widths = formatting.flex_widths(self.app.size.width, dict(columns), "Change", 16)
+        for heading, _ in columns:
+            table.add_column(heading, width=widths[heading])
         for event in page.events:
-            cells = [formatting.ACTIONS.get(event.action, event.action), _who(event), _change(event)]
+            cells = [formatting.ACTIONS.get(event.action, event.action), formatting.fit(_who(event), widths["Who"]),
+                     _change(event, widths["Change"])]
             if page.run_id is None:
                 cells = [formatting.when(event.at, self.today), event.actor] + cells
             table.add_row(*cells)
+        self._summarise()
+
+    def _summarise(self) -> None:
+        page, table = self._page, self.query_one("#log-events", ListTable)
+        if page is None:
+            return
         shown = f"{len(page.events):,} of {page.matching:,} changes shown; filter to narrow" \
             if page.matching > len(page.events) else f"{page.matching:,} change{'s' if page.matching != 1 else ''}"
-        self.query_one("#log-summary", Label).update(shown)
+        self.query_one("#log-summary", Label).update(f"{table.place} · {shown}" if table.row_count else shown)
 
     def _offer_filters(self, page: EventPage) -> None:
         """The filters offer what this run holds; set once per run, not on every page."""
@@ -125,7 +137,7 @@ class SyncLog(Vertical):
         with self.prevent(Select.Changed):
             self.query_one("#log-action", Select).set_options(
                 (f"{formatting.ACTIONS.get(a, a)} ({n:,})", a) for a, n in sorted(page.actions.items()))
-            self.query_one("#log-field", Select).set_options((f, f) for f in page.fields)
+            self.query_one("#log-field", Select).set_options((formatting.field(f), f) for f in page.fields)
 
     def _ask_for_events(self) -> None:
         table = self.query_one("#log-runs", DataTable)
@@ -137,6 +149,9 @@ class SyncLog(Vertical):
         title = "Decisions" if run_id is None else \
             f"{run.kind.capitalize()} {formatting.when(run.started_at, self.today)}"
         self.query_one("#log-run-title", Label).update(f"{title}:")
+        report = formatting.run_report(run)
+        self.query_one("#log-run-report", Label).update(report)
+        self.query_one("#log-run-report").display = bool(report)
         same_run = self.wanted is not None and self.wanted.run_id == run_id
         self.wanted = EventFilter(run_id, self._chosen("#log-action"), self._chosen("#log-field")) if same_run \
             else EventFilter(run_id)
@@ -158,6 +173,11 @@ class SyncLog(Vertical):
         event.stop()
         if self.wanted is None or _key(self.wanted.run_id) != event.row_key.value:
             self._ask_for_events()
+
+    @on(DataTable.RowHighlighted, "#log-events")
+    def _event_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._summarise()
 
     @on(Select.Changed)
     def _filter_changed(self, event: Select.Changed) -> None:
@@ -244,15 +264,18 @@ def _who(event: EventLine) -> str:
     return ""
 
 
-def _change(event: EventLine) -> Text:
-    """field: old → new, as much of it as there is."""
-    change = Text(f"{event.field}: " if event.field else "", style="bold")
+def _change(event: EventLine, width: int) -> Text:
+    """field: old → new, as much of it as there is, cut with a mark."""
+    change = Text(f"{formatting.field(event.field)}: " if event.field else "", style="bold")
     if event.old_value is not None:
-        change.append(f"{event.old_value} → ")
+        change.append(f"{formatting.change_value(event.field, event.old_value)} → ")
     elif event.new_value is not None:
         change.append("→ ")
     if event.new_value is not None:
-        change.append(event.new_value)
+        change.append(formatting.change_value(event.field, event.new_value))
     elif event.old_value is not None:
         change.append("(none)", style="dim")
+    if len(change) > width:
+        change.truncate(width - 1)
+        change.append(formatting.CUT)
     return change
