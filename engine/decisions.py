@@ -34,7 +34,7 @@ from engine.errors import Refusal
 from engine.models import Borrower, IntakeDecision, IntakeEntry, Loan, RunChange, SyncEvent
 from engine.optional_data import ATTACHMENTS, REMOVED
 from engine.stored_values import lenient_columns
-from engine.text import json_object
+from engine.text import counted, json_object
 from engine.users import ACTOR_WIDTH
 
 TABLES: dict[str, Table] = {"borrowers": Borrower.__table__, "intake": IntakeEntry.__table__}
@@ -238,7 +238,7 @@ def _changed_since(session: Session, row: dict, last_event: int) -> list[str]:
         later = session.execute(select(func.count()).select_from(SyncEvent).where(
             SyncEvent.borrower_id == row["id"], SyncEvent.id > last_event)).scalar()
         if loans:
-            problems.append(f"{label} has {loans} loan(s)")
+            problems.append(f"{label} has {counted(loans, 'loan')}")
         if later and not changed:
             problems.append(f"{label} has been changed since")
     return problems

@@ -13,6 +13,7 @@ from engine.config import SyncSettings
 from engine.person import PersonType
 from engine.plan import Snapshot, SyncPlan
 from engine.rollover import EXPECTED, Departure
+from engine.text import counted
 
 
 def guard_failures(plan: SyncPlan, snapshot: Snapshot, settings: SyncSettings) -> list[str]:
@@ -23,10 +24,11 @@ def guard_failures(plan: SyncPlan, snapshot: Snapshot, settings: SyncSettings) -
             continue
         seen, before = plan.seen[person_type], snapshot.last_seen.get(person_type)
         label = "students" if person_type is PersonType.STUDENT else "staff"
+        held = counted(seen, "student") if person_type is PersonType.STUDENT else f"{seen:,} staff"
         if seen == 0 and (person_type is PersonType.STUDENT or before):
             reasons.append(f"the export holds no {label} at all")
         elif before and seen < settings.min_export_share * before:
-            reasons.append(f"the export holds {seen} {label}, under {settings.min_export_share:.0%} of the "
+            reasons.append(f"the export holds {held}, under {settings.min_export_share:.0%} of the "
                            f"{before} in the last full export")
     unexpected = sum(1 for r in plan.recycles if r.departure is Departure.UNEXPECTED)
     if plan.active_borrowers and unexpected > settings.max_recycle_share * plan.active_borrowers:

@@ -15,6 +15,7 @@ from engine.rekey import MisChange
 from engine.rollover import Departure
 from engine.run_status import RunOutcome
 from engine.safe_text import one_line
+from engine.text import counted
 
 TIER_NAMES = {"matched_by_link": "by MIS link", "matched_by_upn": "by UPN",
               "matched_by_name_dob": "by name and date of birth"}
@@ -128,7 +129,7 @@ def _details(plan: SyncPlan, full: bool, names: bool) -> list[str]:
 
     lines = [f"  warning: {w}" for w in plan.warnings]
     lines += [f"  rejected: {r.file} {who(r.record)}: {r.field}: {r.reason}" for r in plan.rejections]
-    lines += [f"  leaver with {r.loans_out} loan(s) out: {who(r.label)}"
+    lines += [f"  leaver with {counted(r.loans_out, 'loan')} out: {who(r.label)}"
               for r in plan.recycles if r.loans_out]
     if full:
         planned = [f"  update {u.barcode}: " + "; ".join(map(change, u.changes))

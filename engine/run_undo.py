@@ -34,7 +34,7 @@ from engine.decisions import (TABLES, changed_columns, chunks, decode_value, del
 from engine.models import Borrower, IntakeEntry, Loan
 from engine.optional_data import ATTACHMENTS, REMOVED
 from engine.plan import LINK_COLUMNS
-from engine.text import unique_key
+from engine.text import counted, unique_key
 
 MODELS = {"borrowers": Borrower, "intake": IntakeEntry}
 DERIVED = {"best_score"}
@@ -296,7 +296,7 @@ def _keep_references(session: Session, plan: UndoPlan) -> None:
     for chunk in chunks(doomed):
         for row_id, loans in session.execute(select(Loan.borrower_id, func.count()).where(
                 Loan.borrower_id.in_(chunk)).group_by(Loan.borrower_id)):
-            plan.drop("borrowers", row_id, f"it has {loans} loan(s)")
+            plan.drop("borrowers", row_id, f"it has {counted(loans, 'loan')}")
         for entry_id, row_id in session.execute(select(IntakeEntry.id, IntakeEntry.borrower_id).where(
                 IntakeEntry.borrower_id.in_(chunk))):
             if row_id in doomed and entry_id not in plan.deletes["intake"] \

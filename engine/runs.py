@@ -41,6 +41,7 @@ from engine.run_status import RunOutcome
 from engine.run_undo import DERIVED, ROW, RecordedRow, UndoItem, merged, plan_undo, write_undo
 from engine.safe_text import one_line
 from engine.statuses import OPEN_INTAKE
+from engine.text import counted
 from engine.users import ACTOR_WIDTH
 
 UNDO = "undo"
@@ -155,7 +156,7 @@ def undo_run(session: Session, run_id: int, *, force: bool = False, dry_run: boo
         original = session.get(SyncRun, run.undo_of)
         if original is not None and original.undone_by_run == run.id:
             original.undone_by_run = None
-    undo.message = one_line(f"undo of {_name(run)} by {actor}: {len(put_back)} change(s) put back"
+    undo.message = one_line(f"undo of {_name(run)} by {actor}: {counted(len(put_back), 'change')} put back"
                             + (f", {len(left_alone)} left alone" if left_alone else "")
                             + (" (forced)" if force else ""), 1000)
     undo.finished_at, undo.outcome = utcnow(), RunOutcome.OK

@@ -27,6 +27,11 @@ _NAME_SEPARATORS = re.compile(r"[\s\-‐‑–—_.]+")
 _NAME_DROPPED = re.compile(r"['’‘`\"]")
 
 
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """"1 loan", "2 loans", "1,024 borrowers"."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
 def clean(value: object) -> str | None:
     """Trim and collapse whitespace; an empty value becomes None."""
     if value is None:

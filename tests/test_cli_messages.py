@@ -299,7 +299,7 @@ def test_a_sync_stopped_by_a_guard_says_why_on_stderr_with_the_force_command(sch
     code, out, err = mislink(capsys, "--config", config, "--sync")
     assert code == ExitCode.GUARD
     assert "REFUSED, nothing written" in out and "under 90%" not in out
-    assert "sync refused: stopped before writing: the export holds 1 students, under 90%" in err
+    assert "sync refused: stopped before writing: the export holds 1 student, under 90%" in err
     assert "if the export is right, `mislink --sync --force` applies it anyway" in err
 
 

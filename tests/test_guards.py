@@ -148,6 +148,6 @@ def test_a_dry_run_exits_3_when_the_real_run_would_be_stopped(tmp_path, library_
     (tmp_path / "config.toml").write_text(
         f'[source]\npath = "export"\n[library]\nurl = "{library_url}"\n[sync]\nlog_file = "mislink.log"\n')
     assert main(["--config", str(tmp_path / "config.toml"), "--sync", "--dry-run"]) == ExitCode.GUARD
-    assert "a real run would stop: it would recycle 5 of 10" in capsys.readouterr().out
+    assert "a real run would stop: it would recycle 5 of 10" in capsys.readouterr().err
     write_export(tmp_path / "export", Students=_school(10))
     assert main(["--config", str(tmp_path / "config.toml"), "--sync", "--dry-run"]) == ExitCode.OK

@@ -212,7 +212,7 @@ def test_a_leaver_with_koha_loans_out_is_reported_and_stays_a_patron(koha, tmp_p
     assert main(["--config", str(tmp_path / "config.toml"), "--sync"]) == ExitCode.OK
     out = capsys.readouterr().out
     assert "4 recycled, 0 restored, 1 leavers still have loans out" in out
-    assert "leaver with 2 loan(s) out: 1003" in out
+    assert "leaver with 2 loans out: 1003" in out
     patrons = koha.patrons()
     assert {c: patrons[c]["categorycode"] for c in ("1000", "1001", "1003", "1004")} == dict.fromkeys(
         ("1000", "1001", "1003", "1004"), "LEAVER")

@@ -227,7 +227,7 @@ def test_a_run_without_a_terminal_names_records_by_id_and_barcode_only(tmp_path,
             _cli("--config", config, "recycle-bin", "purge", "--older-than", "30")]
     dry = runs[0].stdout
     assert "to Intake: student 12:" in dry and re.search(r"update B011: .*surname changed", dry), dry
-    assert "leaver with 1 loan(s) out: B010" in dry and "rejected: Staff.json staff 900:" in dry
+    assert "leaver with 1 loan out: B010" in dry and "rejected: Staff.json staff 900:" in dry
     assert "OLD1" in runs[4].stdout
     for run in runs:
         output = run.stdout + run.stderr
