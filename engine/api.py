@@ -50,7 +50,7 @@ from engine.recycle_bin import restore as restore_recycled
 from engine.removals import removals
 from engine.report import TIER_NAMES, SyncReport
 from engine.run_status import RunOutcome, SyncStage
-from engine.runlog import log_problem
+from engine.runlog import log_problem, logged_warnings
 from engine.runs import (KINDS as RUN_CHANGE_KINDS, ROW as WHOLE_ROW, RunDetail, RunLine, RunUndoRefused, UndoItem,
                          UndoResult, list_runs, show_run, undo_run)
 from engine.safe_text import one_line, stack_only
@@ -78,8 +78,8 @@ __all__ = [
     "IntakeItem", "IntakeDetail", "BorrowerHit", "Candidate", "ComparedField", "EntryComparison", "Decision",
     "DecisionLine", "Doubt", "SuggestionIndex", "PROBABLE_DUPLICATE", "REASON_TEXT",
     # history
-    "change_marker", "recent_runs", "run_events", "ChangeMarker", "RunSummary", "EventLine", "EventPage",
-    "DECISIONS",
+    "change_marker", "recent_runs", "run_events", "logged_warnings", "ChangeMarker", "RunSummary", "EventLine",
+    "EventPage", "DECISIONS",
     # runs: what each changed, and undoing a whole one
     "list_runs", "show_run", "undo_run", "RunLine", "RunDetail", "UndoResult", "UndoItem", "RUN_CHANGE_KINDS",
     "WHOLE_ROW", "RunUndoRefused",

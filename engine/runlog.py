@@ -9,6 +9,8 @@ export can never forge a line. The file is created readable by its owner only.
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
@@ -28,11 +30,35 @@ def run_log_lines(report: SyncReport) -> list[str]:
                   for field, count in sorted(c.get("fields_purged", {}).items())]
     plan = report.plan
     if plan:
-        lines += [f"  warning: {w}" for w in plan.warnings]
+        lines += [f"{WARNING}{w}" for w in plan.warnings]
         lines += [f"  rejected: {r.file} {record_id(r.record)}: {r.field}: {r.reason}" for r in plan.rejections]
         if report.outcome == "ok":
             lines += [f"  recycled: {r.barcode} ({r.reason}; {r.loans_out} loans out)" for r in plan.recycles]
     return lines
+
+
+WARNING = "  warning: "
+_RUN = re.compile(r"^sync \S+.* run=(\d+) ")
+
+
+def logged_warnings(path: Path, run_ids: Collection[int]) -> dict[int, tuple[str, ...]]:
+    """The warnings the run log holds for these syncs (the library keeps a
+    run's counts and outcome, not its warnings); none from a log that is
+    missing or cannot be read."""
+    found: dict[int, list[str]] = {}
+    current = None
+    try:
+        with open(path, encoding="utf-8", errors="replace") as log:
+            for line in log:
+                text = line.rstrip("\n").split(" ", 2)[-1]  # after the date and the time
+                if not text.startswith("  "):
+                    run = _RUN.match(text)
+                    current = int(run.group(1)) if run and int(run.group(1)) in run_ids else None
+                elif current is not None and text.startswith(WARNING):
+                    found.setdefault(current, []).append(text[len(WARNING):])
+    except OSError:
+        return {}
+    return {run_id: tuple(warnings) for run_id, warnings in found.items()}
 
 
 def append_lines(path: Path, lines: list[str]) -> None:

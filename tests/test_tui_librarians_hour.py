@@ -13,6 +13,7 @@ from textual.widgets import Footer, Input, Label, Select
 
 from engine.config import load_config
 from engine.models import Borrower
+from engine.runlog import WARNING, append_lines, logged_warnings
 from tests.builders import student
 from tests.support.schools import PUPILS, build_school, library_of, sync_export
 from tests.support.tui import drives_the_app, highlight, press, running, settle
@@ -110,9 +111,10 @@ async def test_the_recycle_bin_shows_the_whole_group_why_and_loans(school, size)
 
 # --- words and numbers -------------------------------------------------------------------------------
 
+@SIZES
 @drives_the_app
-async def test_reasons_and_fields_in_plain_words(school):
-    async with running(school) as pilot:
+async def test_reasons_and_fields_in_plain_words(school, size):
+    async with running(school, size) as pilot:
         app = pilot.app
         assert "possible twin" in cells(app.intake.queue.table, "why")
         await press(pilot, "f2")
@@ -123,12 +125,13 @@ async def test_reasons_and_fields_in_plain_words(school):
         assert "tutor group" in fields and not any("_" in f for f in fields)
 
 
+@SIZES
 @drives_the_app
-async def test_the_list_and_the_detail_give_the_same_score(school):
+async def test_the_list_and_the_detail_give_the_same_score(school, size):
     # Alfred's record is tidied after the sync scored Alfie: the stored score is stale.
     with library_of(load_config(school)).session() as session:
         session.execute(update(Borrower).where(Borrower.barcode == "S0001").values(gender="F", tutor_group="7Z"))
-    async with running(school) as pilot:
+    async with running(school, size) as pilot:
         app = pilot.app
         await highlight(pilot, "101")
         detail = app.intake.suggestions.candidates[0].suggestion.score
@@ -137,9 +140,10 @@ async def test_the_list_and_the_detail_give_the_same_score(school):
         assert str(app.intake.queue.table.get_cell(str(entry.id), "best")) == str(detail)
 
 
+@SIZES
 @drives_the_app
-async def test_no_best_score_where_nobody_looks_like_them(school):
-    async with running(school) as pilot:
+async def test_no_best_score_where_nobody_looks_like_them(school, size):
+    async with running(school, size) as pilot:
         app = pilot.app
         await highlight(pilot, "103")  # Zed Newman: new
         assert not app.intake.suggestions.candidates
@@ -147,9 +151,10 @@ async def test_no_best_score_where_nobody_looks_like_them(school):
         assert "No borrower looks like" in label_text(app, "#entry-heading")
 
 
+@SIZES
 @drives_the_app
-async def test_the_sync_log_counts_people_and_shows_the_report(school):
-    async with running(school) as pilot:
+async def test_the_sync_log_counts_people_and_shows_the_report(school, size):
+    async with running(school, size) as pilot:
         app = pilot.app
         await press(pilot, "f2")
         actions = dict((value, str(prompt)) for prompt, value in app.sync_log.query_one("#log-action", Select)._options)
@@ -158,11 +163,12 @@ async def test_the_sync_log_counts_people_and_shows_the_report(school):
         assert "people in the export" in label_text(app, "#log-run-report")
 
 
+@SIZES
 @drives_the_app
-async def test_marks_in_the_suggestions_have_a_legend(tmp_path):
+async def test_marks_in_the_suggestions_have_a_legend(tmp_path, size):
     # Back again: the recycled Old Leaver (MIS 99, gone) under a new MIS id.
     returning = student("Old", "Leaver", "2010-05-05", Id="400", YearGroup="Year 10", RegGroup="10A", Gender="M")
-    async with running(build_school(tmp_path, PUPILS + [returning])) as pilot:
+    async with running(build_school(tmp_path, PUPILS + [returning]), size) as pilot:
         app = pilot.app
         await highlight(pilot, "400")
         (candidate,) = app.intake.suggestions.candidates
@@ -171,9 +177,10 @@ async def test_marks_in_the_suggestions_have_a_legend(tmp_path):
         assert legend.display and "♻ in the recycle bin" in str(legend.render())
 
 
+@SIZES
 @drives_the_app
-async def test_a_linked_borrower_is_found_but_cannot_be_matched(school):
-    async with running(school) as pilot:
+async def test_a_linked_borrower_is_found_but_cannot_be_matched(school, size):
+    async with running(school, size) as pilot:
         app = pilot.app
         await highlight(pilot, "101")
         await press(pilot, "s", *"hopper", "enter")  # Grace Hopper: linked to the MIS's Grace
@@ -183,9 +190,10 @@ async def test_a_linked_borrower_is_found_but_cannot_be_matched(school):
         assert "cannot be matched: linked to" in label_text(app, "#search-found")
 
 
+@SIZES
 @drives_the_app
-async def test_a_failed_search_keeps_the_query_and_the_results(school, monkeypatch):
-    async with running(school) as pilot:
+async def test_a_failed_search_keeps_the_query_and_the_results(school, monkeypatch, size):
+    async with running(school, size) as pilot:
         app = pilot.app
         await highlight(pilot, "101")
         await press(pilot, "s", *"smyth")
@@ -218,9 +226,10 @@ async def test_settings_speak_plainly_and_warn_of_a_missing_folder(school):
         assert not note.display  # the stale warning is gone
 
 
+@SIZES
 @drives_the_app
-async def test_the_sync_dialog_offers_apply_only_with_something_to_apply(school):
-    async with running(school) as pilot:
+async def test_the_sync_dialog_offers_apply_only_with_something_to_apply(school, size):
+    async with running(school, size) as pilot:
         app = pilot.app
         await press(pilot, "ctrl+r")
         dialog = app.screen
@@ -232,9 +241,10 @@ async def test_the_sync_dialog_offers_apply_only_with_something_to_apply(school)
 
 # --- finding your way ------------------------------------------------------------------------------
 
+@SIZES
 @drives_the_app
-async def test_lists_move_with_j_k_g_and_say_where_the_cursor_is(school):
-    async with running(school) as pilot:
+async def test_lists_move_with_j_k_g_and_say_where_the_cursor_is(school, size):
+    async with running(school, size) as pilot:
         app = pilot.app
         table = app.intake.queue.table
         await press(pilot, "G")
@@ -249,9 +259,10 @@ async def test_lists_move_with_j_k_g_and_say_where_the_cursor_is(school):
         assert label_text(app, "#queue-summary").startswith("1 / 5")
 
 
+@SIZES
 @drives_the_app
-async def test_q_quits_but_types_in_a_box(school):
-    async with running(school) as pilot:
+async def test_q_quits_but_types_in_a_box(school, size):
+    async with running(school, size) as pilot:
         app = pilot.app
         await press(pilot, "slash", "q")
         assert app.query_one("#queue-name", Input).value == "q" and app.is_running
@@ -259,9 +270,10 @@ async def test_q_quits_but_types_in_a_box(school):
         assert not app.is_running
 
 
+@SIZES
 @drives_the_app
-async def test_the_palette_offers_the_pane_actions_sync_and_the_panes(school):
-    async with running(school) as pilot:
+async def test_the_palette_offers_the_pane_actions_sync_and_the_panes(school, size):
+    async with running(school, size) as pilot:
         app = pilot.app
         await highlight(pilot, "101")
         titles = [title for title, _, _ in app.palette_commands()]
@@ -273,9 +285,10 @@ async def test_the_palette_offers_the_pane_actions_sync_and_the_panes(school):
         assert "Restore" in [title for title, _, _ in app.palette_commands()]
 
 
+@SIZES
 @drives_the_app
-async def test_focus_is_plain_to_see_on_a_filter(school):
-    async with running(school) as pilot:
+async def test_focus_is_plain_to_see_on_a_filter(school, size):
+    async with running(school, size) as pilot:
         app = pilot.app
         year = app.query_one("#queue-year", Select)
         current = year.query_one("SelectCurrent")
@@ -286,9 +299,10 @@ async def test_focus_is_plain_to_see_on_a_filter(school):
         assert focused != blurred and focused.a > 0.3
 
 
+@SIZES
 @drives_the_app
-async def test_help_shows_the_pane_in_view_first(school):
-    async with running(school) as pilot:
+async def test_help_shows_the_pane_in_view_first(school, size):
+    async with running(school, size) as pilot:
         await press(pilot, "f2", "question_mark")
         help_screen = pilot.app.screen
         assert isinstance(help_screen, HelpScreen)
@@ -305,6 +319,7 @@ async def test_another_process_is_noticed_without_a_key(school):
         while "104" in [e.mis_id for e in app.intake.queue.entries]:
             assert time.monotonic() < deadline, "the change was not noticed"
             await asyncio.sleep(0.05)
+        await settle(pilot)  # the rest of the reload (the runs, the recycle bin) done before the app closes
 
 
 @drives_the_app
@@ -315,3 +330,25 @@ async def test_f5_reads_everything_again(school):
             session.execute(update(Borrower).where(Borrower.barcode == "S0004").values(forename="Oldest"))
         await press(pilot, "f5")
         assert [b.forename for b in app.recycle_bin.borrowers.values()] == ["Oldest"]
+
+
+@SIZES
+@drives_the_app
+async def test_a_sync_s_warnings_from_the_run_log_are_shown(school, size):
+    config = load_config(school)
+    (sync_run,) = [r for r in library_of(config).rows("sync_runs") if r["kind"] == "sync"]
+    append_lines(config.log_path, [f"sync ok run={sync_run['id']} source=export",
+                                   f"{WARNING}the export has no SchoolInfo",
+                                   "import ok run=99 source=borrowers.csv", f"{WARNING}not this run's"])
+    async with running(school, size) as pilot:
+        await press(pilot, "f2")
+        report = label_text(pilot.app, "#log-run-report")
+        assert report.startswith("⚠ the export has no SchoolInfo") and "not this run's" not in report
+
+
+def test_the_run_log_gives_each_sync_its_own_warnings(tmp_path):
+    log = tmp_path / "mislink.log"
+    append_lines(log, ["sync ok run=7 source=a", f"{WARNING}first", "  students_seen=1", f"{WARNING}second",
+                       "sync ok run=8 source=a", f"{WARNING}eighth's"])
+    assert logged_warnings(log, {7}) == {7: ("first", "second")}
+    assert logged_warnings(tmp_path / "missing.log", {7}) == {}

@@ -31,8 +31,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from engine.api import (OPEN_INTAKE, ChangeMarker, CommitFailed, Config, ConfigError, DecisionAction, IntakeItem,
                         NeedsForce, PreparedSync, Refusal, SuggestionIndex, apply_sync, change_marker,
                         compare_suggestions, current_user, decide, driver_reason, list_entries, list_recycled,
-                        load_index, mask_url, prepare_sync, recent_runs, refresh_best_scores, removals,
-                        restore_recycled, run_events, search_borrowers, undo_decision_by_id, undo_last)
+                        load_index, logged_warnings, mask_url, prepare_sync, recent_runs, refresh_best_scores,
+                        removals, restore_recycled, run_events, search_borrowers, undo_decision_by_id, undo_last)
 from engine.api import release_hold
 from engine.api import undo_run as undo_whole_run
 from tui.dialogs.error import ErrorDialog
@@ -210,7 +210,8 @@ class MislinkApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs")
     def load_runs(self) -> None:
-        self._deliver(RunsLoaded(self.library.run(recent_runs)))
+        runs = self.library.run(recent_runs)
+        self._deliver(RunsLoaded(runs, logged_warnings(self.config.log_path, {r.run_id for r in runs if r.run_id})))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="events")
     def load_events(self, wanted: EventFilter) -> None:
@@ -436,7 +437,7 @@ class MislinkApp(App[int]):
 
     @on(RunsLoaded)
     def _runs_loaded(self, message: RunsLoaded) -> None:
-        self.sync_log.show_runs(message.runs, select_run=self._run_to_show)
+        self.sync_log.show_runs(message.runs, message.warnings, select_run=self._run_to_show)
         self._run_to_show = None
 
     @on(SyncLog.EventsWanted)

@@ -154,11 +154,9 @@ def run_kind(run: RunSummary) -> str:
     return "decisions" if run.kind == DECISIONS else run.kind
 
 
-def run_changes(run: RunSummary, width: int | None = None) -> str:
-    """A run's counts in a line: the sync's own report where there is one;
-    within ``width``, whole parts only."""
-    parts = run_change_parts(run)
-    return " · ".join(parts) if width is None else fit_parts(parts, width)
+def run_changes(run: RunSummary, width: int) -> str:
+    """A run's counts in a line of ``width``, whole parts only: the sync's own report where there is one."""
+    return fit_parts(run_change_parts(run), width)
 
 
 def run_change_parts(run: RunSummary) -> list[str]:
@@ -180,12 +178,14 @@ def run_change_parts(run: RunSummary) -> list[str]:
     return ([run.message] if run.message else []) + (parts or ["nothing to change"])
 
 
-def run_report(run: RunSummary) -> str:
+def run_report(run: RunSummary, warnings: tuple[str, ...] = ()) -> str:
     """A sync's whole report, as the command line prints it, in a few lines:
-    who was seen, how they matched, what changed, and why it stopped if it did."""
+    who was seen, how they matched, what changed, why it stopped if it did,
+    and its warnings."""
     counts = run.counts
+    said = [f"⚠ {warning}" for warning in warnings]
     if not counts:
-        return run.message or ""
+        return "\n".join(([run.message] if run.message else []) + said)
     seen = counts.get("students_seen", 0) + counts.get("staff_seen", 0)
     matched = ", ".join(f"{counts[k]:,} {name}" for k, name in TIER_NAMES.items() if counts.get(k))
     lines = [f"{seen:,} people in the export" + (f"; matched {matched}" if matched else ""),
@@ -198,7 +198,7 @@ def run_report(run: RunSummary) -> str:
         lines.append(f"{counts['rejected']:,} records refused (bad data)")
     if run.message:
         lines.append(run.message)
-    return "\n".join(lines)
+    return "\n".join(said + lines)  # a warning first: it is what needs the librarian
 
 
 # Field values stored as codes, as a librarian says them.

@@ -53,6 +53,8 @@ class DecisionMade(Message):
 @dataclass
 class RunsLoaded(Message):
     runs: list[RunSummary]
+    # Each sync's warnings, from the run log (the library keeps none).
+    warnings: dict[int, tuple[str, ...]]
 
 
 @dataclass

@@ -262,7 +262,7 @@ class IntakeQueue(Vertical):
         if self._filling:
             shown += f" (showing {self.table.row_count:,})"
         if self.table.row_count:
-            shown = f"{self.table.cursor_row + 1:,} / {shown}"
+            shown = f"{self.table.cursor_row + 1:,} / {shown}"  # "12 / 226 records"
         self.query_one("#queue-summary", Label).update(f"{shown} · sorted by {SORTS[self.sort][0]} (o to change)")
 
     @on(DataTable.RowHighlighted, "#queue-table")

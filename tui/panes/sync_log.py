@@ -62,6 +62,7 @@ class SyncLog(Vertical):
         super().__init__(**kwargs)
         self.today = today
         self.runs: list[RunSummary] = []
+        self.warnings: dict[int, tuple[str, ...]] = {}
         self.wanted: EventFilter | None = None
         self._options_for: object = ()
         self._page: EventPage | None = None
@@ -79,12 +80,14 @@ class SyncLog(Vertical):
     def focus_runs(self) -> None:
         self.query_one("#log-runs").focus()
 
-    def show_runs(self, runs: list[RunSummary], select_run: int | None = None) -> None:
-        """Show the runs, keeping the highlighted one (or moving to ``select_run``)."""
+    def show_runs(self, runs: list[RunSummary], warnings: dict[int, tuple[str, ...]],
+                  select_run: int | None = None) -> None:
+        """Show the runs, keeping the highlighted one (or moving to ``select_run``);
+        ``warnings``: each sync's, from the run log."""
         table = self.query_one("#log-runs", DataTable)
         current = _key(self.wanted.run_id) if self.wanted else None
         wanted = str(select_run) if select_run is not None else current
-        self.runs = runs
+        self.runs, self.warnings = runs, warnings
         table.clear(columns=True)
         widths = formatting.flex_widths(self.app.size.width, {"when": 12, "what": 9, "outcome": 10, "changes": 0},
                                         "changes", 20)
@@ -149,7 +152,7 @@ class SyncLog(Vertical):
         title = "Decisions" if run_id is None else \
             f"{run.kind.capitalize()} {formatting.when(run.started_at, self.today)}"
         self.query_one("#log-run-title", Label).update(f"{title}:")
-        report = formatting.run_report(run)
+        report = formatting.run_report(run, self.warnings.get(run_id, ()))
         self.query_one("#log-run-report", Label).update(report)
         self.query_one("#log-run-report").display = bool(report)
         same_run = self.wanted is not None and self.wanted.run_id == run_id
