@@ -102,16 +102,18 @@ class BorrowerSearch(Vertical):
     def _fill(self, hits: list[BorrowerHit]) -> None:
         table = self.query_one("#search-results", DataTable)
         table.clear(columns=True)
-        columns = (("Barcode", 9), ("Name", 20), ("Born", 11), ("Year", 4), ("Tutor", 6))
-        for heading, width in columns:
+        # The hold first: a narrow screen cuts the end of this column.
+        links = ["; ".join(note for note in (self._holds.get(hit.barcode), hit.linked_to) if note) for hit in hits]
+        widths = formatting.flex_widths(self.app.size.width, {
+            "Barcode": formatting.content_width("Barcode", [h.barcode for h in hits]), "Name": 0, "Born": 11,
+            "Year": 4, "Tutor": 6, "Linked to": min(formatting.content_width("Linked to", links), 30)}, "Name", 14)
+        for heading, width in widths.items():
             table.add_column(heading, width=width)
-        table.add_column("Linked to", width=max(12, self.app.size.width - sum(w + 2 for _, w in columns) - 3))
-        for hit in hits:
+        for hit, linked in zip(hits, links):
             name = hit.name if hit.status == BorrowerStatus.ACTIVE else f"♻ {hit.name}"
-            # The hold first: a narrow screen cuts the end of this column.
-            linked = "; ".join(note for note in (self._holds.get(hit.barcode), hit.linked_to) if note)
-            table.add_row(hit.barcode, name, formatting.day(hit.date_of_birth), formatting.year(hit.year_group),
-                          hit.tutor_group or "", linked, key=hit.barcode)
+            table.add_row(hit.barcode, formatting.fit(name, widths["Name"]), formatting.day(hit.date_of_birth),
+                          formatting.year(hit.year_group), hit.tutor_group or "",
+                          linked, key=hit.barcode)
         self._describe()
 
     @property
