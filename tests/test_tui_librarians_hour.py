@@ -16,7 +16,7 @@ from engine.models import Borrower
 from engine.runlog import WARNING, append_lines, logged_warnings
 from tests.builders import student
 from tests.support.schools import PUPILS, build_school, library_of, sync_export
-from tests.support.tui import drives_the_app, highlight, press, running, settle
+from tests.support.tui import app_for, drives_the_app, highlight, press, running, settle
 from tui.dialogs.help import HelpScreen
 from tui.dialogs.restore_hold import RestoreChoice
 from tui.dialogs.sync_preview import NOTHING_TO_APPLY, SyncPreview
@@ -79,6 +79,21 @@ async def test_the_footer_keeps_every_key_on_screen(school, size):
         keys = list(footer.query("FooterKey"))
         assert keys and all(key.region.right <= size[0] for key in keys)
         assert "Help" in [key.description for key in keys]
+
+
+@SIZES
+@drives_the_app
+async def test_a_notice_covers_neither_the_suggestions_nor_the_comparison(school, size):
+    async with app_for(school).run_test(size=size, notifications=True) as pilot:
+        app = pilot.app
+        await settle(pilot)
+        await highlight(pilot, "106")
+        app.notify("A sync has just run: everything shown is up to date.", title="Library changed")
+        await pilot.pause()  # the notice is laid out at the next repaint
+        (toast,) = app.screen.query("Toast")
+        lower = app.query_one("#intake-lower").region
+        assert toast.region.height and not toast.region.overlaps(lower)
+        assert not toast.region.overlaps(app.intake.queue.table.region.crop_size((size[0], 2)))  # its first row
 
 
 @SIZES

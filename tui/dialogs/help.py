@@ -22,6 +22,7 @@ INTRO = (
 )
 SYMBOLS = [(symbol, meaning) for symbol, _, meaning in formatting.VERDICTS.values()] + [
     ("♻", "the borrower is in the recycle bin (matching restores them)"),
+    ("⇄", "a borrower linked to an MIS person who has gone from the MIS: matching moves the link"),
     ("!", "a borrower linked to another MIS person: not offered"),
 ]
 
