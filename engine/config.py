@@ -215,7 +215,8 @@ class BarcodeSettings:
     scheme: Literal["sequence", "mis_id", "admission_no"] = setting(
         "sequence", "A new borrower's barcode: the next number in sequence, the MIS id or the admission number.")
     prefix: str = setting("", "Text put before every new barcode.")
-    digits: int = setting(6, "With `sequence`: numbers are zero-padded to this many digits.", limits=(1, 20))
+    digits: int = setting(6, "With `sequence`: the zero-padded width of numbers in a library with none yet; "
+                          "after that, new barcodes are as wide as the highest one the library has.", limits=(1, 20))
 
 
 @dataclass(frozen=True)
