@@ -15,6 +15,8 @@ preceded by a short locked one that pulls and commits.
   column becomes in Koha.
 - ``pull`` and ``push``: the two directions.
 - ``fingerprint``: whether Koha looks unchanged, so a read need not pull.
+- ``watch``: whether the mirror was written since the last push, so a
+  second push in one transaction need not read it again.
 - ``bridge``: which engines are Koha libraries, and the transaction hooks.
 - ``setup``: ``mislink koha setup``, the patron attribute types.
 """

@@ -25,6 +25,7 @@ from engine.koha.fingerprint import fingerprint
 from engine.koha.pull import pull
 from engine.koha.push import push
 from engine.koha.tables import KohaTables, check_settings, looks_like_koha
+from engine.koha.watch import pushed, unpushed_writes, watch
 from engine.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class KohaBridge:
             self.seen = None  # until a transaction with these changes commits
         session.info[_PULLED] = pulled
         session.info[_SEEN] = fingerprint(session, self.tables, self.settings)
+        watch(session)
 
     def committed(self, session: Session) -> None:
         """The pull of this session's transaction is the mirror now."""
@@ -64,8 +66,15 @@ class KohaBridge:
 
     def push(self, session: Session, left_on: dict[int, date] | None = None) -> list[str]:
         """Write the transaction's changes to Koha; warnings for values it
-        would not take. ``left_on``: the day each leaver a sync recycled left."""
-        return push(session, self.tables, self.settings, self.data, session.info[_PULLED], utcnow(), left_on or {})
+        would not take. ``left_on``: the day each leaver a sync recycled left.
+        Nothing to do (and the mirror not read) when nothing was written to
+        it since the last push (``engine.koha.watch``)."""
+        if not unpushed_writes(session):
+            return []
+        warnings = push(session, self.tables, self.settings, self.data, session.info[_PULLED], utcnow(),
+                        left_on or {})
+        pushed(session)
+        return warnings
 
 
 def connect_library(config: Config, *, create: bool = True) -> Engine:

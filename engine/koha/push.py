@@ -8,7 +8,8 @@ its own value, the mirror is put back to it, and an event and a warning
 name the barcode and the column. A new patron whose cardnumber Koha cannot
 hold stops the whole operation. Koha patrons are never deleted, except one
 mislink created with no loans or loan history, when an undo removes the
-borrower it made.
+borrower it made (kept in ``deletedborrowers``, as Koha keeps a patron it
+deletes).
 """
 from __future__ import annotations
 
@@ -284,4 +285,9 @@ def _delete(context: Push, barcode: str, link: Link) -> None:
         if context.session.scalar(select(exists().where(loans.c.borrowernumber == number))):
             raise KohaRefused(f"borrower {barcode}: Koha patron {number} has loans or loan history in Koha, so it "
                               "cannot be deleted; nothing written")
+    # As Koha's own delete (Koha::Patron->move_to_deleted): the row is kept
+    # in deletedborrowers first, updated_on left to stamp when it was deleted.
+    kept = [c.name for c in tables.deleted_borrowers.c if c.name != "updated_on"]
+    context.session.execute(insert(tables.deleted_borrowers).from_select(
+        kept, select(*(tables.borrowers.c[c] for c in kept)).where(tables.borrowers.c.borrowernumber == number)))
     context.session.execute(delete(tables.borrowers).where(tables.borrowers.c.borrowernumber == number))

@@ -14,7 +14,7 @@ from engine.config import KohaSettings, mask_url
 from engine.errors import Refusal
 
 KOHA_TABLES = ("borrowers", "borrower_attributes", "borrower_attribute_types", "categories", "branches",
-               "issues", "old_issues", "patronimage")
+               "issues", "old_issues", "patronimage", "deletedborrowers")
 
 
 class KohaMismatch(Refusal):
@@ -42,6 +42,7 @@ class KohaTables:
     issues: Table
     old_issues: Table
     patronimage: Table
+    deleted_borrowers: Table
 
     @classmethod
     def reflect(cls, connection: Connection) -> KohaTables:
@@ -50,7 +51,7 @@ class KohaTables:
         found = metadata.tables
         return cls(found["borrowers"], found["borrower_attributes"], found["borrower_attribute_types"],
                    found["categories"], found["branches"], found["issues"], found["old_issues"],
-                   found["patronimage"])
+                   found["patronimage"], found["deletedborrowers"])
 
 
 def attribute_codes(settings: KohaSettings) -> dict[str, str]:

@@ -26,11 +26,14 @@ from engine.koha.setup import setup_attribute_types
 from engine.koha.tables import KohaTables
 from tests.builders import make_config
 
-SCHEMA = Path(__file__).resolve().parents[2].parent / "shared" / "koha" / "patron-tables.sql"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "koha"
+SCHEMA = SHARED / "patron-tables.sql"
+# Koha's whole schema file, unabridged, for the full-schema check.
+FULL_SCHEMA = SHARED / "kohastructure.sql"
 MARIADB = "MISLINK_TEST_MARIADB_URL"
 # The tables holding patrons' data, for comparing Koha before and after.
 PATRON_TABLES = ("borrowers", "borrower_attributes", "patronimage", "issues", "old_issues", "categories",
-                 "branches", "borrower_attribute_types")
+                 "branches", "borrower_attribute_types", "deletedborrowers")
 KOHA = {"branchcode": "MAIN", "student_category": "ST", "staff_category": "S", "leaver_category": "LEAVER"}
 
 needs_koha = pytest.mark.skipif(
@@ -49,23 +52,36 @@ def _statements(sql: str):
             yield body
 
 
+def load_schema(schema: Path, name: str) -> str:
+    """A new MariaDB database ``name`` (dropped first if there) holding the
+    tables of ``schema`` (a mysqldump of Koha's); its URL."""
+    base = make_url(os.environ[MARIADB])
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    url = base.set(database=name).render_as_string(hide_password=False)
+    loader = create_engine(url, isolation_level="AUTOCOMMIT")
+    with loader.connect() as connection:
+        for statement in _statements(schema.read_text(encoding="utf-8")):
+            connection.exec_driver_sql(statement)
+    loader.dispose()
+    return url
+
+
+def drop_database(name: str) -> None:
+    admin = create_engine(os.environ[MARIADB], isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+    admin.dispose()
+
+
 def koha_database() -> str:
     """This process's Koha database, its schema loaded (once)."""
     if "url" not in _database:
-        base = make_url(os.environ[MARIADB])
         name = f"mislink_koha_{os.getpid()}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-            connection.execute(text(f"CREATE DATABASE {name}"))
-        admin.dispose()
-        url = base.set(database=name).render_as_string(hide_password=False)
-        loader = create_engine(url, isolation_level="AUTOCOMMIT")
-        with loader.connect() as connection:
-            for statement in _statements(SCHEMA.read_text(encoding="utf-8")):
-                connection.exec_driver_sql(statement)
-        loader.dispose()
-        _database.update(url=url, name=name, base=os.environ[MARIADB])
+        _database.update(url=load_schema(SCHEMA, name), name=name)
     return _database["url"]
 
 
@@ -88,10 +104,7 @@ def empty_database() -> Iterator[str]:
 
 def drop_koha_database() -> None:
     if "url" in _database:
-        admin = create_engine(_database["base"], isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {_database['name']}"))
-        admin.dispose()
+        drop_database(_database["name"])
 
 
 class Koha:
@@ -154,6 +167,10 @@ class Koha:
 
     def patron(self, cardnumber: str) -> dict:
         return self.patrons()[cardnumber]
+
+    def rows(self, table: str) -> list[dict]:
+        with self.engine.connect() as connection:
+            return [dict(r._mapping) for r in connection.execute(text(f"SELECT * FROM `{table}`"))]
 
     def attributes(self, borrowernumber: int) -> dict[str, list[str]]:
         a = self.tables.attributes.c
