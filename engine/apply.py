@@ -40,19 +40,24 @@ def shown(value: object) -> str | None:
 class EventLog:
     """Collects events and writes them with executemany. Given a session, it
     writes every ``BATCH`` events as it goes, so a first sync of a large school
-    never holds its whole audit trail in memory."""
+    never holds its whole audit trail in memory.
+
+    Events are plain tuples handed to the driver's executemany: SQLAlchemy's
+    per-row handling of 700,000 dicts cost a seventh of a 100,000-person first
+    sync. The rows are the same: ``at``, the one typed value, goes through its
+    column type's bind processor, as SQLAlchemy would send it."""
 
     BATCH = 20_000
+    # Each event's own columns, in the order of its tuple; the run's come first.
+    COLUMNS = ("run_id", "at", "actor", "action", "borrower_id", "intake_id", "field", "old_value", "new_value")
 
     def __init__(self, run_id: int | None, actor: str, now: datetime, session: Session | None = None):
         self.run_id, self.actor, self.now, self.session = run_id, actor, now, session
-        self.rows: list[dict] = []
+        self.rows: list[tuple] = []
 
     def add(self, action: str, *, borrower_id: int | None = None, intake_id: int | None = None,
             field: str | None = None, old: object = None, new: object = None) -> None:
-        self.rows.append({"run_id": self.run_id, "at": self.now, "actor": self.actor, "action": action,
-                          "borrower_id": borrower_id, "intake_id": intake_id, "field": field,
-                          "old_value": shown(old), "new_value": shown(new)})
+        self.rows.append((action, borrower_id, intake_id, field, shown(old), shown(new)))
         if self.session is not None and len(self.rows) >= self.BATCH:
             self.flush(self.session)
 
@@ -61,9 +66,32 @@ class EventLog:
         self.add(action, field=field, old=REMOVED if hidden else old, new=None if hidden else new, **target)
 
     def flush(self, session: Session) -> None:
-        if self.rows:
-            session.execute(insert(SyncEvent.__table__), self.rows)
-            self.rows = []
+        if not self.rows:
+            return
+        if session.autoflush:
+            session.flush()  # as a statement through the session would: pending rows first
+        connection = session.connection()
+        dialect = connection.dialect
+        table = SyncEvent.__table__
+        at_type = table.c.at.type.dialect_impl(dialect)
+        process = at_type.bind_processor(dialect)
+        run = (self.run_id, process(self.now) if process else self.now, self.actor)
+        connection.exec_driver_sql(_plain_insert(dialect, table, self.COLUMNS), [(*run, *row) for row in self.rows])
+        self.rows = []
+
+
+# The driver's own placeholder, by its DB-API paramstyle (SQLite, MariaDB's
+# pyodbc: qmark; psycopg: pyformat, which takes %s with a tuple).
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def _plain_insert(dialect, table, columns: tuple[str, ...]) -> str:
+    """An INSERT for the driver's executemany, names quoted as the dialect
+    quotes them (``at`` and ``field`` are reserved words somewhere)."""
+    quote = dialect.identifier_preparer
+    marks = ", ".join([_PLACEHOLDERS[dialect.paramstyle]] * len(columns))
+    return (f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(c) for c in columns)}) "
+            f"VALUES ({marks})")
 
 
 class RunChanges:
