@@ -43,8 +43,8 @@ class EventLog:
     never holds its whole audit trail in memory.
 
     Events are plain tuples handed to the driver's executemany: SQLAlchemy's
-    per-row handling of 700,000 dicts cost a seventh of a 100,000-person first
-    sync. The rows are the same: ``at``, the one typed value, goes through its
+    per-row handling of their dicts cost 12% of a 100,000-person first sync's
+    CPU (benchmarks/sync_speed). The rows are the same: ``at``, the one typed value, goes through its
     column type's bind processor, as SQLAlchemy would send it."""
 
     BATCH = 20_000
