@@ -12,9 +12,10 @@ import difflib
 import json
 import os
 import sys
+from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import IntEnum
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 if TYPE_CHECKING:
     from engine.api import Config
@@ -125,13 +126,25 @@ def in_library(config: Config, work, *, write: bool):
     """``work(session)``'s result, once its transaction has committed. Raises
     ``Failure`` (saying why) if it could not be done: then nothing was written.
     A refusal (``engine.api.Refusal``) ends it with the refusal's message."""
-    from sqlalchemy.exc import SQLAlchemyError
+    from engine.api import open_library
 
-    from engine.api import CommitFailed, LibraryBusy, Refusal, driver_reason, mask_url, open_library
-
-    try:
+    with library_errors(config, write=write):
         with open_library(config, write=write) as session:
             result = work(session)
+    saved.set(write)
+    return result
+
+
+@contextmanager
+def library_errors(config: Config, *, write: bool) -> Iterator[None]:
+    """What goes wrong in the library database, or is refused, as a ``Failure``
+    saying why (never the URL's password)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from engine.api import CommitFailed, LibraryBusy, Refusal, driver_reason, mask_url
+
+    try:
+        yield
     except LibraryBusy as exc:
         raise Failure(ExitCode.LOCKED, str(exc)) from None
     except CommitFailed as exc:
@@ -144,5 +157,3 @@ def in_library(config: Config, work, *, write: bool):
         from cli.next_steps import spelled
 
         raise Failure(ExitCode.FAILED, spelled(exc)) from None
-    saved.set(write)
-    return result

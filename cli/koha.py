@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Callable
 
-from cli.common import ExitCode, Failure, emit, emit_json
+from cli.common import ExitCode, emit, emit_json, library_errors
 
 if TYPE_CHECKING:
     from engine.api import Config
@@ -19,17 +19,10 @@ def add_koha_commands(subparsers, add: Callable[..., argparse.ArgumentParser]) -
 
 
 def run_koha(config: Config, args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import SQLAlchemyError
+    from engine.api import setup_koha
 
-    from engine.api import Refusal, driver_reason, mask_url, setup_koha
-
-    try:
+    with library_errors(config, write=True):
         created = setup_koha(config)
-    except Refusal as exc:
-        raise Failure(ExitCode.FAILED, str(exc)) from None
-    except SQLAlchemyError as exc:
-        raise Failure(ExitCode.FAILED, f"library database {mask_url(config.library_url)}: {driver_reason(exc)}") \
-            from None
     if args.json:
         emit_json({"created": created})
     elif created:
