@@ -44,8 +44,9 @@ class EventLog:
 
     Events are plain tuples handed to the driver's executemany: SQLAlchemy's
     per-row handling of their dicts cost 12% of a 100,000-person first sync's
-    CPU (benchmarks/sync_speed). The rows are the same: ``at``, the one typed value, goes through its
-    column type's bind processor, as SQLAlchemy would send it."""
+    CPU (benchmarks/sync_speed). The rows are the same: ``at``, the one typed
+    value, goes through its column type's bind processor, as SQLAlchemy would
+    send it."""
 
     BATCH = 20_000
     # Each event's own columns, in the order of its tuple; the run's come first.
