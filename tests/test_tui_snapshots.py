@@ -44,11 +44,12 @@ def test_main_screen_120x40(school, snap_compare):
     assert snap_compare(app_for(school), terminal_size=(120, 40), run_before=on_ben_twin)
 
 
-def test_sync_log_80x24(school, snap_compare):
-    async def on_the_log(pilot):
-        await settle(pilot)
-        await press(pilot, "f2")
+async def on_the_log(pilot):
+    await settle(pilot)
+    await press(pilot, "f2")
 
+
+def test_sync_log_80x24(school, snap_compare):
     assert snap_compare(app_for(school), terminal_size=(80, 24), run_before=on_the_log)
 
 
@@ -103,10 +104,6 @@ def test_most_keys_and_a_notice_80x24(school, snap_compare):
 
 
 def test_sync_log_120x40(school, snap_compare):
-    async def on_the_log(pilot):
-        await settle(pilot)
-        await press(pilot, "f2")
-
     assert snap_compare(app_for(school), terminal_size=(120, 40), run_before=on_the_log)
 
 
