@@ -26,10 +26,8 @@ has returned; a failed commit is a failed run with no counts and no run id.
 """
 from __future__ import annotations
 
-import gc
 import json
 import logging
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -257,8 +255,7 @@ class _Run:
     def attempt(self, step: Callable[[], tuple[RunOutcome, int | None]]) -> None:
         report = self.report
         try:
-            with _cyclic_gc_paused():
-                report.outcome, report.run_id = step()  # only now: the commit has returned
+            report.outcome, report.run_id = step()  # only now: the commit has returned
         except (PreviewOutdated, StaleFeed) as exc:
             report.outcome, report.message = RunOutcome.REFUSED, str(exc)
         except ExportError as exc:
@@ -291,24 +288,6 @@ class _Run:
             self.engine.dispose()
         _append_log(self.config, report)
         return report
-
-
-@contextmanager
-def _cyclic_gc_paused():
-    """A run builds millions of objects that hold no cycles (the parsed
-    export, the snapshot, the plan): the cyclic collector rescanning them,
-    again and again as they grow, cost 18% of a 100,000-person first sync's
-    CPU and 33% of a re-sync's (benchmarks/sync_speed). Reference counting
-    still frees them; whatever cycles the run leaves are collected once the
-    collector is back on. (The switch is process-wide: a UI thread runs
-    without it for the run's seconds too.)"""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # What a recorded run's message may hold: every database keeps this much text.
