@@ -16,7 +16,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, inspect, text, update
+from sqlalchemy import create_engine, insert, inspect, text, update
+from sqlalchemy.pool import NullPool
 
 from cli.main import ExitCode, main
 from engine.api import save_config
@@ -101,8 +102,12 @@ def everything(koha) -> dict[str, list[tuple]]:
 
 def groups_in_flight(koha) -> tuple[set, set]:
     """The tutor groups in Koha and in the mirror as a paused, uncommitted
-    run has written them (a dirty read)."""
-    with koha.engine.connect().execution_options(isolation_level="READ UNCOMMITTED") as connection:
+    run has written them (a dirty read). The read has an engine of its own:
+    on an AUTOCOMMIT engine SQLAlchemy hands the connection back to the pool
+    still READ UNCOMMITTED, and a later read would see a killed run's
+    rollback half done."""
+    dirty = create_engine(koha.url, poolclass=NullPool, isolation_level="READ UNCOMMITTED")
+    with dirty.connect() as connection:
         return tuple(set(connection.scalars(text(query))) for query in (
             "SELECT sort1 FROM borrowers WHERE categorycode = 'ST'",
             "SELECT tutor_group FROM mislink_borrowers WHERE status = 'active'"))
