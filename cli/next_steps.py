@@ -23,6 +23,10 @@ _SPELLED = {
     "list intake": "; `mislink intake list --status all` lists every entry",
     "list decisions": "; `mislink intake decisions` lists the latest",
     "list runs": "; `mislink runs list` lists the latest",
+    "show run": "; `mislink runs show {subject}` shows what it changed",
+    "force undo run": ": `mislink runs undo {subject} --force`",
+    # In brackets: the message may end in "did you mean …?".
+    "search borrowers": " (`mislink intake search NAME` finds borrowers by name or barcode)",
 }
 
 

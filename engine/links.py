@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from engine.apply import EventLog
 from engine.barcodes import did_you_mean
 from engine.decisions import ChangeRecorder
-from engine.errors import Refusal
+from engine.errors import NextStep, Refusal
 from engine.intake.queue import borrower_by_barcode
 from engine.models import Borrower, utcnow
 from engine.rekey import link_moves
@@ -50,11 +50,13 @@ def unlink_borrower(session: Session, barcode: str, *, actor: str, now: datetime
     row = borrower_by_barcode(session, barcode)
     if row is None:
         raise UnlinkRefused(f"there is no borrower with barcode {barcode}"
-                            + did_you_mean(barcode, session.scalars(select(Borrower.barcode))))
+                            + did_you_mean(barcode, session.scalars(select(Borrower.barcode))),
+                            next_step=NextStep.SEARCH_BORROWERS)
     barcode = row["barcode"]
     moves = link_moves(row, None)
     if not moves:
-        raise UnlinkRefused(f"borrower {barcode} is not linked to an MIS person: there is nothing to unlink")
+        raise UnlinkRefused(f"borrower {barcode} is not linked to an MIS person: there is nothing to unlink",
+                            next_step=NextStep.SEARCH_BORROWERS)
     linked_to = link_label(row)
     recorder = ChangeRecorder(session)
     recorder.touch("borrowers", row["id"])

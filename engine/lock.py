@@ -84,7 +84,8 @@ def _try_server_lock(connection, dialect: str) -> bool:
             "DECLARE @r int; EXEC @r = sp_getapplock @Resource = :name, @LockMode = 'Exclusive', "
             "@LockOwner = 'Session', @LockTimeout = 0; SELECT @r"), {"name": LOCK_NAME}).scalar()
         return result is not None and result >= 0
-    raise LibraryBusy(f"cannot lock a {dialect} library: unsupported database")
+    raise LibraryBusy(f"cannot lock a {dialect} library: unsupported database; library.url must name a SQLite, "
+                      "PostgreSQL, MariaDB/MySQL or SQL Server database")
 
 
 def _server_lock_name(connection) -> str:

@@ -117,7 +117,7 @@ def release_hold(session: Session, barcode: str, actor: str) -> RecycledBorrower
     whether they are recycled (``returns_to_bin`` if they are linked to it)."""
     borrower = _borrower(session, barcode)
     if borrower.held_at is None:
-        raise RecycleBinError(f"borrower {barcode} is not held")
+        raise RecycleBinError(f"borrower {borrower.barcode} is not held", next_step=NextStep.LIST_RECYCLED)
     now = utcnow()
     events = EventLog(None, actor, now)
     events.add("hold_released", borrower_id=borrower.id, field="held_by", old=borrower.held_by)
@@ -131,7 +131,8 @@ def _borrower(session: Session, barcode: str) -> Borrower:
     borrower = None if found is None else session.scalars(select(Borrower).where(Borrower.barcode == found)).first()
     if borrower is None:
         raise RecycleBinError(f"no borrower has barcode {barcode}"
-                              + did_you_mean(barcode, session.scalars(select(Borrower.barcode))))
+                              + did_you_mean(barcode, session.scalars(select(Borrower.barcode))),
+                              next_step=NextStep.SEARCH_BORROWERS)
     return borrower
 
 

@@ -121,7 +121,8 @@ def show_run(session: Session, run_id: int) -> RunDetail:
     run = _get(session, run_id)
     rows = _recorded(session, run_id)
     changes, fields = tally(rows)
-    return RunDetail(_line(run, _count(session, run_id)), changes, fields, _not_undoable(session, run, bool(rows)))
+    refusal = _not_undoable(session, run, bool(rows))
+    return RunDetail(_line(run, _count(session, run_id)), changes, fields, str(refusal) if refusal else None)
 
 
 def undo_run(session: Session, run_id: int, *, force: bool = False, dry_run: bool = False, actor: str,
@@ -130,15 +131,17 @@ def undo_run(session: Session, run_id: int, *, force: bool = False, dry_run: boo
     rows = _recorded(session, run_id)
     refusal = _not_undoable(session, run, bool(rows))
     if refusal:
-        raise RunUndoRefused(refusal)
+        raise refusal
     plan = plan_undo(session, rows, force)
     put_back, left_alone = tuple(plan.put_back()), tuple(plan.left_alone)
     if not plan.changes() and left_alone:
         raise RunUndoRefused(f"nothing of {_name(run)} can be put back: " + _listed(left_alone)
-                             + ("" if force else "; --force puts back what was changed since"))
+                             + ("" if force else "; --force puts back what was changed since"),
+                             next_step=NextStep.LIST_RUNS if force else NextStep.FORCE_UNDO_RUN, subject=run_id)
     if not plan.changes():
         raise RunUndoRefused(f"nothing of {_name(run)} is left to put back: what it changed is as it was before "
-                             "(a value switched off is not kept, so it cannot come back)")
+                             "(a value switched off is not kept, so it cannot come back)",
+                             next_step=NextStep.LIST_RUNS)
     changes, fields = tally(plan.changes())
     if dry_run:
         return UndoResult(run_id, None, True, force, put_back, left_alone, changes, fields)
@@ -214,20 +217,24 @@ def _count(session: Session, run_id: int) -> int:
     return session.scalar(select(func.count()).select_from(RunChange).where(RunChange.run_id == run_id)) or 0
 
 
-def _not_undoable(session: Session, run: SyncRun, recorded: bool) -> str | None:
+def _not_undoable(session: Session, run: SyncRun, recorded: bool) -> RunUndoRefused | None:
+    """Why the run cannot be undone, as the refusal to raise; None if it can.
+    Its next step: the run that undid it, or the list to find another."""
     name = _name(run)
     if run.outcome != RunOutcome.OK:
-        return f"{name} wrote nothing (its outcome: {run.outcome}): there is nothing to undo"
-    if run.undone_by_run is not None:
-        return f"{name} was already undone, by run {run.undone_by_run}"
-    if run.kind in FOR_GOOD:
-        return f"{name} removed borrowers for good: it cannot be undone"
-    if recorded:
+        why = f"wrote nothing (its outcome: {run.outcome}): there is nothing to undo"
+    elif run.undone_by_run is not None:
+        return RunUndoRefused(f"{name} was already undone, by run {run.undone_by_run}",
+                              next_step=NextStep.SHOW_RUN, subject=run.undone_by_run)
+    elif run.kind in FOR_GOOD:
+        why = "removed borrowers for good: it cannot be undone"
+    elif recorded:
         return None
-    events = session.scalar(select(func.count()).select_from(SyncEvent).where(SyncEvent.run_id == run.id))
-    if events:
-        return f"{name} was recorded before runs kept what they changed: it cannot be undone"
-    return f"{name} changed nothing: there is nothing to undo"
+    elif session.scalar(select(func.count()).select_from(SyncEvent).where(SyncEvent.run_id == run.id)):
+        why = "was recorded before runs kept what they changed: it cannot be undone"
+    else:
+        why = "changed nothing: there is nothing to undo"
+    return RunUndoRefused(f"{name} {why}", next_step=NextStep.LIST_RUNS)
 
 
 def _name(run: SyncRun) -> str:

@@ -4,15 +4,18 @@ exactly, problems go to stderr and reports to stdout, and numbers are worded
 plainly."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from cli.main import ExitCode, main
 from cli.next_steps import _SPELLED
 from engine.api import ALL_INTAKE, IntakeReason, IntakeStatus, NextStep, save_config
 from engine.barcodes import BarcodeAllocator
 from engine.config import BarcodeSettings
+from engine.models import Borrower
 from tests.builders import Library, make_config, student, write_export
 from tests.intake_builders import entry_id
 from tests.support.schools import ON_ROLL, ada, linked_school
@@ -118,6 +121,19 @@ def test_a_config_file_given_that_is_not_there_is_named(tmp_path, capsys):
     assert f"no configuration file at {tmp_path / 'nope.toml'} (given with --config)" in err
 
 
+@pytest.mark.parametrize("content, says", [
+    (b"[data\nphotos = true\n", "not valid TOML ({}); correct the file there"),
+    (b"[sync]\n# caf\xe9\n", "not UTF-8 text ({}); save it as UTF-8"),
+])
+def test_a_config_file_that_cannot_be_read_says_what_to_edit(tmp_path, capsys, content, says):
+    path = tmp_path / "config.toml"
+    path.write_bytes(content)
+    code, out, err = mislink(capsys, "--config", path, "intake", "list")
+    assert (code, out) == (ExitCode.USAGE, "")
+    head, tail = says.split("{}")
+    assert err.startswith(f"mislink: configuration error: {path}: {head}") and err.endswith(f"{tail}\n")
+
+
 # --- refusals name the next command ----------------------------------------------------
 
 def refused(capsys, config: Path, *argv) -> str:
@@ -125,6 +141,9 @@ def refused(capsys, config: Path, *argv) -> str:
     code, out, err = mislink(capsys, "--config", config, *argv)
     assert (code, out) == (ExitCode.FAILED, ""), err
     return err
+
+
+SEARCH = " (`mislink intake search NAME` finds borrowers by name or barcode)"
 
 
 def test_every_next_step_has_its_command():
@@ -190,23 +209,100 @@ def test_an_unknown_id_names_the_listing(school, capsys, argv, listing):
     assert listing in refused(capsys, school, *argv)
 
 
+# --- undoing Intake decisions and runs: what to look at instead ---------------------------
+
+DECISIONS = "; `mislink intake decisions` lists the latest"
+
+
+def unlinked(capsys, config: Path, barcode: str) -> int:
+    """Unlink the borrower; the id of that decision."""
+    code, out, _ = mislink(capsys, "--config", config, "--json", "borrowers", "unlink", barcode)
+    assert code == ExitCode.OK
+    return json.loads(out)["decision_id"]
+
+
+def test_undo_with_no_decision_to_undo_names_the_decisions(school, capsys):
+    assert f"mislink: there is no Intake decision to undo{DECISIONS}\n" == refused(capsys, school, "intake", "undo")
+
+
+def test_undoing_a_decision_again_names_the_decisions(school, capsys):
+    decision = unlinked(capsys, school, "S0001975")
+    assert mislink_ok(school, "intake", "undo", decision)
+    err = refused(capsys, school, "intake", "undo", decision)
+    assert f'decision {decision} ("unlinked borrower S0001975 from student 10") was already undone, on ' in err
+    assert err.endswith(f"{DECISIONS}\n")
+
+
+def test_a_decision_that_cannot_be_undone_any_more_names_the_decisions(school, capsys):
+    decision = unlinked(capsys, school, "S0001975")
+    assert mislink_ok(school, "intake", "match", intake_id(school, "102"), "S0001975", "--force")
+    err = refused(capsys, school, "intake", "undo", decision)
+    assert 'cannot undo "unlinked borrower S0001975 from student 10": ' in err
+    assert err.endswith(f"{DECISIONS}\n")
+
+
+def last_run(capsys, config: Path) -> int:
+    code, out, _ = mislink(capsys, "--config", config, "--json", "runs", "list")
+    assert code == ExitCode.OK
+    return json.loads(out)["runs"][0]["run_id"]
+
+
+def test_undoing_a_run_again_names_the_run_that_undid_it_and_that_command_works(school, capsys):
+    run = last_run(capsys, school)
+    assert mislink_ok(school, "runs", "undo", run)
+    undo = last_run(capsys, school)
+    command = f"mislink runs show {undo}"
+    assert f"was already undone, by run {undo}; `{command}` shows what it changed" in refused(
+        capsys, school, "runs", "undo", run)
+    assert mislink(capsys, "--config", school, *command.split()[1:])[1].startswith(f"Run {undo}: undo started ")
+
+
+def test_undoing_a_run_that_changed_nothing_names_the_runs_list(school, capsys):
+    assert mislink_ok(school, "--sync")
+    run = last_run(capsys, school)
+    assert "changed nothing: there is nothing to undo; `mislink runs list` lists the latest" in refused(
+        capsys, school, "runs", "undo", run)
+
+
+def test_a_run_undo_that_needs_force_gives_the_command_with_force_and_that_command_works(
+        school, tmp_path, library_url, capsys):
+    library = Library(library_url)
+    before = library.borrower("S0001975")["tutor_group"]
+    write_export(tmp_path / "export", Students=[ALFIE, ZED, ada(RegGroup="9Z")])
+    assert mislink_ok(school, "--sync")
+    run = last_run(capsys, school)
+    with library.session() as session:
+        session.execute(update(Borrower).where(Borrower.barcode == "S0001975").values(tutor_group="9Q"))
+    command = f"mislink runs undo {run} --force"
+    assert f"tutor_group: changed since the run; --force puts back what was changed since: `{command}`" in refused(
+        capsys, school, "runs", "undo", run)
+    assert mislink_ok(school, *command.split()[1:])
+    assert library.borrower("S0001975")["tutor_group"] == before
+
+
 # --- barcodes ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("argv, suggestion", [
     (["intake", "match", "{zed}", "S0001976"], "there is no borrower with barcode S0001976; "
                                                "did you mean S0001967 or S0001975?"),
-    (["borrowers", "unlink", "S0001961"], "there is no borrower with barcode S0001961; did you mean S0001967?"),
-    (["borrowers", "release", "S0001985"], "no borrower has barcode S0001985; did you mean S0001975?"),
-    (["recycle-bin", "restore", "S00O1967"], "no borrower has barcode S00O1967; did you mean S0001967?"),
+    (["borrowers", "unlink", "S0001961"],
+     f"there is no borrower with barcode S0001961; did you mean S0001967?{SEARCH}"),
+    (["borrowers", "release", "S0001985"], f"no borrower has barcode S0001985; did you mean S0001975?{SEARCH}"),
+    (["recycle-bin", "restore", "S00O1967"], f"no borrower has barcode S00O1967; did you mean S0001967?{SEARCH}"),
 ])
 def test_an_unknown_barcode_suggests_the_nearest(school, capsys, argv, suggestion):
     argv = [a.format(zed=intake_id(school, "102")) for a in argv]
     assert suggestion in refused(capsys, school, *argv)
 
 
-def test_a_barcode_far_from_any_gets_no_suggestion(school, capsys):
+def test_a_barcode_far_from_any_gets_no_suggestion_but_the_search(school, capsys):
     err = refused(capsys, school, "borrowers", "unlink", "X1")
-    assert "there is no borrower with barcode X1" in err and "did you mean" not in err
+    assert f"there is no borrower with barcode X1{SEARCH}" in err and "did you mean" not in err
+
+
+def test_unlinking_a_borrower_with_no_link_names_the_search(school, capsys):
+    assert f"borrower S0001967 is not linked to an MIS person: there is nothing to unlink{SEARCH}" in refused(
+        capsys, school, "borrowers", "unlink", "s0001967")
 
 
 def test_unlink_finds_a_barcode_typed_in_lower_case(school, capsys):
@@ -266,6 +362,8 @@ def test_restore_and_release_find_a_lower_case_barcode_and_refusals_name_the_nex
         capsys, recycled, "recycle-bin", "restore", "B010", "--hold")
     assert "borrower B011 is not in the recycle bin; `mislink recycle-bin list` shows who is" in refused(
         capsys, recycled, "recycle-bin", "restore", "b011")
+    assert "borrower B011 is not held; `mislink recycle-bin list` shows who is" in refused(
+        capsys, recycled, "borrowers", "release", "b011")
     assert mislink(capsys, "--config", recycled, "borrowers", "release", "b010")[:2] == (ExitCode.OK,
                                                                                         "B010: hold released\n"
                                                                                         "the next sync recycles B010 "

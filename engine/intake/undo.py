@@ -30,7 +30,7 @@ def undo_last(session: Session, *, actor: str, now: datetime | None = None) -> D
     decision = session.execute(select(IntakeDecision).where(IntakeDecision.undone_at.is_(None))
                                .order_by(IntakeDecision.id.desc()).limit(1)).scalar()
     if decision is None:
-        raise IntakeError("there is no Intake decision to undo")
+        raise IntakeError("there is no Intake decision to undo", next_step=NextStep.LIST_DECISIONS)
     return _undo(session, decision, actor, now)
 
 
@@ -44,7 +44,8 @@ def undo_decision_by_id(session: Session, decision_id: int, *, actor: str, now: 
         raise IntakeError(f"there is no Intake decision {decision_id}", next_step=NextStep.LIST_DECISIONS)
     if decision.undone_at is not None:
         raise IntakeError(f"decision {decision_id} (\"{decision.summary}\") was already undone, "
-                          f"on {decision.undone_at:%Y-%m-%d %H:%M} by {decision.undone_by}")
+                          f"on {decision.undone_at:%Y-%m-%d %H:%M} by {decision.undone_by}",
+                          next_step=NextStep.LIST_DECISIONS)
     return _undo(session, decision, actor, now)
 
 
@@ -53,7 +54,8 @@ def _undo(session: Session, decision: IntakeDecision, actor: str, now: datetime 
     try:
         reverted = undo_decision(session, decision, now)
     except UndoRefused as exc:
-        raise IntakeError(f"cannot undo \"{decision.summary}\": " + "; ".join(exc.problems)) from None
+        raise IntakeError(f"cannot undo \"{decision.summary}\": " + "; ".join(exc.problems),
+                          next_step=NextStep.LIST_DECISIONS) from None
     events = EventLog(None, actor, now)
     entry_ids = sorted({r.row_id for r in reverted if r.table == "intake"})
     for item in reverted:
