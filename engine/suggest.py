@@ -12,7 +12,9 @@ deleted there): then it is offered, marked with who it was linked to
 never takes one: moving a link is a person's decision. ``index.score`` weighs one
 borrower named by hand, and ``match_doubt`` says why a person should think
 twice before matching it: it may be the person's twin, or a stranger.
-``auto_accept`` is the optional fuzzy auto-accept the sync may apply. Pure:
+``auto_accept`` is the optional fuzzy auto-accept the sync may apply.
+``suggest_one`` suggests for one person without indexing the whole library,
+exactly as the index would (``mislink intake show``). Pure:
 the library comes in as plain rows (as in ``Snapshot.borrowers``), nothing is
 read or written here.
 
@@ -224,9 +226,11 @@ def probe_keys(side: Side, nicknames: NicknameTable) -> set[tuple]:
 
 
 class SuggestionIndex:
-    """The library indexed for suggestions; build once, ask many times."""
+    """The library indexed for suggestions; build once, ask many times.
+    ``name_weights`` are the library's own (``suggest_one`` indexes only a
+    part of it); by default, those of ``borrowers``."""
 
-    def __init__(self, borrowers: Iterable[Mapping]):
+    def __init__(self, borrowers: Iterable[Mapping], name_weights: NameWeights | None = None):
         self.rows: list[Mapping] = []
         self.sides: list[Side] = []
         self.positions: dict[int, int] = {}
@@ -241,8 +245,10 @@ class SuggestionIndex:
             for key in borrower_keys(side, nicknames):
                 self.blocks[key].append(position)
         sides = self.sides
-        self.name_weights = NameWeights(Counter(chain.from_iterable(s.forenames for s in sides)),
-                                        Counter(chain.from_iterable(s.surnames for s in sides)), len(sides))
+        if name_weights is None:
+            name_weights = NameWeights(Counter(chain.from_iterable(s.forenames for s in sides)),
+                                       Counter(chain.from_iterable(s.surnames for s in sides)), len(sides))
+        self.name_weights = name_weights
         # (date of birth, surname) -> the borrowers' positions: more than one means twins.
         self.birthdays: dict[tuple, list[int]] = defaultdict(list)
         for position, side in enumerate(sides):
@@ -342,6 +348,72 @@ class SuggestionIndex:
         side, probe = self.sides[self.positions[borrower_id]], person_side(person)
         undated_self = set() if side.dob else set(side.surnames)
         return any(self.undated[s] - (s in undated_self) > 0 for s in {*side.surnames, *probe.surnames})
+
+
+# What ``suggest_one`` reads of every borrower: what ``borrower_side`` reads, and the id.
+SCANNED = ("id", "forename", "legal_forename", "preferred_forename", "surname", "legal_surname",
+           "preferred_surname", "date_of_birth", "upn", "admission_no", "postcode", "address", "gender",
+           "year_group", "borrower_type")
+
+
+def suggest_one(person: Person, scanned: Iterable[Mapping], rows_of: Callable[[list[int]], Iterable[Mapping]],
+                today: date | None = None, limit: int = SHOWN) -> Suggestions:
+    """Exactly ``SuggestionIndex(library).suggest(person, today, limit)``,
+    for one person, without indexing the whole library: ``scanned`` is every
+    borrower in its ``SCANNED`` columns, read once to count its names for the
+    name weights; only those that could share a blocking key with the person
+    (``_Nearby``) are read whole (``rows_of`` their ids) and indexed. A
+    borrower in the block of one of the person's keys shares that key, so
+    each such block is whole and MAX_BLOCK rules on it as it would on the
+    whole library; the person's names are all the name weights are asked
+    about."""
+    probe = person_side(person)
+    nearby = _Nearby(probe)
+    forenames, surnames = Counter(), Counter()
+    kept, size = [], 0
+    for row in scanned:
+        side = borrower_side(row)
+        size += 1
+        for name in probe.forenames:
+            if name in side.forenames:
+                forenames[name] += 1
+        for name in probe.surnames:
+            if name in side.surnames:
+                surnames[name] += 1
+        if nearby(side):
+            kept.append(row["id"])
+    index = SuggestionIndex(rows_of(kept), NameWeights(forenames, surnames, size))
+    return index.suggest(person, today, limit)
+
+
+class _Nearby:
+    """Could a borrower share one of this person's blocking keys
+    (``probe_keys``)? Never no when it could: each key needs one of a date of
+    birth the person's keys name, a surname starting with the first three
+    letters of one of the person's names (forename or surname: the keys are
+    made both ways round), a forename sharing a nickname root with one of
+    them, or an id or postcode of theirs. Much cheaper than the keys."""
+
+    def __init__(self, probe: Side):
+        names = (*probe.forenames, *probe.surnames)
+        self.dates = {probe.dob, *mistyped_variants(probe.dob)} if probe.dob else set()
+        self.prefixes = {name[:3] for name in names}
+        self.roots = {root for name in names for root in nickname_table().roots(name)}
+        self.rooted: dict[str, bool] = {}
+        self.probe = probe
+
+    def __call__(self, side: Side) -> bool:
+        probe = self.probe
+        return side.dob in self.dates or any(s[:3] in self.prefixes for s in side.surnames) \
+            or any(self._rooted(f) for f in side.forenames) or not set(side.upns).isdisjoint(probe.upns) \
+            or side.admission_no is not None and side.admission_no == probe.admission_no \
+            or side.postcode is not None and side.postcode == probe.postcode
+
+    def _rooted(self, forename: str) -> bool:
+        rooted = self.rooted.get(forename)
+        if rooted is None:
+            rooted = self.rooted[forename] = not self.roots.isdisjoint(nickname_table().roots(forename))
+        return rooted
 
 
 def offered(row: Mapping, person: Person) -> bool:

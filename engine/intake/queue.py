@@ -24,7 +24,7 @@ from engine.models import Borrower, IntakeDecision, IntakeEntry
 from engine.person import Person
 from engine.records import stored_person
 from engine.statuses import OPEN_INTAKE
-from engine.suggest import SHOWN, SuggestionIndex, Suggestions, link_label
+from engine.suggest import SCANNED, SHOWN, SuggestionIndex, Suggestions, link_label, suggest_one
 from engine.text import year_number
 
 SEARCH_LIMIT = 20
@@ -99,7 +99,7 @@ class BorrowerHit:
 
 def load_index(session: Session) -> SuggestionIndex:
     """The whole library indexed for suggestions (build once, reuse)."""
-    return SuggestionIndex(dict(row._mapping) for row in session.execute(select(*BORROWER_COLUMNS)))
+    return SuggestionIndex(_borrowers(session))
 
 
 def list_entries(session: Session, *, status: str | None = None, reason: str | None = None,
@@ -139,9 +139,15 @@ def list_entries(session: Session, *, status: str | None = None, reason: str | N
 
 def show_entry(session: Session, entry_id: int, *, index: SuggestionIndex | None = None,
                today: date | None = None, limit: int = SHOWN) -> IntakeDetail:
-    """One entry, its incoming record and its ranked suggestions."""
+    """One entry, its incoming record and its ranked suggestions. Without an
+    ``index``, only the borrowers that could be suggested are indexed
+    (``suggest_one``): the same suggestions, in a fraction of the time."""
     person = entry_person(get_entry(session, entry_id))
-    suggestions = (index or load_index(session)).suggest(person, today, limit)
+    if index is None:
+        scanned = session.execute(select(*(c for c in BORROWER_COLUMNS if c.name in SCANNED))).mappings()
+        suggestions = suggest_one(person, scanned, lambda ids: _borrowers(session, ids), today, limit)
+    else:
+        suggestions = index.suggest(person, today, limit)
     (item,) = list_entries(session, status=ALL, ids=[entry_id], score_missing=False)
     return IntakeDetail(item, person, suggestions)
 
@@ -231,6 +237,13 @@ def _columns(model, shape, **instead) -> list:
 # never the (large) incoming record.
 _ITEMS = (select(*_columns(IntakeEntry, IntakeItem, borrower_barcode=Borrower.barcode.label("borrower_barcode")))
           .outerjoin(Borrower, Borrower.id == IntakeEntry.borrower_id).order_by(IntakeEntry.id))
+
+
+def _borrowers(session: Session, ids: Iterable[int] | None = None) -> Iterator[dict]:
+    """Every borrower, or those with these ids, a row of ``BORROWER_COLUMNS`` each."""
+    queries = [select(*BORROWER_COLUMNS)] if ids is None else \
+        (select(*BORROWER_COLUMNS).where(Borrower.id.in_(chunk)) for chunk in id_chunks(ids))
+    return (dict(row._mapping) for query in queries for row in session.execute(query))
 
 
 def _live_scores(session: Session, entry_ids: list[int], index: SuggestionIndex,
