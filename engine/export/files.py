@@ -90,14 +90,19 @@ def load_endpoint(folder: Path, name: str) -> EndpointData | None:
     if path is None:
         return None
     raw = _read(path)
+    digest = hashlib.sha256(raw).hexdigest()
     contents, warnings = _decode(path, raw)
+    # The bytes are not needed once decoded: dropped before parsing, whose
+    # peak is the run's (a 100,000-pupil Students file is some 100 MB).
+    del raw
     if path.suffix == ".json":
         pages = _json_pages(path, contents)
     else:
         pages = [_xml_response(path, contents, RESULT_SETS[name], EXTRA_SETS.get(name, ()))]
+    del contents
     data = _combine(name, path, pages)
     data.warnings[:0] = warnings
-    data.digest = hashlib.sha256(raw).hexdigest()
+    data.digest = digest
     return data
 
 
