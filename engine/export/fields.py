@@ -11,7 +11,7 @@ import math
 import re
 from datetime import date
 
-from engine.text import clean, storage_problem, whole_number
+from engine.text import MAX_LENGTHS, clean, storage_problem, whole_number
 
 
 class FieldProblem(ValueError):
@@ -53,8 +53,8 @@ class FieldMap:
 
 def text(record_value: object, field: str, kind: str = "name") -> str | None:
     """A cleaned text value that fits its library column (see
-    ``engine.text.storage_problem``). (``clean`` inlined: this runs for every
-    field of every record.)"""
+    ``engine.text.storage_problem``). (``clean`` and the check's common case
+    inlined: this runs for every field of every record.)"""
     if record_value is None:
         return None
     if type(record_value) in (dict, list):
@@ -62,6 +62,8 @@ def text(record_value: object, field: str, kind: str = "name") -> str | None:
     value = " ".join((record_value if type(record_value) is str else str(record_value)).split())
     if not value:
         return None
+    if len(value) <= MAX_LENGTHS[kind] and value.isprintable():
+        return value
     problem = storage_problem(value, kind)
     if problem:
         raise FieldProblem(field, problem)
@@ -69,6 +71,8 @@ def text(record_value: object, field: str, kind: str = "name") -> str | None:
 
 
 def identifier(record_value: object, field: str) -> str | None:
+    if type(record_value) is str:  # nearly every id: none of the checks below applies
+        return text(record_value, field, "id")
     if isinstance(record_value, (bool, dict, list)):
         raise FieldProblem(field, f"not an identifier ({type(record_value).__name__})")
     if isinstance(record_value, float):
