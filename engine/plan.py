@@ -12,7 +12,8 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import NamedTuple
+from functools import lru_cache
+from typing import Callable, NamedTuple
 
 from engine.config import Config, DataSettings
 from engine.export import Export, Rejection
@@ -323,10 +324,17 @@ def desired_values(person: Person, data: DataSettings) -> dict[str, object]:
         "house": person.house,
         "leaving_date": person.leaving_date,
     }
-    for optional in OPTIONAL_FIELDS:
-        on = getattr(data, optional.setting)
-        values.update((column, read(person) if on else None) for column, read in optional.columns.items())
+    for column, read in _optional_columns(data):
+        values[column] = read(person) if read else None
     return values
+
+
+@lru_cache(maxsize=16)
+def _optional_columns(data: DataSettings) -> tuple[tuple[str, Callable[[Person], object] | None], ...]:
+    """Each optional column with how to read it, None where its data is
+    switched off: worked out once per settings, not once per person."""
+    return tuple((column, read if getattr(data, optional.setting) else None)
+                 for optional in OPTIONAL_FIELDS for column, read in optional.columns.items())
 
 
 def field_changes(row: dict, values: dict[str, object]) -> list[Change]:
